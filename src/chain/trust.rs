@@ -1,0 +1,439 @@
+//! Trust: builds the certificate path twice, against the public anchors (Mozilla's roots plus
+//! `--cacert`) and against the OS store, and says which anchor each path reached or why none was.
+//!
+//! The two answers side by side are what tells interception apart from a broken chain: an
+//! inspecting proxy's root is installed in the OS store by the enterprise and is in no public set.
+//! Path building uses webpki's `verify_for_usage`, which returns the verified path; the pins are
+//! then compared with the certificates on that path only.
+
+use std::path::{Path, PathBuf};
+
+use rustls::pki_types::TrustAnchor;
+use rustls::pki_types::{CertificateDer, ServerName, SignatureVerificationAlgorithm, UnixTime};
+use serde::Serialize;
+use webpki::{EndEntityCert, KeyUsage};
+
+use crate::chain::cert::CertInfo;
+use crate::error::Error;
+use crate::pins::Pin;
+
+/// What we know of one anchor of a set.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnchorInfo {
+    /// subject distinguished name
+    pub subject: String,
+    /// SPKI pin of the anchor
+    pub spki_sha256: Pin,
+    /// where it came from: "mozilla", "--cacert FILE" or "os"
+    pub origin: String,
+}
+
+/// A set of trust anchors with what each one is.
+pub struct AnchorSet {
+    /// "public" or "os"
+    pub name: &'static str,
+    anchors: Vec<TrustAnchor<'static>>,
+    info: Vec<AnchorInfo>,
+    /// problems met while loading (unreadable files, certificates that are not anchors)
+    pub load_errors: Vec<String>,
+}
+
+impl std::fmt::Debug for AnchorSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnchorSet")
+            .field("name", &self.name)
+            .field("anchors", &self.anchors.len())
+            .finish()
+    }
+}
+
+/// Reads every certificate of a PEM file (or a single DER certificate).
+pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+    use rustls::pki_types::pem::PemObject;
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if bytes.first() == Some(&0x30) {
+        return Ok(vec![CertificateDer::from(bytes)]);
+    }
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
+    let certs = certs.map_err(|e| Error::File {
+        file: path.display().to_string(),
+        message: format!(
+            "not a PEM certificate file ({e}): expected -----BEGIN CERTIFICATE----- blocks"
+        ),
+    })?;
+    if certs.is_empty() {
+        return Err(Error::File {
+            file: path.display().to_string(),
+            message: "no certificate found: expected -----BEGIN CERTIFICATE----- blocks".into(),
+        });
+    }
+    Ok(certs)
+}
+
+impl AnchorSet {
+    fn new(name: &'static str) -> AnchorSet {
+        AnchorSet {
+            name,
+            anchors: Vec::new(),
+            info: Vec::new(),
+            load_errors: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, der: &CertificateDer<'_>, origin: &str) -> Result<(), String> {
+        let anchor = webpki::anchor_from_trusted_cert(der)
+            .map_err(|e| format!("not usable as a trust anchor: {e:?}"))?
+            .to_owned();
+        let info = CertInfo::analyse(0, der);
+        let pin = info
+            .pin
+            .ok_or_else(|| info.parse_error.clone().unwrap_or_default())?;
+        self.anchors.push(anchor);
+        self.info.push(AnchorInfo {
+            subject: info.subject,
+            spki_sha256: pin,
+            origin: origin.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Mozilla's roots (compiled in) plus the anchors of every `--cacert` file.
+    pub fn public(cacerts: &[PathBuf]) -> Result<AnchorSet, Error> {
+        let mut set = AnchorSet::new("public");
+        for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+            if let Err(e) = set.add(der, "mozilla") {
+                set.load_errors.push(e);
+            }
+        }
+        for path in cacerts {
+            let origin = format!("--cacert {}", path.display());
+            for (i, der) in read_certificates(path)?.iter().enumerate() {
+                set.add(der, &origin).map_err(|e| Error::File {
+                    file: path.display().to_string(),
+                    message: format!("certificate #{}: {e}", i + 1),
+                })?;
+            }
+        }
+        Ok(set)
+    }
+
+    /// The platform's store, read with rustls-native-certs (which honours `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR`). Problems are kept in `load_errors`, never fatal: a machine without a
+    /// store still gets the public verdict.
+    pub fn os() -> AnchorSet {
+        let mut set = AnchorSet::new("os");
+        let result = rustls_native_certs::load_native_certs();
+        for e in &result.errors {
+            set.load_errors.push(e.to_string());
+        }
+        for der in &result.certs {
+            if let Err(e) = set.add(der, "os") {
+                set.load_errors.push(e);
+            }
+        }
+        set
+    }
+
+    /// An anchor set made of the given certificates (tests and the lab).
+    pub fn from_certificates(
+        name: &'static str,
+        certs: &[CertificateDer<'_>],
+        origin: &str,
+    ) -> AnchorSet {
+        let mut set = AnchorSet::new(name);
+        for der in certs {
+            if let Err(e) = set.add(der, origin) {
+                set.load_errors.push(e);
+            }
+        }
+        set
+    }
+
+    /// Number of anchors.
+    pub fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    /// No anchors at all.
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+
+    /// Whether an anchor with this key is in the set.
+    pub fn has_key(&self, pin: &Pin) -> bool {
+        self.info.iter().any(|i| i.spki_sha256 == *pin)
+    }
+
+    fn index_of(&self, anchor: &TrustAnchor<'_>) -> Option<usize> {
+        self.anchors.iter().position(|a| {
+            a.subject.as_ref() == anchor.subject.as_ref()
+                && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+        })
+    }
+}
+
+/// What path building against one anchor set found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathState {
+    /// a path to an anchor, valid now
+    Verified,
+    /// a path to an anchor that is valid only at another time
+    TimeInvalid(TimeProblem),
+    /// no path to any anchor of the set
+    NotReached,
+}
+
+/// Why a path is not valid now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeProblem {
+    /// a certificate on the path has expired
+    Expired,
+    /// a certificate on the path is not valid yet
+    NotYetValid,
+}
+
+/// The outcome of building a path against one anchor set, as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathReport {
+    /// "public" or "os"
+    pub store: &'static str,
+    /// a path to an anchor was found and every certificate on it is valid now
+    pub verified: bool,
+    /// the anchor the path reached (also when the path is valid only at another time)
+    pub anchor: Option<AnchorInfo>,
+    /// positions in the presented chain of the certificates on the path, leaf first
+    pub path: Vec<usize>,
+    /// why no valid path was found
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// the state behind `verified` and `error`
+    #[serde(skip)]
+    pub state: PathState,
+}
+
+impl PathReport {
+    /// A report for a chain that could not be examined (empty or missing).
+    pub fn not_examined(store: &'static str, why: &str) -> PathReport {
+        PathReport {
+            store,
+            verified: false,
+            anchor: None,
+            path: Vec::new(),
+            error: Some(why.to_string()),
+            state: PathState::NotReached,
+        }
+    }
+
+    /// Pins of every certificate on the path: the presented ones, then the anchor.
+    pub fn pins<'a>(&'a self, chain: &'a [CertInfo]) -> impl Iterator<Item = (String, Pin)> + 'a {
+        self.path
+            .iter()
+            .filter_map(|i| chain.get(*i))
+            .filter_map(|c| {
+                c.pin
+                    .map(|p| (format!("#{} {}", c.index, c.short_name()), p))
+            })
+            .chain(
+                self.anchor
+                    .iter()
+                    .map(|a| (format!("anchor {}", a.subject), a.spki_sha256)),
+            )
+    }
+}
+
+fn describe(e: &webpki::Error, set: &AnchorSet) -> String {
+    use webpki::Error as E;
+    match e {
+        E::UnknownIssuer => format!(
+            "no path to any of the {} {} anchors (unknown issuer)",
+            set.len(),
+            set.name
+        ),
+        E::InvalidSignatureForPublicKey => {
+            "a signature on the path does not verify with its issuer's key".into()
+        }
+        E::CaUsedAsEndEntity => "the leaf is a CA certificate".into(),
+        E::EndEntityUsedAsCa => "a non-CA certificate was used as an issuer".into(),
+        E::RequiredEkuNotFoundContext(_) => {
+            "the leaf is not valid for TLS server authentication (extended key usage)".into()
+        }
+        E::CertExpired { .. } => "a certificate on the path has expired".into(),
+        E::CertNotValidYet { .. } => "a certificate on the path is not valid yet".into(),
+        E::NameConstraintViolation => "the path violates a name constraint of its CA".into(),
+        E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "a signature on the path uses an unsupported algorithm".into()
+        }
+        E::MaximumPathBuildCallsExceeded | E::MaximumPathDepthExceeded => {
+            "the chain is too long or too tangled to build a path".into()
+        }
+        other => format!("path building failed: {other:?}"),
+    }
+}
+
+/// Builds the path of `chain` (as presented, leaf first) against `set` at time `now`.
+pub fn build_path(
+    set: &AnchorSet,
+    chain: &[CertificateDer<'_>],
+    infos: &[CertInfo],
+    algs: &[&dyn SignatureVerificationAlgorithm],
+    now: UnixTime,
+) -> PathReport {
+    let Some(leaf_der) = chain.first() else {
+        return PathReport::not_examined(set.name, "no certificate was presented");
+    };
+    let leaf = match EndEntityCert::try_from(leaf_der) {
+        Ok(leaf) => leaf,
+        Err(e) => {
+            return PathReport::not_examined(set.name, &format!("the leaf does not parse: {e:?}"))
+        }
+    };
+    let intermediates = &chain[1..];
+    let attempt = |time: UnixTime| -> Result<(usize, Vec<usize>), webpki::Error> {
+        let path = leaf.verify_for_usage(
+            algs,
+            &set.anchors,
+            intermediates,
+            time,
+            KeyUsage::server_auth(),
+            None,
+            None,
+        )?;
+        let mut positions = vec![0];
+        for cert in path.intermediate_certificates() {
+            let der = cert.der();
+            if let Some(i) = chain.iter().position(|c| c.as_ref() == der.as_ref()) {
+                positions.push(i);
+            }
+        }
+        let anchor = set.index_of(path.anchor()).unwrap_or(usize::MAX);
+        Ok((anchor, positions))
+    };
+    let report =
+        |anchor: usize, path: Vec<usize>, state: PathState, error: Option<String>| PathReport {
+            store: set.name,
+            verified: state == PathState::Verified,
+            anchor: set.info.get(anchor).cloned(),
+            path,
+            error,
+            state,
+        };
+    match attempt(now) {
+        Ok((anchor, path)) => report(anchor, path, PathState::Verified, None),
+        Err(e @ (webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. })) => {
+            let problem = match e {
+                webpki::Error::CertExpired { .. } => TimeProblem::Expired,
+                _ => TimeProblem::NotYetValid,
+            };
+            // Build again at a moment when every presented certificate is valid, to learn
+            // whether the path would be good but for the clock.
+            let from = infos
+                .iter()
+                .filter(|i| i.pin.is_some())
+                .map(|i| i.not_before_unix)
+                .max();
+            let until = infos
+                .iter()
+                .filter(|i| i.pin.is_some())
+                .map(|i| i.not_after_unix)
+                .min();
+            let retry = match (from, until) {
+                (Some(from), Some(until)) if from <= until && from >= 0 => {
+                    attempt(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                        from as u64 + ((until - from) as u64) / 2,
+                    )))
+                    .ok()
+                }
+                _ => None,
+            };
+            let message = time_message(problem, infos, now);
+            match retry {
+                Some((anchor, path)) => {
+                    report(anchor, path, PathState::TimeInvalid(problem), Some(message))
+                }
+                None => report(usize::MAX, Vec::new(), PathState::NotReached, Some(message)),
+            }
+        }
+        Err(e) => report(
+            usize::MAX,
+            Vec::new(),
+            PathState::NotReached,
+            Some(describe(&e, set)),
+        ),
+    }
+}
+
+fn time_message(problem: TimeProblem, infos: &[CertInfo], now: UnixTime) -> String {
+    let now = now.as_secs() as i64;
+    let culprit = infos
+        .iter()
+        .filter(|i| i.pin.is_some())
+        .find(|i| match problem {
+            TimeProblem::Expired => i.not_after_unix < now,
+            TimeProblem::NotYetValid => i.not_before_unix > now,
+        });
+    match (problem, culprit) {
+        (TimeProblem::Expired, Some(c)) => {
+            format!("#{} {} expired on {}", c.index, c.short_name(), c.not_after)
+        }
+        (TimeProblem::NotYetValid, Some(c)) => format!(
+            "#{} {} is not valid before {}",
+            c.index,
+            c.short_name(),
+            c.not_before
+        ),
+        (TimeProblem::Expired, None) => "a certificate on the path has expired".into(),
+        (TimeProblem::NotYetValid, None) => "a certificate on the path is not valid yet".into(),
+    }
+}
+
+/// The result of matching the leaf against the host name.
+#[derive(Clone, Debug, Serialize)]
+pub struct NameCheck {
+    /// the leaf is valid for the name
+    pub ok: bool,
+    /// the names the leaf is valid for, when it is not
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Checks the leaf against the server name (SANs only, as browsers and webpki do).
+pub fn check_name(
+    leaf: &CertificateDer<'_>,
+    leaf_info: &CertInfo,
+    name: &ServerName<'_>,
+) -> NameCheck {
+    let ok = EndEntityCert::try_from(leaf)
+        .map(|ee| ee.verify_is_valid_for_subject_name(name).is_ok())
+        .unwrap_or(false);
+    NameCheck {
+        ok,
+        detail: (!ok).then(|| {
+            if leaf_info.sans.is_empty() {
+                format!(
+                    "the leaf has no subject alternative name; {} is not covered",
+                    name.to_str()
+                )
+            } else {
+                format!(
+                    "the leaf is for {}, not {}",
+                    leaf_info.sans.join(", "),
+                    name.to_str()
+                )
+            }
+        }),
+    }
+}
+
+/// The result of checking the validity dates of the presented chain.
+#[derive(Clone, Debug, Serialize)]
+pub struct ValidityCheck {
+    /// every certificate on the verified path (or the leaf, without a path) is valid now
+    pub ok: bool,
+    /// which certificate is out of its validity period, when one is
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}

@@ -1,0 +1,68 @@
+//! Errors that stop pinprobe from doing its job: unreadable or malformed input, bad flags.
+//!
+//! What happens on the network is never an error here: every endpoint ends with a verdict
+//! (see `verdict`). Messages name the file, line or flag and what to do about it.
+
+use std::path::PathBuf;
+
+/// A configuration or input problem; the run stops before any probe, with exit status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// a file could not be read
+    #[error("cannot read {path}")]
+    Read {
+        /// the file
+        path: PathBuf,
+        /// what the OS said
+        #[source]
+        source: std::io::Error,
+    },
+    /// a profile, pin or certificate file is malformed at a known place
+    #[error("{file}:{line}: {message}")]
+    At {
+        /// the file, as the user named it
+        file: String,
+        /// 1-based line
+        line: usize,
+        /// what is wrong and how to fix it
+        message: String,
+    },
+    /// a file is malformed as a whole
+    #[error("{file}: {message}")]
+    File {
+        /// the file, as the user named it
+        file: String,
+        /// what is wrong and how to fix it
+        message: String,
+    },
+    /// a flag or argument is wrong
+    #[error("{flag}: {message}")]
+    Usage {
+        /// the flag or argument, e.g. `--resolve` or the URL given
+        flag: String,
+        /// what is wrong and how to fix it
+        message: String,
+    },
+    /// the report could not be written
+    #[error("cannot write the report to {target}")]
+    Write {
+        /// standard output or the file of `-o`
+        target: String,
+        /// what the OS said
+        #[source]
+        source: std::io::Error,
+    },
+    /// the async runtime could not start
+    #[error("cannot start the runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+impl Error {
+    /// Shorthand for a usage error.
+    pub fn usage(flag: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Usage {
+            flag: flag.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! An in-process lab: throwaway PKIs and deliberately misbehaving TLS servers on loopback.
+//!
+//! The integration tests and `pinprobe demo` need real handshakes against chains and failure
+//! modes that no public endpoint offers on demand (an intermediate-issued leaf, a reset right
+//! after the ClientHello, a server that never answers). [`pki`] mints the certificates with
+//! rcgen, [`server`] serves them on `127.0.0.1` with an ephemeral port, so nothing here ever
+//! touches the network beyond loopback.
+
+pub mod pki;
+pub mod server;
+
+pub use pki::{Ca, KeyKind, Leaf, LeafSpec};
+pub use server::{closed_port, Behaviour, Server};
+
+/// Why the lab could not build a certificate or start a server.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    /// rcgen refused the parameters (for example a name that is not a valid DNS name) or
+    /// could not generate a key.
+    #[error("generating a lab certificate failed")]
+    Certificate(#[from] rcgen::Error),
+    /// Binding or configuring a loopback socket failed.
+    #[error("lab socket i/o failed")]
+    Io(#[from] std::io::Error),
+    /// rustls rejected the server configuration (for example a private key it cannot load).
+    #[error("building the lab tls configuration failed")]
+    Tls(#[from] rustls::Error),
+    /// [`Server::start`] was given no certificate to present.
+    #[error("the server chain is empty: pass at least the leaf certificate")]
+    EmptyChain,
+    /// [`Server::start_raw`] was asked for a behaviour that completes a TLS handshake.
+    #[error("behaviour {0} completes a tls handshake and needs a certificate: use Server::start")]
+    NeedsCertificate(&'static str),
+}

@@ -1,0 +1,466 @@
+//! Test PKIs built with rcgen: root and intermediate CAs, leaves they issue, and self-signed
+//! server certificates.
+//!
+//! Every certificate gets a fresh key, so two leaves never share an SPKI pin by accident and
+//! pin tests can tell them apart. Serial numbers are derived from that key by rcgen, which
+//! keeps them unique as well.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SignatureAlgorithm,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use time::{Duration, OffsetDateTime};
+
+use super::LabError;
+
+/// How long a lab CA is valid after its creation.
+const CA_LIFETIME: Duration = Duration::days(3650);
+/// How far back a lab CA's validity starts, so clock skew between processes does not matter.
+const CA_BACKDATE: Duration = Duration::days(1);
+/// Default leaf validity: [`LeafSpec::new`] starts it this far in the past.
+const LEAF_BACKDATE: Duration = Duration::hours(1);
+/// Default leaf validity: [`LeafSpec::new`] ends it this far in the future.
+const LEAF_LIFETIME: Duration = Duration::days(90);
+
+/// The key algorithm of a lab certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// ECDSA on P-256, signing with SHA-256.
+    EcdsaP256,
+    /// RSA with a 2048-bit modulus, signing with PKCS#1 v1.5 and SHA-256.
+    Rsa2048,
+}
+
+impl KeyKind {
+    fn algorithm(self) -> &'static SignatureAlgorithm {
+        match self {
+            KeyKind::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyKind::Rsa2048 => &rcgen::PKCS_RSA_SHA256,
+        }
+    }
+
+    /// A fresh key pair of this kind (RSA generation needs the aws-lc-rs backend of rcgen).
+    fn generate(self) -> Result<KeyPair, LabError> {
+        Ok(KeyPair::generate_for(self.algorithm())?)
+    }
+
+    fn leaf_key_usages(self) -> Vec<KeyUsagePurpose> {
+        match self {
+            KeyKind::EcdsaP256 => vec![KeyUsagePurpose::DigitalSignature],
+            // TLS 1.2 RSA key exchange encrypts to the leaf key.
+            KeyKind::Rsa2048 => vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment,
+            ],
+        }
+    }
+}
+
+/// A certificate authority of a lab PKI: its certificate, its key, and the intermediates
+/// between it and its root.
+#[derive(Debug)]
+pub struct Ca {
+    cert: CertificateDer<'static>,
+    /// Kept to sign with: rcgen takes the issuer's name and key identifier from them.
+    params: CertificateParams,
+    key: KeyPair,
+    /// The intermediates above this CA, leaf-side first, root excluded.
+    parents: Vec<CertificateDer<'static>>,
+    is_root: bool,
+}
+
+impl Ca {
+    /// A self-signed root CA with the given CN and O: basic constraints CA, key usages
+    /// keyCertSign and cRLSign, valid from one day ago to ten years from now.
+    pub fn root(common_name: &str, organization: &str, key: KeyKind) -> Result<Ca, LabError> {
+        let params = ca_params(common_name, organization);
+        let key = key.generate()?;
+        let cert = params.self_signed(&key)?.der().clone();
+        Ok(Ca {
+            cert,
+            params,
+            key,
+            parents: Vec::new(),
+            is_root: true,
+        })
+    }
+
+    /// An intermediate CA signed by this CA, with the same extensions and validity as
+    /// [`Ca::root`].
+    pub fn intermediate(
+        &self,
+        common_name: &str,
+        organization: &str,
+        key: KeyKind,
+    ) -> Result<Ca, LabError> {
+        let mut params = ca_params(common_name, organization);
+        params.use_authority_key_identifier_extension = true;
+        let key = key.generate()?;
+        let cert = params.signed_by(&key, &self.issuer())?.der().clone();
+        Ok(Ca {
+            cert,
+            params,
+            key,
+            parents: self.issuing_chain(),
+            is_root: false,
+        })
+    }
+
+    /// This CA's certificate.
+    pub fn der(&self) -> &CertificateDer<'static> {
+        &self.cert
+    }
+
+    /// This CA's certificate as PEM, for `SSL_CERT_FILE` and friends.
+    pub fn pem(&self) -> String {
+        pem_certificate(&self.cert)
+    }
+
+    /// The certificates a server sends above a leaf this CA issued: this CA and the
+    /// intermediates above it, leaf-side first, root excluded. Empty for a root CA.
+    pub fn issuing_chain(&self) -> Vec<CertificateDer<'static>> {
+        if self.is_root {
+            return Vec::new();
+        }
+        let mut chain = Vec::with_capacity(1 + self.parents.len());
+        chain.push(self.cert.clone());
+        chain.extend(self.parents.iter().cloned());
+        chain
+    }
+
+    /// Issues a server leaf: serverAuth EKU, SANs from `spec.names` (an IP literal becomes an
+    /// IP SAN), CN the first name, O `spec.organization` if set, validity and key from `spec`.
+    pub fn leaf(&self, spec: &LeafSpec) -> Result<Leaf, LabError> {
+        let mut params = leaf_params(spec)?;
+        params.use_authority_key_identifier_extension = true;
+        let key = spec.key.generate()?;
+        let cert = params.signed_by(&key, &self.issuer())?.der().clone();
+        Ok(Leaf {
+            cert,
+            key: private_key(key),
+            issuers: self.issuing_chain(),
+        })
+    }
+
+    /// A self-signed server certificate that is not a CA, with the same contents as
+    /// [`Ca::leaf`] would give it. Its chain is just the leaf.
+    pub fn self_signed_leaf(spec: &LeafSpec) -> Result<Leaf, LabError> {
+        let params = leaf_params(spec)?;
+        let key = spec.key.generate()?;
+        let cert = params.self_signed(&key)?.der().clone();
+        Ok(Leaf {
+            cert,
+            key: private_key(key),
+            issuers: Vec::new(),
+        })
+    }
+
+    fn issuer(&self) -> Issuer<'_, &KeyPair> {
+        Issuer::from_params(&self.params, &self.key)
+    }
+}
+
+/// What goes into a leaf certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeafSpec {
+    /// Subject alternative names: DNS names, or IP literals which become IP SANs. The first
+    /// one is also the CN.
+    pub names: Vec<String>,
+    /// The subject's O attribute, if any.
+    pub organization: Option<String>,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// The key algorithm of the leaf.
+    pub key: KeyKind,
+}
+
+impl LeafSpec {
+    /// A spec for the given names, valid from an hour ago to 90 days from now, with an
+    /// ECDSA P-256 key and no organization.
+    pub fn new<S: Into<String>>(names: impl IntoIterator<Item = S>) -> LeafSpec {
+        let now = OffsetDateTime::now_utc();
+        LeafSpec {
+            names: names.into_iter().map(Into::into).collect(),
+            organization: None,
+            not_before: now - LEAF_BACKDATE,
+            not_after: now + LEAF_LIFETIME,
+            key: KeyKind::EcdsaP256,
+        }
+    }
+}
+
+/// A server certificate, its private key, and the CA certificates that go above it.
+#[derive(Debug)]
+pub struct Leaf {
+    /// The leaf certificate.
+    pub cert: CertificateDer<'static>,
+    /// The leaf's private key (PKCS#8).
+    pub key: PrivateKeyDer<'static>,
+    /// Issuing intermediates, leaf-side first, root excluded.
+    issuers: Vec<CertificateDer<'static>>,
+}
+
+impl Leaf {
+    /// The leaf followed by its issuing intermediates (root excluded), as a server sends it.
+    pub fn chain(&self) -> Vec<CertificateDer<'static>> {
+        let mut chain = Vec::with_capacity(1 + self.issuers.len());
+        chain.push(self.cert.clone());
+        chain.extend(self.issuers.iter().cloned());
+        chain
+    }
+
+    /// The leaf certificate as PEM.
+    pub fn pem(&self) -> String {
+        pem_certificate(&self.cert)
+    }
+}
+
+impl Clone for Leaf {
+    fn clone(&self) -> Leaf {
+        Leaf {
+            cert: self.cert.clone(),
+            key: self.key.clone_key(),
+            issuers: self.issuers.clone(),
+        }
+    }
+}
+
+fn ca_params(common_name: &str, organization: &str) -> CertificateParams {
+    let now = OffsetDateTime::now_utc();
+    let mut params = CertificateParams::default();
+    params.distinguished_name = subject(Some(common_name), Some(organization));
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.not_before = now - CA_BACKDATE;
+    params.not_after = now + CA_LIFETIME;
+    params
+}
+
+fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams, LabError> {
+    // rcgen turns IP literals into IP SANs and everything else into DNS SANs.
+    let mut params = CertificateParams::new(spec.names.clone())?;
+    params.distinguished_name = subject(
+        spec.names.first().map(String::as_str),
+        spec.organization.as_deref(),
+    );
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = spec.key.leaf_key_usages();
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.not_before = spec.not_before;
+    params.not_after = spec.not_after;
+    Ok(params)
+}
+
+fn subject(common_name: Option<&str>, organization: Option<&str>) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    if let Some(cn) = common_name {
+        name.push(DnType::CommonName, cn);
+    }
+    if let Some(o) = organization {
+        name.push(DnType::OrganizationName, o);
+    }
+    name
+}
+
+fn private_key(key: KeyPair) -> PrivateKeyDer<'static> {
+    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))
+}
+
+/// RFC 7468 encoding: base64 in 64-column lines between BEGIN and END markers.
+fn pem_certificate(der: &CertificateDer<'_>) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let mut pem = String::with_capacity(body.len() + body.len() / 64 + 64);
+    pem.push_str("-----BEGIN CERTIFICATE-----\n");
+    // Base64 output is ASCII, so splitting the bytes never cuts a character.
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x509_parser::certificate::X509Certificate;
+    use x509_parser::extensions::GeneralName;
+    use x509_parser::oid_registry::{OID_KEY_TYPE_EC_PUBLIC_KEY, OID_PKCS1_RSAENCRYPTION};
+
+    fn parse<'a>(der: &'a CertificateDer<'_>) -> X509Certificate<'a> {
+        x509_parser::parse_x509_certificate(der.as_ref())
+            .expect("lab certificate parses")
+            .1
+    }
+
+    fn cn(cert: &X509Certificate<'_>) -> Option<String> {
+        cert.subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map(str::to_owned)
+    }
+
+    fn org(cert: &X509Certificate<'_>) -> Option<String> {
+        cert.subject()
+            .iter_organization()
+            .next()
+            .and_then(|o| o.as_str().ok())
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn root_is_a_self_signed_ca_valid_for_ten_years() {
+        let root = Ca::root("Lab Root", "Lab Org", KeyKind::EcdsaP256).unwrap();
+        let cert = parse(root.der());
+        assert!(cert.is_ca());
+        assert_eq!(cert.subject(), cert.issuer());
+        assert_eq!(cn(&cert).as_deref(), Some("Lab Root"));
+        assert_eq!(org(&cert).as_deref(), Some("Lab Org"));
+        let usage = cert.key_usage().unwrap().unwrap().value;
+        assert!(usage.key_cert_sign() && usage.crl_sign());
+        let validity = cert.validity();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        assert!(validity.not_before.timestamp() <= now - 86_000);
+        assert!(validity.not_after.timestamp() >= now + 3649 * 86_400);
+        assert!(root.issuing_chain().is_empty());
+    }
+
+    #[test]
+    fn issuing_chain_lists_intermediates_leaf_side_first_without_root() {
+        let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+        let upper = root
+            .intermediate("Lab Upper", "Lab", KeyKind::EcdsaP256)
+            .unwrap();
+        let lower = upper
+            .intermediate("Lab Lower", "Lab", KeyKind::EcdsaP256)
+            .unwrap();
+        assert_eq!(upper.issuing_chain(), vec![upper.der().clone()]);
+        assert_eq!(
+            lower.issuing_chain(),
+            vec![lower.der().clone(), upper.der().clone()]
+        );
+        assert_eq!(parse(lower.der()).issuer(), parse(upper.der()).subject());
+        assert!(parse(lower.der()).is_ca());
+    }
+
+    #[test]
+    fn intermediate_issued_leaf_chain_is_leaf_then_intermediate() {
+        let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+        let inter = root
+            .intermediate("Lab Issuing", "Lab", KeyKind::EcdsaP256)
+            .unwrap();
+        let leaf = inter.leaf(&LeafSpec::new(["a.test"])).unwrap();
+        assert_eq!(leaf.chain(), vec![leaf.cert.clone(), inter.der().clone()]);
+        assert_eq!(parse(&leaf.cert).issuer(), parse(inter.der()).subject());
+    }
+
+    #[test]
+    fn self_signed_leaf_is_not_a_ca_and_chains_alone() {
+        let leaf = Ca::self_signed_leaf(&LeafSpec::new(["self.test"])).unwrap();
+        assert_eq!(leaf.chain(), vec![leaf.cert.clone()]);
+        let cert = parse(&leaf.cert);
+        assert!(!cert.is_ca());
+        assert_eq!(cert.subject(), cert.issuer());
+    }
+
+    #[test]
+    fn leaf_carries_names_organization_usage_and_validity_from_spec() {
+        let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+        let mut spec = LeafSpec::new(["www.example.test", "127.0.0.1", "*.example.test"]);
+        spec.organization = Some("Example Ltd".to_owned());
+        spec.not_before = OffsetDateTime::from_unix_timestamp(1_600_000_000).unwrap();
+        spec.not_after = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let leaf = root.leaf(&spec).unwrap();
+        let cert = parse(&leaf.cert);
+        assert_eq!(cn(&cert).as_deref(), Some("www.example.test"));
+        assert_eq!(org(&cert).as_deref(), Some("Example Ltd"));
+        assert!(!cert.is_ca());
+        let sans = &cert.subject_alternative_name().unwrap().unwrap().value;
+        assert_eq!(
+            sans.general_names,
+            vec![
+                GeneralName::DNSName("www.example.test"),
+                GeneralName::IPAddress(&[127, 0, 0, 1]),
+                GeneralName::DNSName("*.example.test"),
+            ]
+        );
+        assert!(
+            cert.extended_key_usage()
+                .unwrap()
+                .unwrap()
+                .value
+                .server_auth
+        );
+        assert_eq!(cert.validity().not_before.timestamp(), 1_600_000_000);
+        assert_eq!(cert.validity().not_after.timestamp(), 1_700_000_000);
+    }
+
+    #[test]
+    fn default_spec_is_ecdsa_valid_now_for_ninety_days() {
+        let spec = LeafSpec::new(["a.test"]);
+        assert_eq!(spec.key, KeyKind::EcdsaP256);
+        assert_eq!(spec.organization, None);
+        assert_eq!(
+            spec.not_after - spec.not_before,
+            Duration::days(90) + Duration::hours(1)
+        );
+        let leaf = Ca::self_signed_leaf(&spec).unwrap();
+        assert_eq!(
+            parse(&leaf.cert).public_key().algorithm.algorithm,
+            OID_KEY_TYPE_EC_PUBLIC_KEY
+        );
+    }
+
+    #[test]
+    fn rsa_keys_are_generated_for_cas_and_leaves() {
+        let root = Ca::root("Lab RSA Root", "Lab", KeyKind::Rsa2048).unwrap();
+        let mut spec = LeafSpec::new(["rsa.test"]);
+        spec.key = KeyKind::Rsa2048;
+        let leaf = root.leaf(&spec).unwrap();
+        for der in [root.der(), &leaf.cert] {
+            assert_eq!(
+                parse(der).public_key().algorithm.algorithm,
+                OID_PKCS1_RSAENCRYPTION
+            );
+        }
+    }
+
+    #[test]
+    fn every_leaf_gets_a_fresh_key() {
+        let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+        let spec = LeafSpec::new(["same.test"]);
+        let a = root.leaf(&spec).unwrap();
+        let b = root.leaf(&spec).unwrap();
+        assert_ne!(
+            parse(&a.cert).public_key().raw,
+            parse(&b.cert).public_key().raw
+        );
+        assert_ne!(a.key.secret_der(), b.key.secret_der());
+    }
+
+    #[test]
+    fn pem_round_trips_to_the_same_der() {
+        let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+        let leaf = root.leaf(&LeafSpec::new(["a.test"])).unwrap();
+        for (pem, der) in [(root.pem(), root.der()), (leaf.pem(), &leaf.cert)] {
+            assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+            assert!(pem.lines().all(|line| line.len() <= 64));
+            let (_, parsed) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).unwrap();
+            assert_eq!(parsed.contents, der.as_ref());
+        }
+    }
+
+    #[test]
+    fn invalid_name_is_an_error_not_a_panic() {
+        let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+        let err = root
+            .leaf(&LeafSpec::new(["bad\u{e9}name.test"]))
+            .unwrap_err();
+        assert!(matches!(err, LabError::Certificate(_)));
+    }
+}

@@ -1,0 +1,9 @@
+//! pinprobe: probes TLS endpoints, records the presented chain, checks it against pin sets and
+//! two anchor sets, and names why a pinned connection fails.
+
+pub mod chain;
+pub mod endpoint;
+pub mod error;
+pub mod lab;
+pub mod pins;
+pub mod profile;

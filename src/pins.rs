@@ -1,0 +1,224 @@
+//! SPKI pins: the SHA-256 of a certificate's DER SubjectPublicKeyInfo, in every text form users
+//! meet (OkHttp, curl, HPKP, hex), and the pin sets that a profile gives to endpoints.
+//!
+//! A pin names a key, not a certificate, so a certificate re-issued on the same key still
+//! matches; this is what pinned clients (Defender, mobile apps) compare.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// The SHA-256 of a DER-encoded SubjectPublicKeyInfo.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pin([u8; 32]);
+
+/// Why a text is not a pin; the message says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PinError {
+    /// the text has none of the known prefixes and is not 64 hex digits
+    #[error("unknown pin syntax: expected sha256/<base64>, sha256//<base64>, pin-sha256=\"<base64>\" or 64 hex digits")]
+    Syntax,
+    /// the base64 part does not decode
+    #[error("bad base64 ({0}): expected 44 base64 characters ending in '='")]
+    Base64(String),
+    /// the digest has the wrong length
+    #[error("the digest is {0} bytes long: a SHA-256 pin is 32 bytes (44 base64 characters, 64 hex digits)")]
+    Length(usize),
+    /// hex digits that do not decode
+    #[error("bad hex: expected 64 hex digits (colons allowed between bytes)")]
+    Hex,
+}
+
+impl Pin {
+    /// The pin of a DER-encoded SubjectPublicKeyInfo (the whole SEQUENCE, tag and length included).
+    pub fn of_spki(spki_der: &[u8]) -> Pin {
+        Pin(Sha256::digest(spki_der).into())
+    }
+
+    /// Reads any of `sha256/<b64>` (OkHttp), `sha256//<b64>` (curl), `pin-sha256="<b64>"` (HPKP)
+    /// and 64 hex digits, optionally separated by colons (OpenSSL's fingerprint style).
+    pub fn parse(text: &str) -> Result<Pin, PinError> {
+        let text = text.trim();
+        let b64 = if let Some(rest) = text.strip_prefix("sha256//") {
+            Some(rest)
+        } else if let Some(rest) = text.strip_prefix("sha256/") {
+            Some(rest)
+        } else if let Some(rest) = text.strip_prefix("pin-sha256=") {
+            let rest = rest.trim();
+            Some(
+                rest.strip_prefix('"')
+                    .and_then(|r| r.strip_suffix('"'))
+                    .unwrap_or(rest),
+            )
+        } else {
+            None
+        };
+        match b64 {
+            Some(b64) => {
+                let bytes = BASE64
+                    .decode(b64.trim())
+                    .map_err(|e| PinError::Base64(e.to_string()))?;
+                Self::from_digest(&bytes)
+            }
+            None => {
+                let hex_digits: String = text.chars().filter(|c| *c != ':').collect();
+                if hex_digits.len() != 64 || !hex_digits.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(
+                        if text.chars().all(|c| c.is_ascii_hexdigit() || c == ':')
+                            && !text.is_empty()
+                        {
+                            PinError::Hex
+                        } else {
+                            PinError::Syntax
+                        },
+                    );
+                }
+                let bytes = hex::decode(hex_digits).map_err(|_| PinError::Hex)?;
+                Self::from_digest(&bytes)
+            }
+        }
+    }
+
+    fn from_digest(bytes: &[u8]) -> Result<Pin, PinError> {
+        <[u8; 32]>::try_from(bytes)
+            .map(Pin)
+            .map_err(|_| PinError::Length(bytes.len()))
+    }
+
+    /// The digest in standard base64 (44 characters).
+    pub fn to_base64(&self) -> String {
+        BASE64.encode(self.0)
+    }
+
+    /// The digest in lowercase hex (64 digits).
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+/// `sha256/<base64>`, the canonical form.
+impl fmt::Display for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256/{}", self.to_base64())
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Serialize for Pin {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A pin with what it stands for and where it was taken from.
+#[derive(Clone, Debug, Serialize)]
+pub struct PinEntry {
+    /// the pin itself
+    pub pin: Pin,
+    /// what certificate or key this pin is (e.g. "DigiCert Global Root G2")
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// where the pin was read
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A named set of allowed and denied pins, as given by a profile.
+#[derive(Clone, Debug, Default)]
+pub struct PinSet {
+    /// the name under `[pinsets.NAME]`
+    pub name: String,
+    /// free text from the profile
+    pub description: Option<String>,
+    /// a chain passes when any of these is on its verified path
+    pub pins: Vec<PinEntry>,
+    /// a chain fails when any of these is on it, whatever else matches
+    pub deny: Vec<PinEntry>,
+    /// issuer organisations the endpoints of this set are expected to show
+    pub expect_issuer_orgs: Vec<String>,
+    /// the file the set was read from, for messages
+    pub origin: String,
+}
+
+impl PinSet {
+    /// The allowed entry for `pin`, if any.
+    pub fn allowed(&self, pin: &Pin) -> Option<&PinEntry> {
+        self.pins.iter().find(|entry| entry.pin == *pin)
+    }
+
+    /// The deny entry for `pin`, if any.
+    pub fn denied(&self, pin: &Pin) -> Option<&PinEntry> {
+        self.deny.iter().find(|entry| entry.pin == *pin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // SPKI of DigiCert Global Root G2 and its published pin (Debian ca-certificates).
+    const G2_B64: &str = "i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=";
+    const G2_HEX: &str = "8bb593a93be1d0e8a822bb887c547890c3e706aad2dab76254f97fb36b82fc26";
+
+    #[test]
+    fn sha256_of_known_input() {
+        // SHA-256("abc"), FIPS 180-2 appendix B.1
+        assert_eq!(
+            Pin::of_spki(b"abc").to_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn every_syntax_reads_the_same_pin() {
+        let forms = [
+            format!("sha256/{G2_B64}"),
+            format!("sha256//{G2_B64}"),
+            format!("pin-sha256=\"{G2_B64}\""),
+            format!("  pin-sha256={G2_B64} "),
+            G2_HEX.to_string(),
+            G2_HEX.to_uppercase(),
+            hex::decode(G2_HEX)
+                .unwrap()
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        ];
+        for form in forms {
+            let pin = Pin::parse(&form).unwrap_or_else(|e| panic!("{form}: {e}"));
+            assert_eq!(pin.to_base64(), G2_B64, "{form}");
+            assert_eq!(pin.to_hex(), G2_HEX, "{form}");
+            assert_eq!(pin.to_string(), format!("sha256/{G2_B64}"));
+        }
+    }
+
+    #[test]
+    fn bad_pins_say_what_is_wrong() {
+        let cases: &[(&str, PinError)] = &[
+            ("sha256/abc", PinError::Base64(String::new())),
+            ("sha256/YWJj", PinError::Length(3)),
+            ("md5/abc", PinError::Syntax),
+            ("", PinError::Syntax),
+            ("8bb593a9", PinError::Hex),
+            (&G2_HEX[..62], PinError::Hex),
+            ("zz", PinError::Syntax),
+        ];
+        for (text, want) in cases {
+            let got = Pin::parse(text).unwrap_err();
+            match (want, &got) {
+                (PinError::Base64(_), PinError::Base64(_)) => {}
+                _ => assert_eq!(&got, want, "{text:?}"),
+            }
+            assert!(!got.to_string().is_empty());
+        }
+    }
+}

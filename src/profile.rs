@@ -1,0 +1,343 @@
+//! Profiles: TOML files of pin sets and endpoints (the public format described in the README).
+//!
+//! Every problem is reported with the file and line and what to write instead, because profiles
+//! are edited by hand and kept in CI repositories. The Defender profile `pins/mde.toml` is compiled
+//! in and goes through the same parser.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::endpoint::{Endpoint, HttpExpectation};
+use crate::error::Error;
+use crate::pins::{Pin, PinEntry, PinSet};
+
+/// The Defender for Endpoint profile, compiled into the binary.
+pub const BUNDLED_MDE: &str = include_str!("../pins/mde.toml");
+
+/// The name under which the bundled profile is reported in messages.
+pub const BUNDLED_MDE_NAME: &str = "pins/mde.toml (bundled)";
+
+/// A loaded profile.
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    /// free text from the profile
+    pub description: Option<String>,
+    /// pin sets, in name order
+    pub pinsets: Vec<PinSet>,
+    /// endpoints, in file order
+    pub endpoints: Vec<Endpoint>,
+    /// where each endpoint's `pinset` reference stands, for messages
+    pinset_refs: Vec<Option<(String, usize)>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    description: Option<String>,
+    #[serde(default)]
+    pinsets: BTreeMap<String, RawPinSet>,
+    #[serde(default)]
+    endpoints: Vec<Spanned<RawEndpoint>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPinSet {
+    description: Option<String>,
+    #[serde(default)]
+    pins: Vec<Spanned<toml::Value>>,
+    #[serde(default)]
+    deny: Vec<Spanned<toml::Value>>,
+    #[serde(default)]
+    expect_issuer_orgs: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    url: Spanned<String>,
+    pinset: Option<Spanned<String>>,
+    expect_status: Option<Spanned<i64>>,
+    expect_body: Option<String>,
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+impl Profile {
+    /// The bundled Defender profile.
+    pub fn bundled() -> Result<Profile, Error> {
+        Profile::parse(BUNDLED_MDE, BUNDLED_MDE_NAME)
+    }
+
+    /// Reads a profile file.
+    pub fn load(path: &Path) -> Result<Profile, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Profile::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses a profile; `file` names it in messages.
+    pub fn parse(text: &str, file: &str) -> Result<Profile, Error> {
+        let at = |offset: usize, message: String| Error::At {
+            file: file.to_string(),
+            line: line_of(text, offset),
+            message,
+        };
+        let raw: RawProfile = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim_end_matches('\n').replace('\n', "; ");
+            match e.span() {
+                Some(span) => at(span.start, message),
+                None => Error::File {
+                    file: file.to_string(),
+                    message,
+                },
+            }
+        })?;
+
+        let mut pinsets = Vec::with_capacity(raw.pinsets.len());
+        for (name, set) in raw.pinsets {
+            let pins = Self::entries(&set.pins, &name, "pins", &at)?;
+            let deny = Self::entries(&set.deny, &name, "deny", &at)?;
+            if pins.is_empty() && deny.is_empty() {
+                return Err(Error::File {
+                    file: file.to_string(),
+                    message: format!(
+                        "pin set {name:?} has no pins: add `pins = [\"sha256/...\"]` under [pinsets.{name}] or remove the set"
+                    ),
+                });
+            }
+            pinsets.push(PinSet {
+                name,
+                description: set.description,
+                pins,
+                deny,
+                expect_issuer_orgs: set.expect_issuer_orgs,
+                origin: file.to_string(),
+            });
+        }
+
+        let mut endpoints = Vec::with_capacity(raw.endpoints.len());
+        let mut pinset_refs = Vec::with_capacity(raw.endpoints.len());
+        for spanned in raw.endpoints {
+            let raw_endpoint = spanned.into_inner();
+            let url_start = raw_endpoint.url.span().start;
+            let mut endpoint = Endpoint::parse(raw_endpoint.url.get_ref())
+                .map_err(|message| at(url_start, format!("url: {message}")))?;
+            if let Some(status) = &raw_endpoint.expect_status {
+                let value = *status.get_ref();
+                if !(100..=599).contains(&value) {
+                    return Err(at(
+                        status.span().start,
+                        format!("expect_status = {value} is not an HTTP status: use a number from 100 to 599"),
+                    ));
+                }
+            }
+            endpoint.expect = HttpExpectation {
+                status: raw_endpoint
+                    .expect_status
+                    .map(|s| u16::try_from(s.into_inner()).unwrap_or(0)),
+                body: raw_endpoint.expect_body,
+            };
+            pinset_refs.push(
+                raw_endpoint
+                    .pinset
+                    .as_ref()
+                    .map(|p| (p.get_ref().clone(), line_of(text, p.span().start))),
+            );
+            endpoint.pinset = raw_endpoint.pinset.map(Spanned::into_inner);
+            endpoints.push(endpoint);
+        }
+
+        Ok(Profile {
+            description: raw.description,
+            pinsets,
+            endpoints,
+            pinset_refs,
+        })
+    }
+
+    fn entries(
+        values: &[Spanned<toml::Value>],
+        set: &str,
+        key: &str,
+        at: &dyn Fn(usize, String) -> Error,
+    ) -> Result<Vec<PinEntry>, Error> {
+        let mut out = Vec::with_capacity(values.len());
+        for value in values {
+            let start = value.span().start;
+            let (text, label, source) = match value.get_ref() {
+                toml::Value::String(s) => (s.clone(), None, None),
+                toml::Value::Table(t) => {
+                    if let Some(unknown) = t
+                        .keys()
+                        .find(|k| !matches!(k.as_str(), "pin" | "label" | "source"))
+                    {
+                        return Err(at(
+                            start,
+                            format!("[pinsets.{set}] {key}: unknown key {unknown:?} in a pin entry: use pin, label and source"),
+                        ));
+                    }
+                    let text = match t.get("pin") {
+                        Some(toml::Value::String(s)) => s.clone(),
+                        _ => {
+                            return Err(at(
+                                start,
+                                format!("[pinsets.{set}] {key}: a pin entry needs `pin = \"sha256/...\"`"),
+                            ))
+                        }
+                    };
+                    let string = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                    (text, string("label"), string("source"))
+                }
+                other => {
+                    return Err(at(
+                        start,
+                        format!(
+                            "[pinsets.{set}] {key}: expected a pin string or {{ pin = \"...\", label = \"...\", source = \"...\" }}, found a {}",
+                            other.type_str()
+                        ),
+                    ))
+                }
+            };
+            let pin = Pin::parse(&text)
+                .map_err(|e| at(start, format!("{text:?} is not a valid pin: {e}")))?;
+            out.push(PinEntry { pin, label, source });
+        }
+        Ok(out)
+    }
+
+    /// Checks that every endpoint's pin set is defined, here or in `extra` (from `--pins`).
+    pub fn check_refs(&self, file: &str, extra: &[PinSet]) -> Result<(), Error> {
+        for reference in self.pinset_refs.iter().flatten() {
+            let (name, line) = reference;
+            let known = self
+                .pinsets
+                .iter()
+                .chain(extra)
+                .any(|set| &set.name == name);
+            if !known {
+                let mut names: Vec<&str> = self
+                    .pinsets
+                    .iter()
+                    .chain(extra)
+                    .map(|s| s.name.as_str())
+                    .collect();
+                names.sort_unstable();
+                return Err(Error::At {
+                    file: file.to_string(),
+                    line: *line,
+                    message: format!(
+                        "pin set {name:?} is not defined: define [pinsets.{name}] or use one of: {}",
+                        if names.is_empty() {
+                            "(none defined)".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_profile_loads_with_the_fourteen_endpoints() {
+        let profile = Profile::bundled().unwrap();
+        assert_eq!(profile.endpoints.len(), 14);
+        profile.check_refs(BUNDLED_MDE_NAME, &[]).unwrap();
+        let set = &profile.pinsets[0];
+        assert_eq!(set.name, "microsoft-cloud");
+        // DigiCert Global Root G2, the anchor of most Microsoft cloud chains
+        let g2 = Pin::parse("sha256/i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=").unwrap();
+        assert!(set.allowed(&g2).is_some());
+        assert!(set
+            .pins
+            .iter()
+            .all(|p| p.label.is_some() && p.source.is_some()));
+        assert_eq!(
+            profile.endpoints[0].url,
+            "https://cdn.x.cp.wd.microsoft.com/ping"
+        );
+        assert_eq!(profile.endpoints[0].expect.body.as_deref(), Some("OK"));
+    }
+
+    #[test]
+    fn design_example_loads() {
+        let text = r#"
+description = "Defender for Endpoint cloud endpoints"
+
+[pinsets.microsoft-cloud]
+pins = [
+  "sha256/i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=",          # a plain string, or:
+  { pin = "sha256/uUwZgwDOxcBXrQcntwu+kYFpkiVkOaezL0WYEZ3anJc=", label = "DigiCert Global Root G3",
+    source = "Debian ca-certificates" },
+]
+deny = []                      # optional
+
+[[endpoints]]
+url = "https://cdn.x.cp.wd.microsoft.com/ping"
+pinset = "microsoft-cloud"     # optional: no pin set = verdict on trust alone
+expect_status = 200            # optional
+expect_body = "OK"             # optional
+"#;
+        let profile = Profile::parse(text, "example.toml").unwrap();
+        assert_eq!(profile.pinsets[0].pins.len(), 2);
+        assert_eq!(
+            profile.pinsets[0].pins[1].label.as_deref(),
+            Some("DigiCert Global Root G3")
+        );
+        assert_eq!(profile.endpoints[0].expect.status, Some(200));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_fix() {
+        let cases = [
+            (
+                "[pinsets.a]\npins = [\n  \"sha256/abc\",\n]\n",
+                "p.toml:3: \"sha256/abc\" is not a valid pin: bad base64",
+            ),
+            (
+                "[pinsets.a]\npins = [\"sha256/i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=\"]\n[[endpoints]]\nurl = \"http://x/\"\n",
+                "p.toml:4: url: \"http://x/\" uses http://",
+            ),
+            ("[[endpoints]]\nurl = \"x\"\nexpect_stauts = 200\n", "p.toml:3: unknown field `expect_stauts`"),
+            ("[[endpoints]]\nurl = \"x\"\nexpect_status = 999\n", "p.toml:3: expect_status = 999"),
+            ("[pinsets.a]\npins = [1]\n", "p.toml:2: [pinsets.a] pins: expected a pin string"),
+            ("[pinsets.a]\npins = [{ label = \"x\" }]\n", "needs `pin = \"sha256/...\"`"),
+            ("[pinsets.a]\npins = []\n", "p.toml: pin set \"a\" has no pins"),
+            ("description = \n", "p.toml:1:"),
+        ];
+        for (text, want) in cases {
+            let got = Profile::parse(text, "p.toml").unwrap_err().to_string();
+            assert!(got.contains(want), "want {want:?} in {got:?}");
+        }
+    }
+
+    #[test]
+    fn undefined_pinset_is_reported_with_its_line() {
+        let profile =
+            Profile::parse("[[endpoints]]\nurl = \"x\"\npinset = \"nope\"\n", "p.toml").unwrap();
+        let err = profile.check_refs("p.toml", &[]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("p.toml:3: pin set \"nope\" is not defined"),
+            "{err}"
+        );
+    }
+}
