@@ -5,5 +5,6 @@ pub mod chain;
 pub mod endpoint;
 pub mod error;
 pub mod lab;
+pub mod net;
 pub mod pins;
 pub mod profile;
