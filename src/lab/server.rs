@@ -402,10 +402,9 @@ fn garbage() -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::lab::{Ca, KeyKind, LabError, Leaf, LeafSpec};
-    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-    use rustls::pki_types::{ServerName, UnixTime};
-    use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
-    use std::sync::Mutex;
+    use crate::net::handshake::RecordingVerifier;
+    use rustls::pki_types::ServerName;
+    use rustls::{ClientConfig, RootCertStore};
     use tokio_rustls::TlsConnector;
 
     const CLIENT_PATIENCE: Duration = Duration::from_secs(10);
@@ -598,63 +597,6 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
     }
 
-    /// Accepts any chain and records it, so a test can see exactly what the server sent.
-    #[derive(Debug)]
-    struct Recorder {
-        seen: Mutex<Vec<CertificateDer<'static>>>,
-        provider: Arc<rustls::crypto::CryptoProvider>,
-    }
-
-    impl ServerCertVerifier for Recorder {
-        fn verify_server_cert(
-            &self,
-            end_entity: &CertificateDer<'_>,
-            intermediates: &[CertificateDer<'_>],
-            _server_name: &ServerName<'_>,
-            _ocsp_response: &[u8],
-            _now: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            let mut seen = self.seen.lock().unwrap();
-            seen.push(end_entity.clone().into_owned());
-            seen.extend(intermediates.iter().map(|c| c.clone().into_owned()));
-            Ok(ServerCertVerified::assertion())
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(
-                message,
-                cert,
-                dss,
-                &self.provider.signature_verification_algorithms,
-            )
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(
-                message,
-                cert,
-                dss,
-                &self.provider.signature_verification_algorithms,
-            )
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.provider
-                .signature_verification_algorithms
-                .supported_schemes()
-        }
-    }
-
     #[tokio::test]
     async fn chain_is_sent_exactly_as_given() {
         let (root, inter, leaf) = pki(KeyKind::EcdsaP256);
@@ -669,19 +611,16 @@ mod tests {
         let server = Server::start(chain.clone(), leaf.key.clone_key(), ok_hello())
             .await
             .unwrap();
-        let recorder = Arc::new(Recorder {
-            seen: Mutex::new(Vec::new()),
-            provider: provider(),
-        });
+        let (recorder, recorded) = RecordingVerifier::new(provider());
         let config = ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(&all_versions())
             .unwrap()
             .dangerous()
-            .with_custom_certificate_verifier(recorder.clone())
+            .with_custom_certificate_verifier(recorder)
             .with_no_client_auth();
         let answer = get(&server, config, "localhost").await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
-        assert_eq!(*recorder.seen.lock().unwrap(), chain);
+        assert_eq!(recorded.lock().unwrap().chain, chain);
     }
 
     #[tokio::test]
