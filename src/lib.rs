@@ -4,7 +4,10 @@
 pub mod chain;
 pub mod endpoint;
 pub mod error;
+pub mod evidence;
 pub mod lab;
 pub mod net;
 pub mod pins;
+pub mod probe;
 pub mod profile;
+pub mod verdict;

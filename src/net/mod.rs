@@ -1,3 +1,5 @@
-//! The network side of a probe: the TLS handshake (and, to come, resolution, proxies and HTTP).
+//! The network side of a probe: name resolution, the TLS handshake and the HTTP check.
 
 pub mod handshake;
+pub mod http;
+pub mod resolve;

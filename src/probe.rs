@@ -1,0 +1,860 @@
+//! One probe, start to verdict: resolve, connect, handshake with the recording verifier, GET,
+//! then analyse the chain, build both paths, match the pins, collect the evidence and classify.
+//!
+//! Everything the network does is recorded as data in a `ProbeResult`; nothing here returns an
+//! error. `run_all` runs many probes concurrently and hands results back in input order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::ClientConfig;
+use serde::Serialize;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::timeout_at;
+use tokio_rustls::TlsConnector;
+
+use crate::chain::cert::CertInfo;
+use crate::chain::trust::{
+    build_path, check_name, AnchorSet, NameCheck, PathReport, PathState, TimeProblem, ValidityCheck,
+};
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::evidence::{self, Interception, Interceptors, Strength};
+use crate::net::handshake;
+use crate::net::http::{self, HttpError};
+use crate::net::resolve::{Resolver, Source};
+use crate::pins::{Pin, PinSet};
+use crate::verdict::{classify, Anchored, Classified, Findings, NetFailure, Verdict};
+
+/// Deadlines and switches of a run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// deadline for DNS, TCP and the TLS handshake together (as curl's --connect-timeout)
+    pub connect_timeout: Duration,
+    /// deadline for the whole probe (as curl's --max-time)
+    pub timeout: Duration,
+    /// send the HTTP GET and check the answer
+    pub http: bool,
+    /// certificates on the path expiring within this many days get a warning
+    pub warn_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(20),
+            http: true,
+            warn_days: 30,
+        }
+    }
+}
+
+/// What every probe of a run shares: the TLS configuration, both anchor sets (read once), the
+/// pin sets, the interceptor names and the resolver.
+pub struct Context {
+    provider: Arc<CryptoProvider>,
+    base: ClientConfig,
+    /// public roots plus --cacert
+    pub public: AnchorSet,
+    /// the OS store
+    pub os: AnchorSet,
+    interceptors: Interceptors,
+    pinsets: HashMap<String, PinSet>,
+    resolver: Resolver,
+    /// deadlines and switches
+    pub settings: Settings,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("public", &self.public)
+            .field("os", &self.os)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Context {
+    /// A context for a run. The crypto provider is passed explicitly to every builder.
+    pub fn new(
+        provider: Arc<CryptoProvider>,
+        public: AnchorSet,
+        os: AnchorSet,
+        pinsets: Vec<PinSet>,
+        interceptors: Interceptors,
+        resolver: Resolver,
+        settings: Settings,
+    ) -> Result<Context, Error> {
+        let base = handshake::base_config(Arc::clone(&provider)).map_err(|e| Error::File {
+            file: "TLS configuration".into(),
+            message: format!("the crypto provider cannot be used: {e}"),
+        })?;
+        Ok(Context {
+            provider,
+            base,
+            public,
+            os,
+            interceptors,
+            pinsets: pinsets.into_iter().map(|s| (s.name.clone(), s)).collect(),
+            resolver,
+            settings,
+        })
+    }
+}
+
+/// How the probe reached the endpoint.
+#[derive(Clone, Debug, Serialize)]
+pub struct Route {
+    /// `direct`, or the proxy URL
+    pub via: String,
+    /// where the route came from (a flag or an environment variable)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The negotiated TLS parameters.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TlsParams {
+    /// e.g. `TLSv1_3`
+    pub version: Option<String>,
+    /// e.g. `TLS13_AES_256_GCM_SHA384`
+    pub cipher_suite: Option<String>,
+    /// the key-exchange group, e.g. `X25519`
+    pub kx_group: Option<String>,
+    /// the ALPN protocol, if the server chose one
+    pub alpn: Option<String>,
+}
+
+/// Milliseconds spent in each phase; a phase that did not run is absent.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Timings {
+    /// name resolution
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<f64>,
+    /// TCP connect
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect: Option<f64>,
+    /// TLS handshake
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handshake: Option<f64>,
+    /// HTTP request and answer
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<f64>,
+    /// the whole probe, analysis included
+    pub total: f64,
+}
+
+/// Both paths and the separate name and time checks.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trust {
+    /// the path against the public anchors
+    pub public: PathReport,
+    /// the path against the OS store
+    pub os: PathReport,
+    /// does the leaf cover the host name
+    pub hostname: Option<NameCheck>,
+    /// is every presented certificate within its validity period
+    pub validity: Option<ValidityCheck>,
+}
+
+/// A pin of the set found on the trusted path.
+#[derive(Clone, Debug, Serialize)]
+pub struct PinMatch {
+    /// the pin
+    pub pin: Pin,
+    /// its label in the pin set
+    pub label: Option<String>,
+    /// the certificate it matched (`#1 DigiCert Global G2 ...` or `anchor ...`)
+    pub certificate: String,
+}
+
+/// The pin check.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PinReport {
+    /// the pin set, if the endpoint has one
+    pub set: Option<String>,
+    /// `None` without a set
+    pub matched: Option<bool>,
+    /// the store whose path the pins were compared with (`public` or `os`)
+    pub path: Option<&'static str>,
+    /// the pins found on that path
+    pub matches: Vec<PinMatch>,
+    /// the pins of the certificates on that path, for updating a set
+    pub path_pins: Vec<PinMatch>,
+}
+
+/// A warning that rides along with the verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// stable code: `expires-soon`, `weak-key`, `sha1-signature`, `trust-store`
+    pub warning: &'static str,
+    /// what was seen
+    pub detail: String,
+}
+
+/// The HTTP check.
+#[derive(Clone, Debug, Serialize)]
+pub struct HttpReport {
+    /// the answer, when one came
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<http::Answer>,
+    /// why the check failed, if it did
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// expected status
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_status: Option<u16>,
+    /// expected body
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_body: Option<String>,
+}
+
+/// Everything one probe found.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProbeResult {
+    /// the endpoint's URL
+    pub url: String,
+    /// how it was reached
+    pub route: Route,
+    /// the address connected to (or the last one tried)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<SocketAddr>,
+    /// where the address came from
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<Source>,
+    /// the verdict
+    pub verdict: Verdict,
+    /// the curl exit code a user of the guide would have seen
+    pub curl_code: u8,
+    /// one line of evidence (empty when ok)
+    pub detail: String,
+    /// warnings
+    pub warnings: Vec<Warning>,
+    /// the presented chain, in the order sent
+    pub chain: Vec<CertInfo>,
+    /// both paths, the name and the time checks (absent when no chain was seen)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust: Option<Trust>,
+    /// the pin check
+    pub pins: PinReport,
+    /// interception evidence
+    pub interception: Interception,
+    /// the HTTP check (absent when skipped or not reached)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpReport>,
+    /// negotiated parameters (absent when the handshake did not complete)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsParams>,
+    /// time per phase
+    pub timings_ms: Timings,
+}
+
+impl ProbeResult {
+    fn new(endpoint: &Endpoint) -> ProbeResult {
+        ProbeResult {
+            url: endpoint.url.clone(),
+            route: Route {
+                via: "direct".into(),
+                source: None,
+            },
+            address: None,
+            resolved_by: None,
+            verdict: Verdict::InternalError,
+            curl_code: Verdict::InternalError.curl_code(),
+            detail: String::new(),
+            warnings: Vec::new(),
+            chain: Vec::new(),
+            trust: None,
+            pins: PinReport {
+                set: endpoint.pinset.clone(),
+                ..PinReport::default()
+            },
+            interception: Interception::default(),
+            http: None,
+            tls: None,
+            timings_ms: Timings::default(),
+        }
+    }
+
+    /// The result for an endpoint whose probe task died (a bug); keeps the run going.
+    pub fn internal_error(endpoint: &Endpoint, what: &str) -> ProbeResult {
+        let mut r = ProbeResult::new(endpoint);
+        r.detail = format!("the probe stopped unexpectedly: {what}");
+        r
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+fn failure(verdict: Verdict, detail: String) -> Option<NetFailure> {
+    Some(NetFailure { verdict, detail })
+}
+
+/// Probes one endpoint. Never fails: every outcome is a verdict.
+pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
+    let start = Instant::now();
+    let settings = &ctx.settings;
+    let deadline = tokio::time::Instant::from_std(start + settings.timeout);
+    let connect_deadline =
+        tokio::time::Instant::from_std(start + settings.connect_timeout.min(settings.timeout));
+    let connect_limit = settings.connect_timeout.min(settings.timeout);
+    let mut r = ProbeResult::new(endpoint);
+    let mut net_failure = None;
+    let mut http_problem = None;
+    let mut chain: Vec<CertificateDer<'static>> = Vec::new();
+
+    'network: {
+        // DNS
+        let t = Instant::now();
+        let resolved = timeout_at(
+            connect_deadline,
+            ctx.resolver.resolve(&endpoint.host, endpoint.port),
+        )
+        .await;
+        r.timings_ms.dns = Some(ms(t));
+        let addrs = match resolved {
+            Err(_) => {
+                net_failure = failure(
+                    Verdict::Timeout,
+                    format!(
+                        "phase dns: {} did not resolve within {}",
+                        endpoint.host,
+                        seconds(connect_limit)
+                    ),
+                );
+                break 'network;
+            }
+            Ok(Err(e)) => {
+                net_failure = failure(Verdict::DnsFailed, e);
+                break 'network;
+            }
+            Ok(Ok((addrs, source))) => {
+                r.resolved_by = Some(source);
+                addrs
+            }
+        };
+
+        // TCP: each address in turn, as curl does without happy eyeballs
+        let t = Instant::now();
+        let mut tcp = None;
+        let mut errors = Vec::new();
+        for addr in addrs.iter().take(8) {
+            r.address = Some(*addr);
+            match timeout_at(connect_deadline, TcpStream::connect(addr)).await {
+                Ok(Ok(stream)) => {
+                    tcp = Some(stream);
+                    break;
+                }
+                Ok(Err(e)) => errors.push(format!("{addr}: {}", io_text(&e))),
+                Err(_) => {
+                    r.timings_ms.connect = Some(ms(t));
+                    net_failure = failure(
+                        Verdict::Timeout,
+                        format!(
+                            "phase connect: no TCP answer from {addr} within {}",
+                            seconds(connect_limit)
+                        ),
+                    );
+                    break 'network;
+                }
+            }
+        }
+        r.timings_ms.connect = Some(ms(t));
+        let Some(tcp) = tcp else {
+            net_failure = failure(Verdict::ConnectFailed, errors.join("; "));
+            break 'network;
+        };
+        // a probe sends one small request; waiting to coalesce it would only add latency
+        let _ = tcp.set_nodelay(true);
+
+        // TLS
+        let t = Instant::now();
+        let (config, recorded) = handshake::for_probe(&ctx.base, Arc::clone(&ctx.provider));
+        let connector = TlsConnector::from(config);
+        let outcome = timeout_at(
+            connect_deadline,
+            connector.connect(endpoint.server_name.clone(), tcp),
+        )
+        .await;
+        r.timings_ms.handshake = Some(ms(t));
+        let (seen, signature_error) = match recorded.lock() {
+            Ok(rec) => (rec.chain.clone(), rec.signature_error.clone()),
+            Err(_) => (Vec::new(), None),
+        };
+        chain = seen;
+        let mut tls = match outcome {
+            Err(_) => {
+                net_failure = failure(
+                    Verdict::Timeout,
+                    format!(
+                        "phase tls-handshake: the handshake did not complete within {}{}",
+                        seconds(connect_limit),
+                        after_chain(chain.len())
+                    ),
+                );
+                break 'network;
+            }
+            Ok(Err(e)) => {
+                net_failure = failure(
+                    Verdict::HandshakeFailed,
+                    handshake_text(&e, signature_error.as_deref(), chain.len()),
+                );
+                break 'network;
+            }
+            Ok(Ok(tls)) => tls,
+        };
+        let (_, conn) = tls.get_ref();
+        r.tls = Some(TlsParams {
+            version: conn.protocol_version().map(|v| format!("{v:?}")),
+            cipher_suite: conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite())),
+            kx_group: conn
+                .negotiated_key_exchange_group()
+                .map(|g| format!("{:?}", g.name())),
+            alpn: conn
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+        });
+
+        // HTTP
+        if !settings.http {
+            break 'network;
+        }
+        let t = Instant::now();
+        let expect = &endpoint.expect;
+        let answer = timeout_at(
+            deadline,
+            http::get(&mut tls, &endpoint.authority(), &endpoint.path),
+        )
+        .await;
+        r.timings_ms.http = Some(ms(t));
+        let mut report = HttpReport {
+            answer: None,
+            error: None,
+            expect_status: expect.status,
+            expect_body: expect.body.clone(),
+        };
+        match answer {
+            Err(_) => {
+                let detail = format!(
+                    "phase http: no complete answer to GET {} before the {} deadline",
+                    endpoint.path,
+                    seconds(settings.timeout)
+                );
+                report.error = Some(detail.clone());
+                http_problem = Some(Classified::new(Verdict::Timeout, detail));
+            }
+            Ok(Err(e)) => {
+                let curl_code = match e {
+                    HttpError::NoAnswer => 52,
+                    HttpError::Malformed(_) | HttpError::HeadTooLarge(_) => 8,
+                    HttpError::Send(_) => 55,
+                    HttpError::Read(_) => 56,
+                };
+                let detail = format!("GET {}: {e}", endpoint.path);
+                report.error = Some(detail.clone());
+                http_problem = Some(Classified {
+                    verdict: Verdict::HttpUnexpected,
+                    curl_code,
+                    detail,
+                });
+            }
+            Ok(Ok(answer)) => {
+                if let Some(why) = http::mismatch(&answer, expect.status, expect.body.as_deref()) {
+                    // curl -f fails with 22 on an error status; a wrong body passes curl
+                    // but not the connectivity test, which reads it
+                    let curl_code = if answer.status >= 400 { 22 } else { 0 };
+                    http_problem = Some(Classified {
+                        verdict: Verdict::HttpUnexpected,
+                        curl_code,
+                        detail: format!("GET {}: {why}", endpoint.path),
+                    });
+                }
+                report.answer = Some(answer);
+            }
+        }
+        r.http = Some(report);
+        // a polite close; the answer is already read, so its outcome does not matter
+        let _ = timeout_at(deadline, tokio::io::AsyncWriteExt::shutdown(&mut tls)).await;
+    }
+
+    let classified = judge(ctx, endpoint, &chain, net_failure, http_problem, &mut r);
+    r.verdict = classified.verdict;
+    r.curl_code = classified.curl_code;
+    r.detail = classified.detail;
+    r.timings_ms.total = ms(start);
+    r
+}
+
+/// Analyses the chain (if one was seen), fills trust, pins and evidence, and classifies.
+fn judge(
+    ctx: &Context,
+    endpoint: &Endpoint,
+    chain: &[CertificateDer<'static>],
+    net_failure: Option<NetFailure>,
+    http_problem: Option<Classified>,
+    r: &mut ProbeResult,
+) -> Classified {
+    let pinset = endpoint
+        .pinset
+        .as_ref()
+        .and_then(|name| ctx.pinsets.get(name));
+    r.chain = chain
+        .iter()
+        .enumerate()
+        .map(|(i, der)| CertInfo::analyse(i, der.as_ref()))
+        .collect();
+    if chain.is_empty() {
+        let failure = net_failure.unwrap_or(NetFailure {
+            verdict: Verdict::HandshakeFailed,
+            detail: "the server presented no certificate".into(),
+        });
+        return Classified::new(failure.verdict, failure.detail);
+    }
+
+    let now = UnixTime::now();
+    let algs = ctx.provider.signature_verification_algorithms.all;
+    let public = build_path(&ctx.public, chain, &r.chain, algs, now);
+    let os = build_path(&ctx.os, chain, &r.chain, algs, now);
+    let hostname = check_name(&chain[0], &r.chain[0], &endpoint.server_name);
+    let validity = validity(&r.chain, now);
+
+    r.interception = evidence::collect(&evidence::Inputs {
+        chain: &r.chain,
+        public: &public,
+        os: &os,
+        public_has_key: &|pin: &Pin| ctx.public.has_key(pin),
+        pinset,
+        interceptors: &ctx.interceptors,
+    });
+
+    // the pins are compared with the public path when there is one, else with the OS path
+    // (a private PKI the user pinned and installed); never with certificates off the path
+    let trusted_path = if public.state != PathState::NotReached {
+        Some(&public)
+    } else if os.state != PathState::NotReached {
+        Some(&os)
+    } else {
+        None
+    };
+    let mut os_pinned = false;
+    if let Some(path) = trusted_path {
+        r.pins.path = Some(path.store);
+        for (certificate, pin) in path.pins(&r.chain) {
+            let label = pinset
+                .and_then(|s| s.allowed(&pin))
+                .map(|e| e.label.clone());
+            let entry = PinMatch {
+                pin,
+                label: label.clone().flatten(),
+                certificate,
+            };
+            if label.is_some() {
+                r.pins.matches.push(entry.clone());
+            }
+            r.pins.path_pins.push(entry);
+        }
+    }
+    if pinset.is_some() {
+        let matched = !r.pins.matches.is_empty();
+        r.pins.matched = Some(matched);
+        os_pinned = matched && public.state == PathState::NotReached && os.verified;
+    }
+    let pins_detail = match (pinset, trusted_path) {
+        (Some(set), Some(path)) => format!(
+            "none of the {} pins of set {} is on the verified path ({}: {})",
+            set.pins.len(),
+            set.name,
+            path.store,
+            r.pins
+                .path_pins
+                .iter()
+                .map(|m| format!("{} {}", m.certificate, m.pin))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => String::new(),
+    };
+
+    warnings(ctx, trusted_path, &r.chain, now, &mut r.warnings);
+
+    let anchored = |p: &PathReport| match p.state {
+        PathState::Verified => Anchored::Verified,
+        PathState::TimeInvalid(TimeProblem::Expired) => Anchored::Expired,
+        PathState::TimeInvalid(TimeProblem::NotYetValid) => Anchored::NotYetValid,
+        PathState::NotReached => Anchored::No,
+    };
+    let strong = r
+        .interception
+        .evidence
+        .iter()
+        .find(|s| s.strength == Strength::Strong)
+        .map(|s| s.detail.clone());
+    let findings = Findings {
+        failure: net_failure,
+        public: anchored(&public),
+        public_detail: untrusted_text(&r.chain, &public, &os),
+        os_pinned,
+        name_ok: hostname.ok,
+        name_detail: hostname.detail.clone().unwrap_or_default(),
+        time_detail: public
+            .error
+            .clone()
+            .or_else(|| os.error.clone())
+            .unwrap_or_default(),
+        pins_matched: r.pins.matched,
+        pins_detail,
+        strong_evidence: strong,
+        vendor: r.interception.vendor.clone(),
+        http_problem,
+    };
+    r.trust = Some(Trust {
+        public,
+        os,
+        hostname: Some(hostname),
+        validity: Some(validity),
+    });
+    classify(&findings)
+}
+
+fn untrusted_text(chain: &[CertInfo], public: &PathReport, os: &PathReport) -> String {
+    let why = public.error.clone().unwrap_or_default();
+    let what = match chain {
+        [leaf] if leaf.self_issued => {
+            format!("self-signed certificate \"{}\": ", leaf.short_name())
+        }
+        [.., last] => format!(
+            "chain ends at \"{}\" issued by \"{}\": ",
+            last.short_name(),
+            last.issuer
+        ),
+        [] => String::new(),
+    };
+    let os_text = if os.verified {
+        ""
+    } else {
+        "; the OS store does not trust it either"
+    };
+    format!("{what}{why}{os_text}")
+}
+
+fn validity(chain: &[CertInfo], now: UnixTime) -> ValidityCheck {
+    let now = now.as_secs() as i64;
+    let problem = chain.iter().filter(|c| c.pin.is_some()).find_map(|c| {
+        if c.not_after_unix < now {
+            Some(format!(
+                "#{} {} expired on {}",
+                c.index,
+                c.short_name(),
+                c.not_after
+            ))
+        } else if c.not_before_unix > now {
+            Some(format!(
+                "#{} {} is not valid before {}",
+                c.index,
+                c.short_name(),
+                c.not_before
+            ))
+        } else {
+            None
+        }
+    });
+    ValidityCheck {
+        ok: problem.is_none(),
+        detail: problem,
+    }
+}
+
+fn warnings(
+    ctx: &Context,
+    path: Option<&PathReport>,
+    chain: &[CertInfo],
+    now: UnixTime,
+    out: &mut Vec<Warning>,
+) {
+    let now = now.as_secs() as i64;
+    let horizon = now + i64::from(ctx.settings.warn_days) * 86_400;
+    let on_path = path
+        .map(|p| {
+            p.path
+                .iter()
+                .filter_map(|i| chain.get(*i))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    for c in on_path {
+        if c.not_after_unix >= now && c.not_after_unix < horizon {
+            out.push(Warning {
+                warning: "expires-soon",
+                detail: format!(
+                    "#{} {} expires in {} days ({})",
+                    c.index,
+                    c.short_name(),
+                    (c.not_after_unix - now) / 86_400,
+                    c.not_after
+                ),
+            });
+        }
+        if c.key.starts_with("RSA") && c.key_bits < 2048 {
+            out.push(Warning {
+                warning: "weak-key",
+                detail: format!("#{} {} has a {} key", c.index, c.short_name(), c.key),
+            });
+        }
+        if c.index > 0 || !c.self_issued {
+            let alg = c.signature_algorithm.to_ascii_lowercase();
+            if alg.contains("sha1") || alg.contains("md5") {
+                out.push(Warning {
+                    warning: "sha1-signature",
+                    detail: format!(
+                        "#{} {} is signed with {}",
+                        c.index,
+                        c.short_name(),
+                        c.signature_algorithm
+                    ),
+                });
+            }
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+fn after_chain(certificates: usize) -> String {
+    if certificates == 0 {
+        String::new()
+    } else {
+        format!(" (after the server sent {certificates} certificates)")
+    }
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::ConnectionReset => "connection reset".into(),
+        K::TimedOut => "timed out".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn handshake_text(
+    e: &std::io::Error,
+    signature_error: Option<&str>,
+    certificates: usize,
+) -> String {
+    let after = after_chain(certificates);
+    if let Some(sig) = signature_error {
+        return format!(
+            "the server's handshake signature does not verify with the leaf's key ({sig}){after}"
+        );
+    }
+    let tls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let what = match tls {
+        Some(rustls::Error::AlertReceived(alert)) => {
+            format!("the server sent the TLS alert {alert:?}")
+        }
+        Some(rustls::Error::InvalidMessage(m)) => {
+            format!("the server answered with bytes that are not TLS ({m:?})")
+        }
+        Some(rustls::Error::InappropriateHandshakeMessage { .. })
+        | Some(rustls::Error::InappropriateMessage { .. }) => {
+            format!("the server broke the TLS protocol ({})", e)
+        }
+        Some(rustls::Error::PeerIncompatible(why)) => {
+            format!(
+                "the server and pinprobe have no TLS version or cipher suite in common ({why:?})"
+            )
+        }
+        Some(other) => format!("TLS error: {other}"),
+        None => match e.kind() {
+            std::io::ErrorKind::ConnectionReset => {
+                "the connection was reset during the handshake".into()
+            }
+            std::io::ErrorKind::UnexpectedEof => {
+                "the server closed the connection during the handshake".into()
+            }
+            _ => format!("the handshake failed: {e}"),
+        },
+    };
+    format!("{what}{after}")
+}
+
+/// Probes every endpoint, at most `concurrency` at a time, and hands each result to `emit`
+/// in input order as soon as it and all before it are done. A slow endpoint delays only the
+/// printing of those after it, never their probes.
+pub async fn run_all<F>(
+    ctx: Arc<Context>,
+    endpoints: Vec<Endpoint>,
+    concurrency: usize,
+    mut emit: F,
+) where
+    F: FnMut(usize, ProbeResult),
+{
+    let endpoints: Arc<Vec<Endpoint>> = Arc::new(endpoints);
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, ProbeResult)>();
+    let mut tasks = JoinSet::new();
+    let mut task_index = HashMap::new();
+    for index in 0..endpoints.len() {
+        let ctx = Arc::clone(&ctx);
+        let endpoints = Arc::clone(&endpoints);
+        let permits = Arc::clone(&permits);
+        let tx = tx.clone();
+        let handle = tasks.spawn(async move {
+            let Ok(_permit) = permits.acquire_owned().await else {
+                return;
+            };
+            let result = run(&ctx, &endpoints[index]).await;
+            let _ = tx.send((index, result));
+        });
+        task_index.insert(handle.id(), index);
+    }
+    drop(tx);
+
+    let mut pending = BTreeMap::new();
+    let mut next = 0;
+    let mut flush = |pending: &mut BTreeMap<usize, ProbeResult>, next: &mut usize| {
+        while let Some(result) = pending.remove(next) {
+            emit(*next, result);
+            *next += 1;
+        }
+    };
+    loop {
+        tokio::select! {
+            Some((index, result)) = rx.recv() => {
+                pending.insert(index, result);
+                flush(&mut pending, &mut next);
+            }
+            Some(joined) = tasks.join_next_with_id() => {
+                if let Err(e) = joined {
+                    if let Some(&index) = task_index.get(&e.id()) {
+                        pending.insert(index, ProbeResult::internal_error(&endpoints[index], &e.to_string()));
+                        flush(&mut pending, &mut next);
+                    }
+                }
+            }
+            else => break,
+        }
+    }
+    // results sent just before their task ended
+    while let Ok((index, result)) = rx.try_recv() {
+        pending.insert(index, result);
+    }
+    flush(&mut pending, &mut next);
+}

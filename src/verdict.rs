@@ -1,0 +1,456 @@
+//! The verdict: one stable code per probe, the curl exit code a user of the Defender guide
+//! would have seen, and the one-line evidence behind it.
+//!
+//! `classify` is a pure function of what the probe found, so the order of the rules below is
+//! the whole policy and is tested as a table.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The outcome of one probe. The codes are a promise to users: add, never rename.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// path verified against a public anchor, pin set matched, HTTP answer as expected
+    Ok,
+    /// not anchored where the pins say, with evidence of a re-signing middlebox
+    SslInterception,
+    /// no public anchor, no pin match, no interception evidence
+    UntrustedChain,
+    /// publicly trusted, but no pin of the set is on the verified path
+    PinMismatch,
+    /// the certificate does not cover the host name
+    NameMismatch,
+    /// a certificate on the path has expired
+    Expired,
+    /// a certificate on the path is not valid yet
+    NotYetValid,
+    /// alert, reset or EOF during the handshake
+    HandshakeFailed,
+    /// the name did not resolve
+    DnsFailed,
+    /// TCP refused or unreachable
+    ConnectFailed,
+    /// a phase ran past its deadline
+    Timeout,
+    /// the proxy answered 407
+    ProxyAuthRequired,
+    /// the proxy answered CONNECT with another non-2xx status
+    ProxyRefused,
+    /// TLS and pins fine, the HTTP answer was not the expected one
+    HttpUnexpected,
+    /// pinprobe itself failed on this endpoint (a bug; please report it)
+    InternalError,
+}
+
+impl Verdict {
+    /// Every verdict, in table order.
+    pub const ALL: [Verdict; 15] = [
+        Verdict::Ok,
+        Verdict::SslInterception,
+        Verdict::UntrustedChain,
+        Verdict::PinMismatch,
+        Verdict::NameMismatch,
+        Verdict::Expired,
+        Verdict::NotYetValid,
+        Verdict::HandshakeFailed,
+        Verdict::DnsFailed,
+        Verdict::ConnectFailed,
+        Verdict::Timeout,
+        Verdict::ProxyAuthRequired,
+        Verdict::ProxyRefused,
+        Verdict::HttpUnexpected,
+        Verdict::InternalError,
+    ];
+
+    /// The stable code, e.g. `ssl-interception`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::SslInterception => "ssl-interception",
+            Verdict::UntrustedChain => "untrusted-chain",
+            Verdict::PinMismatch => "pin-mismatch",
+            Verdict::NameMismatch => "name-mismatch",
+            Verdict::Expired => "expired",
+            Verdict::NotYetValid => "not-yet-valid",
+            Verdict::HandshakeFailed => "handshake-failed",
+            Verdict::DnsFailed => "dns-failed",
+            Verdict::ConnectFailed => "connect-failed",
+            Verdict::Timeout => "timeout",
+            Verdict::ProxyAuthRequired => "proxy-auth-required",
+            Verdict::ProxyRefused => "proxy-refused",
+            Verdict::HttpUnexpected => "http-unexpected",
+            Verdict::InternalError => "internal-error",
+        }
+    }
+
+    /// The curl exit code a user of the guide would have seen (HTTP answers that were not
+    /// expected may override it: see `Classified::curl_code`).
+    pub fn curl_code(self) -> u8 {
+        match self {
+            Verdict::Ok => 0,
+            Verdict::SslInterception
+            | Verdict::UntrustedChain
+            | Verdict::NameMismatch
+            | Verdict::Expired
+            | Verdict::NotYetValid => 60,
+            Verdict::PinMismatch => 90,
+            Verdict::HandshakeFailed => 35,
+            Verdict::DnsFailed => 6,
+            Verdict::ConnectFailed => 7,
+            Verdict::Timeout => 28,
+            Verdict::ProxyAuthRequired | Verdict::ProxyRefused => 56,
+            Verdict::HttpUnexpected => 22,
+            Verdict::InternalError => 2,
+        }
+    }
+
+    /// What to do about it, after the Defender guide.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Verdict::Ok => "nothing to do",
+            Verdict::SslInterception => "a device on the path re-signs TLS traffic (SSL/HTTPS inspection). The Defender guide: exclude these URLs from SSL inspection on the proxy or firewall; adding the inspection certificate to the system store does not help, because the product pins its certificates",
+            Verdict::UntrustedChain => "the chain reaches no public root and shows no sign of a known interceptor: a private CA, a self-signed certificate, or an inspection device whose root is not installed. Check what answers on that address (see -v or `pinprobe inspect`)",
+            Verdict::PinMismatch => "the chain is publicly trusted but none of the pinned keys is on its path: the service rotated its key or changed CA (pin drift), or the pins are out of date. Compare the chain's pins (-v) with the pin set",
+            Verdict::NameMismatch => "the certificate is not for this host name: a wrong --resolve entry, DNS pointing elsewhere, or a device answering in the service's place",
+            Verdict::Expired => "a certificate on the path has expired; check the clock of this machine, then the server or device that sent it",
+            Verdict::NotYetValid => "a certificate on the path is not valid yet; check the clock of this machine, then the server or device that sent it",
+            Verdict::HandshakeFailed => "the TLS handshake broke (alert, reset or close). The Defender guide reads curl error 35 as a sign of SSL inspection or a firewall that blocks the connection; check the firewall and proxy logs for these URLs",
+            Verdict::DnsFailed => "the name did not resolve: check DNS on this machine, or whether the network requires a proxy (Defender supports a static proxy, PAC or WPAD)",
+            Verdict::ConnectFailed => "the TCP connection was refused or could not be routed: a firewall blocks port 443 to these endpoints, or the network requires a proxy",
+            Verdict::Timeout => "no answer in time: a firewall that drops packets, or a proxy that is required and not configured",
+            Verdict::ProxyAuthRequired => "the proxy asks for credentials; Defender does not support authenticated proxies. Allow these URLs on the proxy without authentication",
+            Verdict::ProxyRefused => "the proxy refused to open a tunnel to the endpoint; allow these URLs on the proxy",
+            Verdict::HttpUnexpected => "TLS and pins are fine but the service did not give the expected answer: a device that answers in its place, or a service-side problem",
+            Verdict::InternalError => "pinprobe failed on this endpoint; please report it with the output of -v",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A network outcome that ended the probe before the chain could be judged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetFailure {
+    /// the verdict it maps to (dns-failed, connect-failed, timeout, handshake-failed, ...)
+    pub verdict: Verdict,
+    /// what happened, for humans
+    pub detail: String,
+}
+
+/// Where the chain's trust stands on one anchor set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchored {
+    /// a path to an anchor verified
+    Verified,
+    /// a path to an anchor exists but a certificate on it has expired
+    Expired,
+    /// a path to an anchor exists but a certificate on it is not valid yet
+    NotYetValid,
+    /// no anchor was reached
+    No,
+}
+
+/// What `classify` decides from. Each field is a fact the probe established.
+#[derive(Clone, Debug)]
+pub struct Findings {
+    /// set when the network failed before the chain could be judged
+    pub failure: Option<NetFailure>,
+    /// the path against the public anchors
+    pub public: Anchored,
+    /// why the public path was not reached, for the evidence line
+    pub public_detail: String,
+    /// the OS path verified and the pin set matched on it (a private PKI the user pinned)
+    pub os_pinned: bool,
+    /// the leaf covers the host name
+    pub name_ok: bool,
+    /// why it does not
+    pub name_detail: String,
+    /// the time problem, for the evidence line
+    pub time_detail: String,
+    /// `None` without a pin set; `Some(true)` when a pin is on the trusted path
+    pub pins_matched: Option<bool>,
+    /// what the pin check found, for the evidence line
+    pub pins_detail: String,
+    /// the strongest interception signal's detail, when one is strong
+    pub strong_evidence: Option<String>,
+    /// the product named by the evidence
+    pub vendor: Option<String>,
+    /// what went wrong with the HTTP check (an unexpected answer, no answer, a timeout); it
+    /// decides only when the chain is fine
+    pub http_problem: Option<Classified>,
+}
+
+/// A verdict with its evidence line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classified {
+    /// the verdict
+    pub verdict: Verdict,
+    /// the curl code (the verdict's, or the HTTP case's own)
+    pub curl_code: u8,
+    /// one line of evidence
+    pub detail: String,
+}
+
+impl Classified {
+    /// A verdict with its own curl code.
+    pub fn new(verdict: Verdict, detail: String) -> Classified {
+        Classified {
+            verdict,
+            curl_code: verdict.curl_code(),
+            detail,
+        }
+    }
+}
+
+/// Decides the verdict. The order is the policy: the network first; then interception (a
+/// deny pin or strong evidence on a chain that is not anchored where the pins say); then trust,
+/// clock, name, pins; then the HTTP answer.
+pub fn classify(f: &Findings) -> Classified {
+    if let Some(failure) = &f.failure {
+        return Classified::new(failure.verdict, failure.detail.clone());
+    }
+    let intercepted = |detail: &str| {
+        let detail = match &f.vendor {
+            Some(vendor) => format!("{vendor}: {detail}"),
+            None => detail.to_string(),
+        };
+        Classified::new(Verdict::SslInterception, detail)
+    };
+    let trusted = f.public != Anchored::No || f.os_pinned;
+    if !trusted {
+        return match &f.strong_evidence {
+            Some(evidence) => intercepted(evidence),
+            None => Classified::new(Verdict::UntrustedChain, f.public_detail.clone()),
+        };
+    }
+    if f.pins_matched == Some(false) {
+        if let Some(evidence) = &f.strong_evidence {
+            return intercepted(evidence);
+        }
+    }
+    match f.public {
+        Anchored::Expired => return Classified::new(Verdict::Expired, f.time_detail.clone()),
+        Anchored::NotYetValid => {
+            return Classified::new(Verdict::NotYetValid, f.time_detail.clone())
+        }
+        Anchored::Verified | Anchored::No => {}
+    }
+    if !f.name_ok {
+        return Classified::new(Verdict::NameMismatch, f.name_detail.clone());
+    }
+    if f.pins_matched == Some(false) {
+        return Classified::new(Verdict::PinMismatch, f.pins_detail.clone());
+    }
+    if let Some(problem) = &f.http_problem {
+        return problem.clone();
+    }
+    Classified::new(Verdict::Ok, String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clean() -> Findings {
+        Findings {
+            failure: None,
+            public: Anchored::Verified,
+            public_detail: "public detail".into(),
+            os_pinned: false,
+            name_ok: true,
+            name_detail: "name detail".into(),
+            time_detail: "time detail".into(),
+            pins_matched: Some(true),
+            pins_detail: "pins detail".into(),
+            strong_evidence: None,
+            vendor: None,
+            http_problem: None,
+        }
+    }
+
+    #[test]
+    fn codes_are_stable() {
+        let table: Vec<(&str, u8)> = Verdict::ALL
+            .iter()
+            .map(|v| (v.code(), v.curl_code()))
+            .collect();
+        assert_eq!(
+            table,
+            [
+                ("ok", 0),
+                ("ssl-interception", 60),
+                ("untrusted-chain", 60),
+                ("pin-mismatch", 90),
+                ("name-mismatch", 60),
+                ("expired", 60),
+                ("not-yet-valid", 60),
+                ("handshake-failed", 35),
+                ("dns-failed", 6),
+                ("connect-failed", 7),
+                ("timeout", 28),
+                ("proxy-auth-required", 56),
+                ("proxy-refused", 56),
+                ("http-unexpected", 22),
+                ("internal-error", 2),
+            ]
+        );
+        for v in Verdict::ALL {
+            assert_eq!(
+                serde_json::to_value(v).unwrap(),
+                serde_json::Value::String(v.code().into())
+            );
+        }
+    }
+
+    #[test]
+    fn classification_matrix() {
+        type Case = (&'static str, fn(&mut Findings), Verdict, &'static str);
+        let cases: &[Case] = &[
+            ("clean", |_| {}, Verdict::Ok, ""),
+            ("no pin set", |f| f.pins_matched = None, Verdict::Ok, ""),
+            (
+                "network first, whatever else",
+                |f| {
+                    f.failure = Some(NetFailure {
+                        verdict: Verdict::ConnectFailed,
+                        detail: "refused".into(),
+                    });
+                    f.strong_evidence = Some("x".into());
+                },
+                Verdict::ConnectFailed,
+                "refused",
+            ),
+            (
+                "untrusted, no evidence",
+                |f| {
+                    f.public = Anchored::No;
+                    f.pins_matched = Some(false);
+                },
+                Verdict::UntrustedChain,
+                "public detail",
+            ),
+            (
+                "untrusted with strong evidence",
+                |f| {
+                    f.public = Anchored::No;
+                    f.pins_matched = Some(false);
+                    f.strong_evidence = Some("anchored at Corp CA".into());
+                },
+                Verdict::SslInterception,
+                "anchored at Corp CA",
+            ),
+            (
+                "vendor leads the detail",
+                |f| {
+                    f.public = Anchored::No;
+                    f.pins_matched = None;
+                    f.strong_evidence = Some("issuer CN".into());
+                    f.vendor = Some("Zscaler".into());
+                },
+                Verdict::SslInterception,
+                "Zscaler: issuer CN",
+            ),
+            (
+                "private PKI pinned in the OS store",
+                |f| {
+                    f.public = Anchored::No;
+                    f.os_pinned = true;
+                },
+                Verdict::Ok,
+                "",
+            ),
+            (
+                "public chain, pins missed, strong evidence (deny pin)",
+                |f| {
+                    f.pins_matched = Some(false);
+                    f.strong_evidence = Some("deny".into());
+                },
+                Verdict::SslInterception,
+                "deny",
+            ),
+            (
+                "public chain, pins missed",
+                |f| f.pins_matched = Some(false),
+                Verdict::PinMismatch,
+                "pins detail",
+            ),
+            (
+                "expired before name and pins",
+                |f| {
+                    f.public = Anchored::Expired;
+                    f.name_ok = false;
+                    f.pins_matched = Some(false);
+                },
+                Verdict::Expired,
+                "time detail",
+            ),
+            (
+                "not yet valid",
+                |f| f.public = Anchored::NotYetValid,
+                Verdict::NotYetValid,
+                "time detail",
+            ),
+            (
+                "name before pins",
+                |f| {
+                    f.name_ok = false;
+                    f.pins_matched = Some(false);
+                },
+                Verdict::NameMismatch,
+                "name detail",
+            ),
+            (
+                "http last",
+                |f| {
+                    f.http_problem = Some(Classified::new(
+                        Verdict::HttpUnexpected,
+                        "status 503".into(),
+                    ))
+                },
+                Verdict::HttpUnexpected,
+                "status 503",
+            ),
+            (
+                "pins before http",
+                |f| {
+                    f.pins_matched = Some(false);
+                    f.http_problem = Some(Classified::new(
+                        Verdict::HttpUnexpected,
+                        "status 503".into(),
+                    ));
+                },
+                Verdict::PinMismatch,
+                "pins detail",
+            ),
+        ];
+        for (name, change, verdict, detail) in cases {
+            let mut f = clean();
+            change(&mut f);
+            let c = classify(&f);
+            assert_eq!(
+                (c.verdict, c.detail.as_str()),
+                (*verdict, *detail),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn http_cases_keep_their_curl_code() {
+        let mut f = clean();
+        f.http_problem = Some(Classified {
+            verdict: Verdict::HttpUnexpected,
+            curl_code: 52,
+            detail: "no answer".into(),
+        });
+        assert_eq!(classify(&f).curl_code, 52);
+        f.public = Anchored::No;
+        assert_eq!(classify(&f).verdict, Verdict::UntrustedChain);
+    }
+}
