@@ -2,6 +2,7 @@
 //! two anchor sets, and names why a pinned connection fails.
 
 pub mod chain;
+pub mod config;
 pub mod endpoint;
 pub mod error;
 pub mod evidence;
@@ -10,4 +11,6 @@ pub mod net;
 pub mod pins;
 pub mod probe;
 pub mod profile;
+pub mod report;
+pub mod run;
 pub mod verdict;

@@ -1,22 +1,34 @@
-//! The `pinprobe` command. The probe engine and its command line are being built in the library
-//! (see README.md); until they land, the binary checks that the bundled profile loads and says so.
+//! The `pinprobe` command: flags in, validated configuration, the library's run, exit status
+//! out (0 every endpoint ok, 1 at least one is not, 2 usage or configuration error).
 
+mod cli;
+
+use std::error::Error as _;
+use std::io::Write;
 use std::process::ExitCode;
 
+use clap::Parser;
+use pinprobe::config::Config;
+
 fn main() -> ExitCode {
-    match pinprobe::profile::Profile::bundled() {
-        Ok(profile) => {
-            let count = profile.endpoints.len();
-            #[allow(clippy::print_stderr)]
-            {
-                eprintln!(
-                    "pinprobe: the bundled profile holds {count} endpoints; probing is not available yet in this build"
-                );
-            }
-            ExitCode::from(2)
-        }
+    let cli = cli::Cli::parse();
+    let args = match cli.command {
+        Some(cli::Command::Test(args)) => args,
+        None => cli.test,
+    };
+    let outcome =
+        Config::from_options(&args.options()).and_then(|config| pinprobe::run::run(&config));
+    match outcome {
+        Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("pinprobe: {e}");
+            let mut message = format!("pinprobe: error: {e}");
+            let mut source = e.source();
+            while let Some(s) = source {
+                message.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            let _ = writeln!(std::io::stderr(), "{message}");
             ExitCode::from(2)
         }
     }

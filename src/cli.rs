@@ -1,0 +1,113 @@
+//! The command line: clap definitions and their translation into the library's `Options`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pinprobe::config::Options;
+use pinprobe::report::Format;
+
+/// Finds out why a pinned TLS connection fails, and who is intercepting it.
+///
+/// With no arguments, probes the 14 Microsoft Defender for Endpoint cloud endpoints of the
+/// bundled profile, as `mdatp connectivity test` does, and explains every failure.
+#[derive(Debug, Parser)]
+#[command(name = "pinprobe", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub test: TestArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Probe the endpoints (the default command)
+    Test(TestArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    /// one line per endpoint in the shape of `mdatp connectivity test`, advice at the end
+    Text,
+    /// one JSON document with every result
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Endpoints to probe instead of the profile's: https://host[:port]/path or host[:port]
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+
+    /// Profile with endpoints and pin sets (TOML); replaces the bundled Defender profile
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
+    /// Extra pin sets (TOML, same format as profiles); repeatable
+    #[arg(long, value_name = "FILE")]
+    pub pins: Vec<PathBuf>,
+
+    /// Pin set that URL arguments must match (without it, the verdict rests on trust alone)
+    #[arg(long, value_name = "NAME")]
+    pub pinset: Option<String>,
+
+    /// Extra anchors trusted like the public roots (private PKI, labs); PEM or DER; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+
+    /// Use ADDR for HOST:PORT instead of DNS, as curl; repeatable
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Show each chain, both paths, the pins and the evidence under each line
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Probes run at the same time
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+
+    /// Seconds allowed for DNS, TCP connect and the TLS handshake together
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+
+    /// Hard deadline in seconds for each endpoint, HTTP included
+    #[arg(long = "timeout", value_name = "SECONDS", default_value_t = 20.0)]
+    pub timeout: f64,
+
+    /// Skip the HTTP GET after the handshake
+    #[arg(long)]
+    pub no_http: bool,
+}
+
+impl TestArgs {
+    /// The library's options.
+    pub fn options(self) -> Options {
+        Options {
+            profile: self.profile,
+            pins: self.pins,
+            pinset: self.pinset,
+            cacert: self.cacert,
+            resolve: self.resolve,
+            urls: self.urls,
+            format: match self.format {
+                FormatArg::Text => Format::Text,
+                FormatArg::Json => Format::Json,
+            },
+            output: self.output,
+            verbose: self.verbose,
+            concurrency: self.concurrency,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            no_http: self.no_http,
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The validated configuration of a run, built from plain options (the binary turns its flags
+//! into `Options`; the library never sees the flag parser's types).
+//!
+//! Everything that can be wrong with the input is found here, before any probe starts, and
+//! reported with the file, line or flag and the fix.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::net::resolve::Override;
+use crate::pins::PinSet;
+use crate::probe::Settings;
+use crate::profile::{Profile, BUNDLED_MDE_NAME};
+use crate::report::Format;
+
+/// Most concurrent probes accepted by `-j`.
+pub const MAX_CONCURRENCY: usize = 4096;
+
+/// The options of `pinprobe test`, as given.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `--profile FILE`
+    pub profile: Option<PathBuf>,
+    /// `--pins FILE`, repeatable
+    pub pins: Vec<PathBuf>,
+    /// `--pinset NAME`, for URL arguments
+    pub pinset: Option<String>,
+    /// `--cacert FILE`, repeatable
+    pub cacert: Vec<PathBuf>,
+    /// `--resolve HOST:PORT:ADDR`, repeatable
+    pub resolve: Vec<String>,
+    /// URL arguments
+    pub urls: Vec<String>,
+    /// `--format`
+    pub format: Format,
+    /// `-o FILE`
+    pub output: Option<PathBuf>,
+    /// `-v`
+    pub verbose: bool,
+    /// `-j N`
+    pub concurrency: usize,
+    /// `--connect-timeout S`
+    pub connect_timeout: f64,
+    /// `--timeout S`
+    pub timeout: f64,
+    /// `--no-http`
+    pub no_http: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            profile: None,
+            pins: Vec::new(),
+            pinset: None,
+            cacert: Vec::new(),
+            resolve: Vec::new(),
+            urls: Vec::new(),
+            format: Format::Text,
+            output: None,
+            verbose: false,
+            concurrency: 32,
+            connect_timeout: 10.0,
+            timeout: 20.0,
+            no_http: false,
+        }
+    }
+}
+
+/// A run, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// where the endpoints came from, for the report header
+    pub source: String,
+    /// the endpoints, in order
+    pub endpoints: Vec<Endpoint>,
+    /// every pin set: the profile's and those of `--pins`
+    pub pinsets: Vec<PinSet>,
+    /// `--cacert` files
+    pub cacerts: Vec<PathBuf>,
+    /// `--resolve` entries
+    pub resolve: Vec<Override>,
+    /// the output format
+    pub format: Format,
+    /// `-o FILE`, else standard output
+    pub output: Option<PathBuf>,
+    /// details under each line
+    pub verbose: bool,
+    /// probes at a time
+    pub concurrency: usize,
+    /// deadlines and switches
+    pub settings: Settings,
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
+    if !value.is_finite() || value <= 0.0 || value > 86_400.0 {
+        return Err(Error::usage(
+            flag,
+            format!("{value} is not a usable number of seconds: give a value above 0 and at most 86400, e.g. {flag} 10"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+impl Config {
+    /// Validates the options: loads the profile and pin files, parses URLs, pins and
+    /// `--resolve` entries, and checks every pin set reference.
+    pub fn from_options(o: &Options) -> Result<Config, Error> {
+        let (profile, profile_name) = match &o.profile {
+            Some(path) => (Profile::load(path)?, path.display().to_string()),
+            None => (Profile::bundled()?, BUNDLED_MDE_NAME.to_string()),
+        };
+
+        let mut extra: Vec<PinSet> = Vec::new();
+        for path in &o.pins {
+            let file = Profile::load(path)?;
+            for set in file.pinsets {
+                if let Some(first) = profile
+                    .pinsets
+                    .iter()
+                    .chain(&extra)
+                    .find(|s| s.name == set.name)
+                {
+                    return Err(Error::File {
+                        file: path.display().to_string(),
+                        message: format!(
+                            "pin set {:?} is already defined in {}: rename one of them",
+                            set.name, first.origin
+                        ),
+                    });
+                }
+                extra.push(set);
+            }
+        }
+        profile.check_refs(&profile_name, &extra)?;
+        let mut pinsets = profile.pinsets.clone();
+        pinsets.extend(extra);
+
+        let (endpoints, source) = if o.urls.is_empty() {
+            if let Some(name) = &o.pinset {
+                return Err(Error::usage(
+                    "--pinset",
+                    format!("--pinset {name} applies to URL arguments; give the URLs to probe, or set `pinset` on the endpoints of the profile"),
+                ));
+            }
+            if profile.endpoints.is_empty() {
+                return Err(Error::File {
+                    file: profile_name,
+                    message: "the profile has no [[endpoints]]: add some, or give URLs on the command line".into(),
+                });
+            }
+            (profile.endpoints.clone(), profile_name)
+        } else {
+            if let Some(name) = &o.pinset {
+                if !pinsets.iter().any(|s| &s.name == name) {
+                    let mut names: Vec<&str> = pinsets.iter().map(|s| s.name.as_str()).collect();
+                    names.sort_unstable();
+                    return Err(Error::usage(
+                        "--pinset",
+                        format!(
+                            "no pin set is named {name:?}: use one of {} (from {} and --pins)",
+                            names.join(", "),
+                            profile_name
+                        ),
+                    ));
+                }
+            }
+            let mut endpoints = Vec::new();
+            for url in &o.urls {
+                let mut endpoint =
+                    Endpoint::parse(url).map_err(|m| Error::usage(url.clone(), m))?;
+                endpoint.pinset = o.pinset.clone();
+                endpoints.push(endpoint);
+            }
+            let source = match &o.pinset {
+                Some(set) => format!("the command line (pin set {set} from {profile_name})"),
+                None => "the command line (no pin set: verdict on trust alone)".to_string(),
+            };
+            (endpoints, source)
+        };
+
+        let resolve = o
+            .resolve
+            .iter()
+            .map(|r| Override::parse(r).map_err(|m| Error::usage("--resolve", m)))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        if o.concurrency == 0 || o.concurrency > MAX_CONCURRENCY {
+            return Err(Error::usage(
+                "--concurrency",
+                format!(
+                    "{} is out of range: give 1 to {MAX_CONCURRENCY}",
+                    o.concurrency
+                ),
+            ));
+        }
+        let settings = Settings {
+            connect_timeout: seconds("--connect-timeout", o.connect_timeout)?,
+            timeout: seconds("--timeout", o.timeout)?,
+            http: !o.no_http,
+            ..Settings::default()
+        };
+        for path in &o.cacert {
+            if !path.is_file() {
+                return Err(Error::usage(
+                    "--cacert",
+                    format!(
+                        "{} is not a readable file: give a PEM or DER certificate file",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+
+        Ok(Config {
+            source,
+            endpoints,
+            pinsets,
+            cacerts: o.cacert.clone(),
+            resolve,
+            format: o.format,
+            output: o.output.clone(),
+            verbose: o.verbose,
+            concurrency: o.concurrency,
+            settings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_give_the_bundled_profile() {
+        let c = Config::from_options(&Options::default()).unwrap();
+        assert_eq!(c.endpoints.len(), 14);
+        assert!(c.source.contains("bundled"));
+        assert!(c
+            .endpoints
+            .iter()
+            .all(|e| e.pinset.as_deref() == Some("microsoft-cloud")));
+    }
+
+    #[test]
+    fn bad_options_name_the_flag() {
+        type Case = (&'static str, fn(&mut Options));
+        let cases: &[Case] = &[
+            ("--pinset", |o| o.pinset = Some("microsoft-cloud".into())),
+            ("--pinset", |o| {
+                o.urls = vec!["example.com".into()];
+                o.pinset = Some("nope".into());
+            }),
+            ("ftp://example.com", |o| {
+                o.urls = vec!["ftp://example.com".into()]
+            }),
+            ("--resolve", |o| o.resolve = vec!["example.com:443".into()]),
+            ("--concurrency", |o| o.concurrency = 0),
+            ("--timeout", |o| o.timeout = 0.0),
+            ("--connect-timeout", |o| o.connect_timeout = f64::NAN),
+            ("--cacert", |o| {
+                o.cacert = vec!["/nonexistent/ca.pem".into()]
+            }),
+        ];
+        for (flag, change) in cases {
+            let mut o = Options::default();
+            change(&mut o);
+            let e = Config::from_options(&o).unwrap_err().to_string();
+            assert!(e.starts_with(flag), "{flag}: {e}");
+        }
+    }
+
+    #[test]
+    fn urls_take_the_named_pin_set() {
+        let o = Options {
+            urls: vec!["https://example.com:8443/x".into()],
+            pinset: Some("microsoft-cloud".into()),
+            ..Options::default()
+        };
+        let c = Config::from_options(&o).unwrap();
+        assert_eq!(c.endpoints.len(), 1);
+        assert_eq!(c.endpoints[0].pinset.as_deref(), Some("microsoft-cloud"));
+    }
+}

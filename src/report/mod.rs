@@ -1,0 +1,144 @@
+//! Reports: the text report in the Defender guide's shape and the JSON document.
+//!
+//! All output of a run goes through here, to standard output or the `-o` file. Results arrive
+//! in input order, one at a time; the text report prints each line at once, the JSON report
+//! writes its document at the end. A closed pipe (`pinprobe | head`) ends the output quietly.
+
+pub mod json;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::probe::ProbeResult;
+use crate::verdict::Verdict;
+
+/// The output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// one line per endpoint, advice at the end
+    Text,
+    /// one JSON document
+    Json,
+}
+
+/// What the run was about, for report headers.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunInfo {
+    /// pinprobe's version
+    pub version: &'static str,
+    /// where the endpoints came from (profile file, bundled profile or command line)
+    pub profile: String,
+    /// when the run started, RFC 3339
+    pub started: String,
+    /// number of endpoints
+    pub endpoints: usize,
+}
+
+/// Counts by verdict, in the order of the verdict table.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// endpoints reported
+    pub total: usize,
+    /// endpoints whose verdict is `ok`
+    pub ok: usize,
+    /// endpoints whose verdict is not `ok`
+    pub failed: usize,
+    /// count per verdict code
+    pub verdicts: BTreeMap<Verdict, usize>,
+}
+
+impl Summary {
+    /// Counts one result.
+    pub fn add(&mut self, result: &ProbeResult) {
+        self.total += 1;
+        if result.verdict == Verdict::Ok {
+            self.ok += 1;
+        } else {
+            self.failed += 1;
+        }
+        *self.verdicts.entry(result.verdict).or_default() += 1;
+    }
+}
+
+/// A report being written.
+pub struct Report<W: Write> {
+    out: W,
+    format: Format,
+    text: text::Text,
+    json: json::Json,
+    closed: bool,
+}
+
+impl<W: Write> Report<W> {
+    /// Starts a report; the text header is written at once.
+    pub fn new(out: W, format: Format, verbose: bool, info: RunInfo) -> io::Result<Report<W>> {
+        let mut report = Report {
+            out,
+            format,
+            text: text::Text::new(verbose),
+            json: json::Json::new(info.clone()),
+            closed: false,
+        };
+        if format == Format::Text {
+            let mut buf = Vec::new();
+            report.text.header(&mut buf, &info)?;
+            report.write(&buf)?;
+        }
+        Ok(report)
+    }
+
+    /// Adds one result (in input order).
+    pub fn result(&mut self, result: ProbeResult) -> io::Result<()> {
+        match self.format {
+            Format::Text => {
+                let mut buf = Vec::new();
+                self.text.result(&mut buf, &result)?;
+                self.write(&buf)
+            }
+            Format::Json => {
+                self.json.result(result);
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the report (summary and advice, or the JSON document) and returns the counts.
+    pub fn finish(mut self) -> io::Result<Summary> {
+        let mut buf = Vec::new();
+        let summary = match self.format {
+            Format::Text => self.text.finish(&mut buf)?,
+            Format::Json => self.json.finish(&mut buf)?,
+        };
+        self.write(&buf)?;
+        if !self.closed {
+            match self.out.flush() {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
+        }
+        Ok(summary)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.out.write_all(bytes).and_then(|_| {
+            // a line printed is a line the user can act on while the rest runs
+            if self.format == Format::Text {
+                self.out.flush()
+            } else {
+                Ok(())
+            }
+        }) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}

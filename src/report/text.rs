@@ -1,0 +1,267 @@
+//! The text report: one line per endpoint in the shape of `mdatp connectivity test`, failures
+//! with verdict, curl code and evidence, `-v` details under each line, and advice at the end.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::{RunInfo, Summary};
+use crate::chain::trust::PathReport;
+use crate::probe::ProbeResult;
+use crate::verdict::Verdict;
+
+/// The state of a text report between results.
+pub struct Text {
+    verbose: bool,
+    summary: Summary,
+    /// failing URLs per verdict, for the advice block
+    failures: BTreeMap<Verdict, Vec<String>>,
+    vendors: BTreeMap<String, usize>,
+}
+
+impl Text {
+    /// A text report; `verbose` adds the chain and trust details under each line.
+    pub fn new(verbose: bool) -> Text {
+        Text {
+            verbose,
+            summary: Summary::default(),
+            failures: BTreeMap::new(),
+            vendors: BTreeMap::new(),
+        }
+    }
+
+    /// The first line: what is probed.
+    pub fn header(&self, out: &mut impl Write, info: &RunInfo) -> io::Result<()> {
+        let s = if info.endpoints == 1 { "" } else { "s" };
+        writeln!(
+            out,
+            "pinprobe {}: {} endpoint{s} from {}",
+            info.version, info.endpoints, info.profile
+        )
+    }
+
+    /// The line of one result, and its details when verbose.
+    pub fn result(&mut self, out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
+        self.summary.add(r);
+        if r.verdict == Verdict::Ok {
+            writeln!(out, "Testing connection with {} ... [OK]", r.url)?;
+        } else {
+            self.failures
+                .entry(r.verdict)
+                .or_default()
+                .push(r.url.clone());
+            if let Some(vendor) = &r.interception.vendor {
+                *self.vendors.entry(vendor.clone()).or_default() += 1;
+            }
+            writeln!(
+                out,
+                "Testing connection with {} ... [ERROR] {} (curl {}): {}",
+                r.url,
+                r.verdict,
+                r.curl_code,
+                one_line(&r.detail)
+            )?;
+        }
+        for w in &r.warnings {
+            writeln!(out, "    warning {}: {}", w.warning, w.detail)?;
+        }
+        if self.verbose {
+            details(out, r)?;
+        }
+        Ok(())
+    }
+
+    /// The summary and the advice block.
+    pub fn finish(&mut self, out: &mut impl Write) -> io::Result<Summary> {
+        let s = &self.summary;
+        writeln!(out)?;
+        if s.failed == 0 {
+            writeln!(out, "{} of {} endpoints ok", s.ok, s.total)?;
+            return Ok(s.clone());
+        }
+        writeln!(
+            out,
+            "{} of {} endpoints failed ({} ok)",
+            s.failed, s.total, s.ok
+        )?;
+        for (verdict, urls) in &self.failures {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} (curl {}), {} endpoint{}:",
+                verdict,
+                verdict.curl_code(),
+                urls.len(),
+                if urls.len() == 1 { "" } else { "s" }
+            )?;
+            for url in urls {
+                writeln!(out, "  {url}")?;
+            }
+            if *verdict == Verdict::SslInterception && !self.vendors.is_empty() {
+                let names: Vec<&str> = self.vendors.keys().map(String::as_str).collect();
+                writeln!(out, "  Interception product: {}", names.join(", "))?;
+            }
+            writeln!(out, "  What to do: {}", verdict.advice())?;
+        }
+        Ok(s.clone())
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
+    let t = &r.timings_ms;
+    let mut route = format!("    route {}", r.route.via);
+    if let Some(addr) = r.address {
+        route.push_str(&format!(", {addr}"));
+        if let Some(by) = r.resolved_by {
+            let by = match by {
+                crate::net::resolve::Source::Literal => "literal address",
+                crate::net::resolve::Source::Override => "--resolve",
+                crate::net::resolve::Source::System => "system resolver",
+            };
+            route.push_str(&format!(" ({by})"));
+        }
+    }
+    writeln!(out, "{route}")?;
+    if let Some(tls) = &r.tls {
+        let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        writeln!(
+            out,
+            "    tls {} {} {} alpn {}",
+            field(&tls.version),
+            field(&tls.cipher_suite),
+            field(&tls.kx_group),
+            field(&tls.alpn)
+        )?;
+    }
+    let phase = |name: &str, v: Option<f64>| v.map(|ms| format!("{name} {ms:.1} ms"));
+    let phases: Vec<String> = [
+        phase("dns", t.dns),
+        phase("connect", t.connect),
+        phase("handshake", t.handshake),
+        phase("http", t.http),
+        phase("total", Some(t.total)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    writeln!(out, "    time {}", phases.join(", "))?;
+
+    if !r.chain.is_empty() {
+        writeln!(out, "    chain, {} certificates as sent:", r.chain.len())?;
+    }
+    for c in &r.chain {
+        if let Some(e) = &c.parse_error {
+            writeln!(
+                out,
+                "      #{} does not parse: {e} (sha256 {})",
+                c.index, c.sha256
+            )?;
+            continue;
+        }
+        writeln!(out, "      #{} {}", c.index, c.short_name())?;
+        writeln!(out, "         subject  {}", c.subject)?;
+        writeln!(out, "         issuer   {}", c.issuer)?;
+        writeln!(out, "         valid    {} .. {}", c.not_before, c.not_after)?;
+        writeln!(
+            out,
+            "         key      {}, signed {}",
+            c.key, c.signature_algorithm
+        )?;
+        if !c.sans.is_empty() {
+            writeln!(out, "         names    {}", c.sans.join(", "))?;
+        }
+        writeln!(out, "         pin      sha256/{}", c.spki_sha256)?;
+        writeln!(out, "                  {}", c.spki_sha256_hex)?;
+    }
+    if let Some(trust) = &r.trust {
+        path_line(out, &trust.public)?;
+        path_line(out, &trust.os)?;
+        if let Some(h) = &trust.hostname {
+            writeln!(out, "    hostname {}", h.detail.as_deref().unwrap_or("ok"))?;
+        }
+        if let Some(v) = &trust.validity {
+            writeln!(out, "    validity {}", v.detail.as_deref().unwrap_or("ok"))?;
+        }
+    }
+    match (&r.pins.set, r.pins.matched) {
+        (Some(set), Some(true)) => {
+            for m in &r.pins.matches {
+                writeln!(
+                    out,
+                    "    pins {set}: matched {} on {} ({})",
+                    m.pin,
+                    m.certificate,
+                    m.label.as_deref().unwrap_or("no label")
+                )?;
+            }
+        }
+        (Some(set), Some(false)) => writeln!(
+            out,
+            "    pins {set}: no pin on the {} path",
+            r.pins.path.unwrap_or("verified")
+        )?,
+        (Some(set), None) => writeln!(out, "    pins {set}: not checked (no chain)")?,
+        (None, _) => writeln!(out, "    pins none (verdict on trust alone)")?,
+    }
+    for s in &r.interception.evidence {
+        let strength = serde_json::to_value(s.strength)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        writeln!(out, "    evidence [{strength}] {}: {}", s.signal, s.detail)?;
+    }
+    if let Some(http) = &r.http {
+        match (&http.answer, &http.error) {
+            (Some(a), _) => writeln!(
+                out,
+                "    http {} {} {:?}{}",
+                a.status,
+                a.reason,
+                truncate(&a.body, 80),
+                if a.truncated { " (truncated)" } else { "" }
+            )?,
+            (None, Some(e)) => writeln!(out, "    http {e}")?,
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+fn path_line(out: &mut impl Write, p: &PathReport) -> io::Result<()> {
+    let label = format!("{} path", p.store);
+    match (&p.anchor, p.verified) {
+        (Some(anchor), verified) => {
+            let steps: Vec<String> = p.path.iter().map(|i| format!("#{i}")).collect();
+            writeln!(
+                out,
+                "    {label:<11} {} {} -> anchor {} (sha256/{}, {}){}",
+                if verified { "verified" } else { "reached" },
+                steps.join(" -> "),
+                anchor.subject,
+                anchor.spki_sha256.to_base64(),
+                anchor.origin,
+                p.error
+                    .as_deref()
+                    .map(|e| format!("; {e}"))
+                    .unwrap_or_default()
+            )
+        }
+        (None, _) => writeln!(
+            out,
+            "    {label:<11} none: {}",
+            p.error.as_deref().unwrap_or("no anchor reached")
+        ),
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}...")
+    }
+}

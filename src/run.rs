@@ -1,0 +1,101 @@
+//! A run: the endpoints of a validated `Config` probed concurrently, the results written as a
+//! report in input order.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
+
+use crate::chain::trust::AnchorSet;
+use crate::config::Config;
+use crate::error::Error;
+use crate::evidence::Interceptors;
+use crate::net::resolve::Resolver;
+use crate::probe::{self, Context};
+use crate::report::{Report, RunInfo, Summary};
+
+/// Probes every endpoint of `config` and writes the report; the summary decides the exit
+/// status. Only configuration and output problems are errors.
+pub fn run(config: &Config) -> Result<Summary, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    runtime.block_on(run_async(config, Resolver::system(config.resolve.clone())))
+}
+
+/// As `run`, inside a runtime, with the resolver given (tests use one that never leaves the
+/// machine).
+pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, Error> {
+    let context = context(config, resolver)?;
+    let (target, out): (String, Box<dyn Write>) = match &config.output {
+        Some(path) => {
+            let file = File::create(path).map_err(|source| Error::Write {
+                target: path.display().to_string(),
+                source,
+            })?;
+            (path.display().to_string(), Box::new(BufWriter::new(file)))
+        }
+        None => ("standard output".into(), Box::new(io::stdout())),
+    };
+    run_to(config, context, out, &target).await
+}
+
+/// Builds the shared context: provider, both anchor sets (read once), pin sets, names.
+pub fn context(config: &Config, resolver: Resolver) -> Result<Context, Error> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let public = AnchorSet::public(&config.cacerts)?;
+    let os = AnchorSet::os();
+    Context::new(
+        provider,
+        public,
+        os,
+        config.pinsets.clone(),
+        Interceptors::bundled()?,
+        resolver,
+        config.settings.clone(),
+    )
+}
+
+/// Runs the probes of `config` with `context` and writes the report to `out`.
+pub async fn run_to<W: Write>(
+    config: &Config,
+    context: Context,
+    out: W,
+    target: &str,
+) -> Result<Summary, Error> {
+    let write_error = |source: io::Error| Error::Write {
+        target: target.to_string(),
+        source,
+    };
+    let info = RunInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        profile: config.source.clone(),
+        started: now_rfc3339(),
+        endpoints: config.endpoints.len(),
+    };
+    let mut report = Report::new(out, config.format, config.verbose, info).map_err(write_error)?;
+    let mut failed = None;
+    probe::run_all(
+        Arc::new(context),
+        config.endpoints.clone(),
+        config.concurrency,
+        |_, result| {
+            if failed.is_none() {
+                if let Err(e) = report.result(result) {
+                    failed = Some(e);
+                }
+            }
+        },
+    )
+    .await;
+    if let Some(e) = failed {
+        return Err(write_error(e));
+    }
+    report.finish().map_err(write_error)
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
