@@ -171,6 +171,7 @@ pub struct PinMatch {
     /// the pin
     pub pin: Pin,
     /// its label in the pin set
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// the certificate it matched (`#1 DigiCert Global G2 ...` or `anchor ...`)
     pub certificate: String,
@@ -472,14 +473,10 @@ pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
             }
             Ok(Ok(answer)) => {
                 if let Some(why) = http::mismatch(&answer, expect.status, expect.body.as_deref()) {
-                    // curl -f fails with 22 on an error status; a wrong body passes curl
-                    // but not the connectivity test, which reads it
-                    let curl_code = if answer.status >= 400 { 22 } else { 0 };
-                    http_problem = Some(Classified {
-                        verdict: Verdict::HttpUnexpected,
-                        curl_code,
-                        detail: format!("GET {}: {why}", endpoint.path),
-                    });
+                    http_problem = Some(Classified::new(
+                        Verdict::HttpUnexpected,
+                        format!("GET {}: {why}", endpoint.path),
+                    ));
                 }
                 report.answer = Some(answer);
             }
@@ -616,6 +613,12 @@ fn judge(
         pins_matched: r.pins.matched,
         pins_detail,
         strong_evidence: strong,
+        denied: r
+            .interception
+            .evidence
+            .iter()
+            .find(|s| s.signal == "deny-pin")
+            .map(|s| s.detail.clone()),
         vendor: r.interception.vendor.clone(),
         http_problem,
     };

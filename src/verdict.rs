@@ -179,6 +179,8 @@ pub struct Findings {
     pub pins_detail: String,
     /// the strongest interception signal's detail, when one is strong
     pub strong_evidence: Option<String>,
+    /// a key of the pin set's deny list is on the chain: fails it whatever else matches
+    pub denied: Option<String>,
     /// the product named by the evidence
     pub vendor: Option<String>,
     /// what went wrong with the HTTP check (an unexpected answer, no answer, a timeout); it
@@ -209,8 +211,8 @@ impl Classified {
 }
 
 /// Decides the verdict. The order is the policy: the network first; then interception (a
-/// deny pin or strong evidence on a chain that is not anchored where the pins say); then trust,
-/// clock, name, pins; then the HTTP answer.
+/// deny pin whatever else matches, or strong evidence on a chain that is not anchored where the
+/// pins say); then trust, clock, name, pins; then the HTTP answer.
 pub fn classify(f: &Findings) -> Classified {
     if let Some(failure) = &f.failure {
         return Classified::new(failure.verdict, failure.detail.clone());
@@ -222,6 +224,9 @@ pub fn classify(f: &Findings) -> Classified {
         };
         Classified::new(Verdict::SslInterception, detail)
     };
+    if let Some(denied) = &f.denied {
+        return intercepted(denied);
+    }
     let trusted = f.public != Anchored::No || f.os_pinned;
     if !trusted {
         return match &f.strong_evidence {
@@ -269,6 +274,7 @@ mod tests {
             pins_matched: Some(true),
             pins_detail: "pins detail".into(),
             strong_evidence: None,
+            denied: None,
             vendor: None,
             http_problem: None,
         }
@@ -373,6 +379,12 @@ mod tests {
                 },
                 Verdict::SslInterception,
                 "deny",
+            ),
+            (
+                "a deny pin wins over a matched pin",
+                |f| f.denied = Some("deny hit".into()),
+                Verdict::SslInterception,
+                "deny hit",
             ),
             (
                 "public chain, pins missed",

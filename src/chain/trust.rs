@@ -22,10 +22,15 @@ use crate::pins::Pin;
 pub struct AnchorInfo {
     /// subject distinguished name
     pub subject: String,
-    /// SPKI pin of the anchor
+    /// SPKI pin of the anchor (base64 in JSON, as the chain's)
+    #[serde(serialize_with = "pin_base64")]
     pub spki_sha256: Pin,
     /// where it came from: "mozilla", "--cacert FILE" or "os"
     pub origin: String,
+}
+
+fn pin_base64<S: serde::Serializer>(pin: &Pin, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&pin.to_base64())
 }
 
 /// A set of trust anchors with what each one is.

@@ -150,7 +150,9 @@ fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     writeln!(out, "    time {}", phases.join(", "))?;
 
     if !r.chain.is_empty() {
-        writeln!(out, "    chain, {} certificates as sent:", r.chain.len())?;
+        let n = r.chain.len();
+        let s = if n == 1 { "" } else { "s" };
+        writeln!(out, "    chain, {n} certificate{s} as sent:")?;
     }
     for c in &r.chain {
         if let Some(e) = &c.parse_error {

@@ -1,0 +1,224 @@
+//! The command line's contract: results in input order, exit status, the text report's
+//! shape, `-o`, and configuration errors that name the file and line.
+
+use crate::support::*;
+use pinprobe::lab::{Behaviour, Server};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn results_keep_input_order_while_a_slow_endpoint_runs() {
+    let pki = Pki::genuine(&[HOST]);
+    let silent = Server::start_raw(Behaviour::Silent).await.expect("server");
+    let first_ok = serve(&pki.leaf, http(200, "OK")).await;
+    let second_ok = serve(&pki.leaf, http(200, "OK")).await;
+    let ports = [silent.port(), first_ok.port(), second_ok.port()];
+    let urls: Vec<String> = ports.iter().map(|p| url(*p)).collect();
+    let probe = |json: bool| {
+        let mut p = Probe::new().cacert(&pki.root).args(["--timeout", "2"]);
+        for port in ports {
+            p = p.resolve(port);
+        }
+        if json {
+            p = p.json();
+        }
+        p.args(urls.clone()).run()
+    };
+    let (json, text) = tokio::join!(probe(true), probe(false));
+
+    json.assert_code(1);
+    let results = json.results();
+    let got: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["url"].as_str().unwrap_or(""),
+                r["verdict"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (urls[0].as_str(), "timeout"),
+            (urls[1].as_str(), "ok"),
+            (urls[2].as_str(), "ok"),
+        ]
+    );
+    let summary = &json.json()["summary"];
+    assert_eq!(
+        (&summary["total"], &summary["ok"], &summary["failed"]),
+        (&3.into(), &2.into(), &1.into())
+    );
+
+    text.assert_code(1);
+    let lines: Vec<&str> = text
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("Testing connection with "))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", text.stdout);
+    assert!(
+        lines[0].starts_with(&format!(
+            "Testing connection with {} ... [ERROR] timeout (curl 28): ",
+            urls[0]
+        )),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(
+        lines[1],
+        format!("Testing connection with {} ... [OK]", urls[1])
+    );
+    assert_eq!(
+        lines[2],
+        format!("Testing connection with {} ... [OK]", urls[2])
+    );
+}
+
+/// Runs the binary with a profile and expects a configuration error naming `want`.
+async fn config_error(profile: &str, want: &[&str]) {
+    let probe = Probe::new();
+    let path = probe.profile_path().display().to_string();
+    let out = probe.profile(profile).json().run().await;
+    out.assert_code(2);
+    assert!(
+        out.stdout.is_empty(),
+        "report on a config error: {}",
+        out.stdout
+    );
+    for w in want {
+        let w = w.replace("FILE", &path);
+        assert!(
+            out.stderr.contains(&w),
+            "want {w:?} in stderr: {}",
+            out.stderr
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_errors_exit_2_naming_file_and_line() {
+    let good = unrelated_pin("x");
+    config_error(
+        "description = \"bad pin\"\n\n[pinsets.a]\npins = [\"sha256/abc\"]\n",
+        &["FILE:4:", "not a valid pin"],
+    )
+    .await;
+    config_error(
+        &format!("[pinsets.a]\npins = [\"sha256/{good}\"]\n\n[[endpoints]]\nurl = \"https://lab.test/ping\"\npinset = \"b\"\n"),
+        &["FILE:6:", "\"b\" is not defined"],
+    )
+    .await;
+    config_error(
+        "[[endpoints]]\nurl = \"https://lab.test/ping\"\nexpect_status = \n",
+        &["FILE:3:"],
+    )
+    .await;
+    config_error(
+        "[[endpoints]]\nurl = \"https://lab.test/ping\"\nexpect_stauts = 200\n",
+        &["FILE:3:", "expect_stauts"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flag_errors_exit_2_naming_the_flag() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--resolve", "nonsense", "https://lab.test/ping"],
+            "--resolve",
+        ),
+        (&["ftp://x"], "ftp://x"),
+        (
+            &["--pinset", "nope", "https://lab.test/ping"],
+            "--pinset: no pin set is named \"nope\"",
+        ),
+        (&["--profile", "missing.toml"], "missing.toml"),
+    ];
+    for (args, want) in cases {
+        let out = Probe::new().args(args.iter().copied()).run().await;
+        out.assert_code(2);
+        assert!(
+            out.stderr.starts_with("pinprobe: error: ") && out.stderr.contains(want),
+            "{args:?}: want {want:?} in stderr: {}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn text_report_has_the_guide_shape_details_and_output_file() {
+    let pki = Pki::genuine(&[HOST]);
+    let good = serve(&pki.leaf, http(200, "OK")).await;
+    let self_signed = pinprobe::lab::Ca::self_signed_leaf(&pinprobe::lab::LeafSpec::new([HOST]))
+        .expect("self-signed leaf");
+    let bad = serve(&self_signed, http(200, "OK")).await;
+    let run = |verbose: bool| {
+        let p = Probe::new()
+            .cacert(&pki.root)
+            .endpoint(good.port())
+            .endpoint(bad.port());
+        if verbose { p.args(["-v"]) } else { p }.run()
+    };
+    let (plain, verbose) = tokio::join!(run(false), run(true));
+
+    plain.assert_code(1);
+    let lines: Vec<&str> = plain.stdout.lines().collect();
+    assert!(lines[0].starts_with("pinprobe "), "{}", plain.stdout);
+    assert!(
+        lines.contains(&format!("Testing connection with {} ... [OK]", url(good.port())).as_str()),
+        "{}",
+        plain.stdout
+    );
+    let failure = format!(
+        "Testing connection with {} ... [ERROR] untrusted-chain (curl 60): ",
+        url(bad.port())
+    );
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with(&failure))
+        .unwrap_or_else(|| panic!("no line {failure:?} in\n{}", plain.stdout));
+    assert!(
+        line.len() > failure.len(),
+        "the failure line has no evidence: {line}"
+    );
+    assert!(plain.stdout.contains("What to do: "), "{}", plain.stdout);
+    assert!(
+        !plain.stdout.contains("pin      sha256/"),
+        "{}",
+        plain.stdout
+    );
+
+    verbose.assert_code(1);
+    let pin_lines: Vec<&str> = verbose
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("pin      sha256/"))
+        .collect();
+    // two certificates for the good endpoint, one for the self-signed one
+    assert_eq!(pin_lines.len(), 3, "{}", verbose.stdout);
+    assert!(
+        pin_lines[0].ends_with(&pin_base64(&pki.leaf.cert)),
+        "{}",
+        verbose.stdout
+    );
+
+    // a relative -o path: the child runs in the probe's directory
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .endpoint(good.port())
+        .args(["-o", "report.txt"])
+        .run()
+        .await;
+    let report = out.dir().join("report.txt");
+    out.assert_code(0);
+    assert!(out.stdout.is_empty(), "stdout with -o: {}", out.stdout);
+    let written = std::fs::read_to_string(&report).expect("the -o file");
+    assert!(
+        written.contains(&format!(
+            "Testing connection with {} ... [OK]",
+            url(good.port())
+        )),
+        "{written}"
+    );
+}
