@@ -93,6 +93,14 @@ impl Context {
         resolver: Resolver,
         settings: Settings,
     ) -> Result<Context, Error> {
+        // The crypto library initialises itself on first use (CPU features, the random
+        // generator's seeding, tens of milliseconds here); doing it now keeps that time out of
+        // the first probe's handshake timing.
+        let mut seed = [0u8; 32];
+        let _ = provider.secure_random.fill(&mut seed);
+        for group in &provider.kx_groups {
+            let _ = group.start();
+        }
         let base = handshake::base_config(Arc::clone(&provider)).map_err(|e| Error::File {
             file: "TLS configuration".into(),
             message: format!("the crypto provider cannot be used: {e}"),

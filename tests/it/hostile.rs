@@ -1,0 +1,78 @@
+//! Hostile peers: a key that does not match the leaf, certificates that do not parse, a server
+//! that closes without answering. Each ends in a verdict with the chain kept, never a panic.
+
+use rustls::pki_types::CertificateDer;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signature_by_another_key_fails_the_handshake_and_keeps_the_chain() {
+    let shown = Pki::genuine(&[HOST]);
+    let signer = Pki::genuine(&[HOST]);
+    // the server presents one chain and signs the handshake with another leaf's key
+    let server = serve_chain(shown.leaf.chain(), &signer.leaf, http(200, "OK")).await;
+    let out = Probe::new()
+        .cacert(&shown.root)
+        .endpoint(server.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let r = out.result();
+    assert_verdict(&r, "handshake-failed", 35);
+    let detail = text(&r["detail"], "detail");
+    assert!(
+        detail.contains("signature") && detail.contains("2 certificates"),
+        "{detail}"
+    );
+    let chain = r["chain"].as_array().expect("chain");
+    assert_eq!(chain.len(), 2, "the chain seen before the failure is kept");
+    assert_eq!(chain[0]["spki_sha256"], pin_base64(&shown.leaf.cert));
+    assert_eq!(r["trust"]["public"]["verified"], true, "{:#}", r["trust"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_that_does_not_parse_is_reported_and_the_probe_goes_on() {
+    let pki = Pki::genuine(&[HOST]);
+    let mut chain = pki.leaf.chain();
+    chain.push(CertificateDer::from(
+        b"\x30\x03\x02\x01\x05 not a certificate".to_vec(),
+    ));
+    let server = serve_chain(chain, &pki.leaf, http(200, "OK")).await;
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .endpoint(server.port())
+        .json()
+        .run()
+        .await;
+    let r = out.result();
+    let chain = r["chain"].as_array().expect("chain");
+    assert_eq!(chain.len(), 3, "{r:#}");
+    assert!(chain[2]["parse_error"].is_string(), "{:#}", chain[2]);
+    assert_eq!(chain[2]["sha256"].as_str().map(str::len), Some(64));
+    assert!(chain[0]["parse_error"].is_null());
+    // the junk is not on the path, so the genuine path still verifies
+    assert_verdict(&r, "ok", 0);
+    out.assert_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn close_after_the_handshake_is_an_empty_reply() {
+    let pki = Pki::genuine(&[HOST]);
+    let server = serve(&pki.leaf, pinprobe::lab::Behaviour::CloseAfterHandshake).await;
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .endpoint(server.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let r = out.result();
+    // curl's "Empty reply from server"
+    assert_verdict(&r, "http-unexpected", 52);
+    assert!(
+        text(&r["http"]["error"], "http error").contains("without an HTTP answer"),
+        "{r:#}"
+    );
+    assert_eq!(r["trust"]["public"]["verified"], true);
+}
