@@ -23,6 +23,37 @@ pub struct Cli {
 pub enum Command {
     /// Probe the endpoints (the default command)
     Test(TestArgs),
+    /// Show everything about one endpoint's chain, or a chain saved in a PEM file
+    Inspect(InspectArgs),
+    /// Run a simulated lab on 127.0.0.1 and show each verdict (no network needed)
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The endpoint: https://host[:port]/path or host[:port]; with --file, the host name the
+    /// chain is checked against (optional)
+    #[arg(value_name = "URL|HOST[:PORT]")]
+    pub target: Option<String>,
+
+    /// Analyse the chain in this PEM file (e.g. from `openssl s_client -showcerts`) instead of
+    /// connecting
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Show each chain, both paths, the pins and the evidence under each line
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -39,6 +70,13 @@ pub struct TestArgs {
     #[arg(value_name = "URL")]
     pub urls: Vec<String>,
 
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// The flags `test` and `inspect` share.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
     /// Profile with endpoints and pin sets (TOML); replaces the bundled Defender profile
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
@@ -88,26 +126,60 @@ pub struct TestArgs {
     pub no_http: bool,
 }
 
-impl TestArgs {
-    /// The library's options.
-    pub fn options(self) -> Options {
+impl FormatArg {
+    fn format(self) -> Format {
+        match self {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+impl CommonArgs {
+    /// The library's options, for the given URLs.
+    pub fn options(self, urls: Vec<String>) -> Options {
         Options {
             profile: self.profile,
             pins: self.pins,
             pinset: self.pinset,
             cacert: self.cacert,
             resolve: self.resolve,
-            urls: self.urls,
-            format: match self.format {
-                FormatArg::Text => Format::Text,
-                FormatArg::Json => Format::Json,
-            },
+            urls,
+            format: self.format.format(),
             output: self.output,
             verbose: self.verbose,
             concurrency: self.concurrency,
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             no_http: self.no_http,
+        }
+    }
+}
+
+impl TestArgs {
+    /// The library's options.
+    pub fn options(self) -> Options {
+        self.common.options(self.urls)
+    }
+}
+
+impl InspectArgs {
+    /// The library's options.
+    pub fn options(self) -> pinprobe::inspect::Options {
+        pinprobe::inspect::Options {
+            target: self.target,
+            file: self.file,
+            common: self.common.options(Vec::new()),
+        }
+    }
+}
+
+impl DemoArgs {
+    /// The library's options.
+    pub fn options(self) -> pinprobe::demo::Options {
+        pinprobe::demo::Options {
+            verbose: self.verbose,
+            format: self.format.format(),
         }
     }
 }

@@ -3,9 +3,11 @@
 
 pub mod chain;
 pub mod config;
+pub mod demo;
 pub mod endpoint;
 pub mod error;
 pub mod evidence;
+pub mod inspect;
 pub mod lab;
 pub mod net;
 pub mod pins;

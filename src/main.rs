@@ -10,14 +10,18 @@ use std::process::ExitCode;
 use clap::Parser;
 use pinprobe::config::Config;
 
+fn test(args: cli::TestArgs) -> Result<pinprobe::report::Summary, pinprobe::error::Error> {
+    Config::from_options(&args.options()).and_then(|config| pinprobe::run::run(&config))
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let args = match cli.command {
-        Some(cli::Command::Test(args)) => args,
-        None => cli.test,
+    let outcome = match cli.command {
+        Some(cli::Command::Test(args)) => test(args),
+        None => test(cli.test),
+        Some(cli::Command::Inspect(args)) => pinprobe::inspect::run(&args.options()),
+        Some(cli::Command::Demo(args)) => pinprobe::demo::run(&args.options()),
     };
-    let outcome =
-        Config::from_options(&args.options()).and_then(|config| pinprobe::run::run(&config));
     match outcome {
         Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::ClientConfig;
 use serde::Serialize;
 use tokio::net::TcpStream;
@@ -268,8 +268,12 @@ pub struct ProbeResult {
 
 impl ProbeResult {
     fn new(endpoint: &Endpoint) -> ProbeResult {
+        ProbeResult::blank(&endpoint.url, endpoint.pinset.clone())
+    }
+
+    fn blank(url: &str, pinset: Option<String>) -> ProbeResult {
         ProbeResult {
-            url: endpoint.url.clone(),
+            url: url.to_string(),
             route: Route {
                 via: "direct".into(),
                 source: None,
@@ -283,7 +287,7 @@ impl ProbeResult {
             chain: Vec::new(),
             trust: None,
             pins: PinReport {
-                set: endpoint.pinset.clone(),
+                set: pinset,
                 ..PinReport::default()
             },
             interception: Interception::default(),
@@ -494,7 +498,35 @@ pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
         let _ = timeout_at(deadline, tokio::io::AsyncWriteExt::shutdown(&mut tls)).await;
     }
 
-    let classified = judge(ctx, endpoint, &chain, net_failure, http_problem, &mut r);
+    let classified = judge(
+        ctx,
+        Some(&endpoint.server_name),
+        &chain,
+        net_failure,
+        http_problem,
+        &mut r,
+    );
+    r.verdict = classified.verdict;
+    r.curl_code = classified.curl_code;
+    r.detail = classified.detail;
+    r.timings_ms.total = ms(start);
+    r
+}
+
+/// Analyses a chain captured elsewhere (e.g. with `openssl s_client -showcerts`): the same
+/// analysis and verdict as a live probe, without the network. `label` names it in reports;
+/// `server_name`, when given, is checked against the leaf; `pinset` names the pin set.
+pub fn analyse_chain(
+    ctx: &Context,
+    label: &str,
+    server_name: Option<&ServerName<'static>>,
+    pinset: Option<String>,
+    chain: &[CertificateDer<'static>],
+) -> ProbeResult {
+    let start = Instant::now();
+    let mut r = ProbeResult::blank(label, pinset);
+    r.route.via = "file".into();
+    let classified = judge(ctx, server_name, chain, None, None, &mut r);
     r.verdict = classified.verdict;
     r.curl_code = classified.curl_code;
     r.detail = classified.detail;
@@ -505,16 +537,13 @@ pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
 /// Analyses the chain (if one was seen), fills trust, pins and evidence, and classifies.
 fn judge(
     ctx: &Context,
-    endpoint: &Endpoint,
+    server_name: Option<&ServerName<'static>>,
     chain: &[CertificateDer<'static>],
     net_failure: Option<NetFailure>,
     http_problem: Option<Classified>,
     r: &mut ProbeResult,
 ) -> Classified {
-    let pinset = endpoint
-        .pinset
-        .as_ref()
-        .and_then(|name| ctx.pinsets.get(name));
+    let pinset = r.pins.set.as_ref().and_then(|name| ctx.pinsets.get(name));
     r.chain = chain
         .iter()
         .enumerate()
@@ -532,7 +561,7 @@ fn judge(
     let algs = ctx.provider.signature_verification_algorithms.all;
     let public = build_path(&ctx.public, chain, &r.chain, algs, now);
     let os = build_path(&ctx.os, chain, &r.chain, algs, now);
-    let hostname = check_name(&chain[0], &r.chain[0], &endpoint.server_name);
+    let hostname = server_name.map(|name| check_name(&chain[0], &r.chain[0], name));
     let validity = validity(&r.chain, now);
 
     r.interception = evidence::collect(&evidence::Inputs {
@@ -611,8 +640,11 @@ fn judge(
         public: anchored(&public),
         public_detail: untrusted_text(&r.chain, &public, &os),
         os_pinned,
-        name_ok: hostname.ok,
-        name_detail: hostname.detail.clone().unwrap_or_default(),
+        name_ok: hostname.as_ref().is_none_or(|h| h.ok),
+        name_detail: hostname
+            .as_ref()
+            .and_then(|h| h.detail.clone())
+            .unwrap_or_default(),
         time_detail: public
             .error
             .clone()
@@ -633,7 +665,7 @@ fn judge(
     r.trust = Some(Trust {
         public,
         os,
-        hostname: Some(hostname),
+        hostname,
         validity: Some(validity),
     });
     classify(&findings)

@@ -65,7 +65,7 @@ pub enum Source {
 /// Turns host names into socket addresses.
 #[derive(Clone, Debug, Default)]
 pub struct Resolver {
-    overrides: HashMap<(String, u16), Vec<IpAddr>>,
+    overrides: HashMap<(String, u16), Vec<SocketAddr>>,
     /// when false, names without an override fail instead of asking the system
     system: bool,
 }
@@ -88,11 +88,31 @@ impl Resolver {
         }
     }
 
-    fn table(overrides: Vec<Override>) -> HashMap<(String, u16), Vec<IpAddr>> {
+    /// Only the given mappings, which may send `host:port` to another port (as curl's
+    /// `--connect-to`); any other name fails as an unknown name. The demo uses it so that its
+    /// endpoints keep their real URLs while the lab listens on ephemeral loopback ports.
+    pub fn fixed_addrs(
+        map: impl IntoIterator<Item = ((String, u16), Vec<SocketAddr>)>,
+    ) -> Resolver {
+        Resolver {
+            overrides: map
+                .into_iter()
+                .map(|((host, port), addrs)| ((host.to_ascii_lowercase(), port), addrs))
+                .collect(),
+            system: false,
+        }
+    }
+
+    fn table(overrides: Vec<Override>) -> HashMap<(String, u16), Vec<SocketAddr>> {
         let mut table = HashMap::new();
         for o in overrides {
+            let addrs = o
+                .addrs
+                .iter()
+                .map(|ip| SocketAddr::new(*ip, o.port))
+                .collect();
             // as curl, a later entry for the same host and port wins
-            table.insert((o.host, o.port), o.addrs);
+            table.insert((o.host, o.port), addrs);
         }
         table
     }
@@ -108,8 +128,7 @@ impl Resolver {
         }
         let key = (host.to_ascii_lowercase(), port);
         if let Some(addrs) = self.overrides.get(&key) {
-            let addrs = addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
-            return Ok((addrs, Source::Override));
+            return Ok((addrs.clone(), Source::Override));
         }
         if !self.system {
             return Err(format!("{host}: unknown name (no --resolve entry for it)"));
@@ -174,6 +193,14 @@ mod tests {
             .await
             .unwrap_err()
             .contains("unknown name"));
+        let r2 = Resolver::fixed_addrs([(
+            ("A.test".to_string(), 443),
+            vec!["127.0.0.1:4433".parse().unwrap()],
+        )]);
+        assert_eq!(
+            r2.resolve("a.test", 443).await.unwrap().0,
+            vec!["127.0.0.1:4433".parse().unwrap()]
+        );
         let (addrs, source) = r.resolve("::1", 8443).await.unwrap();
         assert_eq!(addrs, vec!["[::1]:8443".parse().unwrap()]);
         assert_eq!(source, Source::Literal);
