@@ -218,7 +218,14 @@ pub struct Inputs<'a> {
     pub pinset: Option<&'a PinSet>,
     /// the known products
     pub interceptors: &'a Interceptors,
+    /// the time of the probe, seconds since the Unix epoch
+    pub now: i64,
 }
+
+/// A leaf whose validity began this recently was made for the connection.
+pub const FRESH_LEAF_SECS: i64 = 10 * 60;
+/// The longest leaf lifetime public CAs may issue (CA/Browser Forum baseline requirements).
+pub const MAX_PUBLIC_LIFETIME_DAYS: i64 = 398;
 
 /// Collects the signals of one chain.
 pub fn collect(inputs: &Inputs<'_>) -> Interception {
@@ -296,14 +303,173 @@ pub fn collect(inputs: &Inputs<'_>) -> Interception {
         }
     }
 
+    if let Some(set) = inputs.pinset {
+        unexpected_issuer(inputs.chain, set, &mut out.evidence);
+    }
+    if let Some(leaf) = inputs.chain.first().filter(|c| c.parse_error.is_none()) {
+        no_sct(leaf, inputs, &mut out.evidence);
+        fresh_leaf(leaf, inputs.now, &mut out.evidence);
+    }
+    weak_crypto(inputs.chain, &mut out.evidence);
+
     out.evidence.sort_by_key(|s| std::cmp::Reverse(s.strength));
     out
+}
+
+/// An issuer organisation that the pin set does not expect (Defender: Microsoft, DigiCert).
+fn unexpected_issuer(chain: &[CertInfo], set: &PinSet, out: &mut Vec<Signal>) {
+    if set.expect_issuer_orgs.is_empty() {
+        return;
+    }
+    let expected = |org: &str| {
+        set.expect_issuer_orgs
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(org.trim()))
+    };
+    let odd: Vec<String> = chain
+        .iter()
+        .filter(|c| c.parse_error.is_none())
+        .filter(|c| !c.issuer_o.as_deref().is_some_and(expected))
+        .map(|c| {
+            format!(
+                "#{} {} is issued by {}",
+                c.index,
+                c.short_name(),
+                match &c.issuer_o {
+                    Some(o) => format!("O=\"{o}\""),
+                    None => format!("\"{}\" (no organisation)", c.issuer),
+                }
+            )
+        })
+        .collect();
+    if !odd.is_empty() {
+        out.push(Signal {
+            signal: "unexpected-issuer",
+            detail: format!(
+                "{}; pin set {} expects issuers from {}",
+                odd.join("; "),
+                set.name,
+                set.expect_issuer_orgs.join(", ")
+            ),
+            strength: Strength::Medium,
+        });
+    }
+}
+
+/// A leaf without embedded SCTs. Public CAs embed them (browsers require Certificate
+/// Transparency), so their absence on a publicly anchored leaf is odd; inspection devices
+/// and private CAs do not log their leaves. Chains anchored at `--cacert` are a private PKI
+/// the user declared and are not judged.
+fn no_sct(leaf: &CertInfo, inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
+    if leaf.embedded_scts {
+        return;
+    }
+    let public_origin = inputs
+        .public
+        .anchor
+        .as_ref()
+        .filter(|_| inputs.public.state != crate::chain::trust::PathState::NotReached)
+        .map(|a| a.origin.as_str());
+    let (strength, why) = match public_origin {
+        Some("mozilla") => (
+            Strength::Medium,
+            "it chains to a public root, whose CAs embed SCTs in every leaf",
+        ),
+        Some(_) => return,
+        None => (
+            Strength::Weak,
+            "as leaves minted by inspection devices and private CAs",
+        ),
+    };
+    out.push(Signal {
+        signal: "no-sct",
+        detail: format!(
+            "#0 {} carries no embedded Certificate Transparency SCTs; {why}",
+            leaf.short_name()
+        ),
+        strength,
+    });
+}
+
+/// A leaf made moments before the probe, or with a lifetime no public CA issues.
+fn fresh_leaf(leaf: &CertInfo, now: i64, out: &mut Vec<Signal>) {
+    let age = now - leaf.not_before_unix;
+    if (0..FRESH_LEAF_SECS).contains(&age) {
+        out.push(Signal {
+            signal: "fresh-leaf",
+            detail: format!(
+                "#0 {} became valid {} before the probe ({}): made on the fly, as inspection devices do",
+                leaf.short_name(),
+                duration_text(age),
+                leaf.not_before
+            ),
+            strength: Strength::Medium,
+        });
+    }
+    let days = (leaf.not_after_unix - leaf.not_before_unix) / 86_400;
+    let odd = if days > MAX_PUBLIC_LIFETIME_DAYS {
+        Some(format!(
+            "longer than the {MAX_PUBLIC_LIFETIME_DAYS} days public CAs may issue"
+        ))
+    } else if leaf.not_after_unix - leaf.not_before_unix < 86_400 {
+        Some("shorter than a day".to_string())
+    } else {
+        None
+    };
+    if let Some(odd) = odd {
+        out.push(Signal {
+            signal: "fresh-leaf",
+            detail: format!("#0 {} is valid for {days} days, {odd}", leaf.short_name()),
+            strength: Strength::Weak,
+        });
+    }
+}
+
+fn duration_text(secs: i64) -> String {
+    if secs < 120 {
+        format!("{secs} s")
+    } else {
+        format!("{} min", secs / 60)
+    }
+}
+
+/// RSA keys under 2048 bits, SHA-1 or MD5 signatures anywhere in the chain (the signature of a
+/// self-signed certificate on itself is not checked by anyone and is left out).
+fn weak_crypto(chain: &[CertInfo], out: &mut Vec<Signal>) {
+    let mut found = Vec::new();
+    for c in chain.iter().filter(|c| c.parse_error.is_none()) {
+        if c.key.starts_with("RSA") && c.key_bits > 0 && c.key_bits < 2048 {
+            found.push(format!(
+                "#{} {} has a {} key",
+                c.index,
+                c.short_name(),
+                c.key
+            ));
+        }
+        let alg = c.signature_algorithm.to_ascii_lowercase();
+        if !c.self_issued && (alg.contains("sha1") || alg.contains("md5")) {
+            found.push(format!(
+                "#{} {} is signed with {}",
+                c.index,
+                c.short_name(),
+                c.signature_algorithm
+            ));
+        }
+    }
+    if !found.is_empty() {
+        out.push(Signal {
+            signal: "weak-crypto",
+            detail: found.join("; "),
+            strength: Strength::Medium,
+        });
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::chain::trust::PathState;
+    use crate::lab::{Ca, KeyKind, LeafSpec};
 
     fn cert(issuer_cn: &str, issuer_o: &str) -> CertInfo {
         let mut c = CertInfo::analyse(0, b"not a certificate");
@@ -349,7 +515,153 @@ mod tests {
             public_has_key: &has,
             pinset,
             interceptors: &interceptors,
+            now: time::OffsetDateTime::now_utc().unix_timestamp(),
         })
+    }
+
+    /// A chain made by the lab: root and issuing CA of organisation `org`, a leaf from `spec`.
+    fn lab_chain(org: &str, spec: LeafSpec) -> Vec<CertInfo> {
+        let root = Ca::root("Lab Root", org, KeyKind::EcdsaP256).unwrap();
+        let inter = root
+            .intermediate("Lab Issuing", org, KeyKind::EcdsaP256)
+            .unwrap();
+        let leaf = inter.leaf(&spec).unwrap();
+        let mut chain: Vec<CertInfo> = leaf
+            .chain()
+            .iter()
+            .enumerate()
+            .map(|(i, der)| CertInfo::analyse(i, der))
+            .collect();
+        // the lab cannot log leaves in CT; a clean public leaf carries SCTs
+        chain[0].embedded_scts = true;
+        chain
+    }
+
+    fn public_path(origin: &str) -> PathReport {
+        let mut p = path("public", Some("CN=Lab Root"));
+        p.path = vec![0, 1];
+        if let Some(a) = p.anchor.as_mut() {
+            a.origin = origin.into();
+        }
+        p
+    }
+
+    #[test]
+    fn each_signal_fires_on_its_chain_and_stays_silent_on_a_clean_one() {
+        let now = time::OffsetDateTime::now_utc();
+        let clean_spec = LeafSpec::new(["lab.test"]);
+        let set = PinSet {
+            name: "cloud".into(),
+            expect_issuer_orgs: vec!["DigiCert Inc".into()],
+            ..PinSet::default()
+        };
+        let os_none = path("os", None);
+        type Change = fn(&mut Vec<CertInfo>, &mut PathReport);
+        struct Case {
+            name: &'static str,
+            org: &'static str,
+            spec: LeafSpec,
+            change: Change,
+            expect: Option<(&'static str, Strength, &'static str)>,
+        }
+        let fresh = LeafSpec {
+            not_before: now - time::Duration::seconds(30),
+            ..clean_spec.clone()
+        };
+        let long = LeafSpec {
+            not_after: now + time::Duration::days(800),
+            ..clean_spec.clone()
+        };
+        let cases = [
+            Case {
+                name: "clean",
+                org: "DigiCert Inc",
+                spec: clean_spec.clone(),
+                change: |_, _| {},
+                expect: None,
+            },
+            Case {
+                name: "unexpected issuer",
+                org: "Corp Networks",
+                spec: clean_spec.clone(),
+                change: |_, _| {},
+                expect: Some(("unexpected-issuer", Strength::Medium, "O=\"Corp Networks\"")),
+            },
+            Case {
+                name: "public leaf without SCTs",
+                org: "DigiCert Inc",
+                spec: clean_spec.clone(),
+                change: |c, _| c[0].embedded_scts = false,
+                expect: Some(("no-sct", Strength::Medium, "public root")),
+            },
+            Case {
+                name: "unanchored leaf without SCTs",
+                org: "DigiCert Inc",
+                spec: clean_spec.clone(),
+                change: |c, p| {
+                    c[0].embedded_scts = false;
+                    *p = path("public", None);
+                },
+                expect: Some(("no-sct", Strength::Weak, "inspection devices")),
+            },
+            Case {
+                name: "--cacert anchor without SCTs is a declared private PKI",
+                org: "DigiCert Inc",
+                spec: clean_spec.clone(),
+                change: |c, p| {
+                    c[0].embedded_scts = false;
+                    *p = public_path("--cacert lab.pem");
+                },
+                expect: None,
+            },
+            Case {
+                name: "leaf made 30 s ago",
+                org: "DigiCert Inc",
+                spec: fresh,
+                change: |_, _| {},
+                expect: Some(("fresh-leaf", Strength::Medium, "30 s before the probe")),
+            },
+            Case {
+                name: "800-day leaf",
+                org: "DigiCert Inc",
+                spec: long,
+                change: |_, _| {},
+                expect: Some(("fresh-leaf", Strength::Weak, "398 days")),
+            },
+            Case {
+                name: "RSA 1024",
+                org: "DigiCert Inc",
+                spec: clean_spec.clone(),
+                change: |c, _| {
+                    c[1].key = "RSA 1024".into();
+                    c[1].key_bits = 1024;
+                },
+                expect: Some(("weak-crypto", Strength::Medium, "RSA 1024")),
+            },
+            Case {
+                name: "SHA-1 signature",
+                org: "DigiCert Inc",
+                spec: clean_spec.clone(),
+                change: |c, _| c[0].signature_algorithm = "sha1WithRSAEncryption".into(),
+                expect: Some(("weak-crypto", Strength::Medium, "sha1WithRSAEncryption")),
+            },
+        ];
+        for case in cases {
+            let mut chain = lab_chain(case.org, case.spec);
+            let mut public = public_path("mozilla");
+            (case.change)(&mut chain, &mut public);
+            let found = run(&chain, &public, &os_none, Some(&set));
+            match case.expect {
+                None => assert!(found.evidence.is_empty(), "{}: {:?}", case.name, found),
+                Some((signal, strength, words)) => {
+                    assert_eq!(found.evidence.len(), 1, "{}: {:?}", case.name, found);
+                    let s = &found.evidence[0];
+                    assert_eq!((s.signal, s.strength), (signal, strength), "{}", case.name);
+                    assert!(s.detail.contains(words), "{}: {}", case.name, s.detail);
+                    assert!(!found.is_strong(), "{}", case.name);
+                }
+            }
+        }
     }
 
     #[test]

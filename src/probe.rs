@@ -571,6 +571,7 @@ fn judge(
         public_has_key: &|pin: &Pin| ctx.public.has_key(pin),
         pinset,
         interceptors: &ctx.interceptors,
+        now: now.as_secs() as i64,
     });
 
     // the pins are compared with the public path when there is one, else with the OS path

@@ -62,6 +62,8 @@ pub struct CertInfo {
     pub is_ca: bool,
     /// issuer and subject are the same name
     pub self_issued: bool,
+    /// the certificate embeds Certificate Transparency SCTs (OID 1.3.6.1.4.1.11129.2.4.2)
+    pub embedded_scts: bool,
     /// set when the certificate does not parse; the other fields are then empty
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
@@ -119,6 +121,9 @@ fn first_attr<'a>(mut it: impl Iterator<Item = &'a AttributeTypeAndValue<'a>>) -
     it.next().and_then(|a| a.as_str().ok()).map(str::to_string)
 }
 
+/// The X.509 extension that carries embedded SCTs (RFC 6962, section 3.3).
+pub const SCT_LIST_OID: &str = "1.3.6.1.4.1.11129.2.4.2";
+
 impl CertInfo {
     /// Analyses the certificate at `index` of a presented chain.
     pub fn analyse(index: usize, der: &[u8]) -> CertInfo {
@@ -146,6 +151,7 @@ impl CertInfo {
                 sha256,
                 is_ca: false,
                 self_issued: false,
+                embedded_scts: false,
                 parse_error: Some(format!("certificate does not parse: {e}")),
                 pin: None,
             },
@@ -199,6 +205,10 @@ impl CertInfo {
             spki_sha256_hex: pin.to_hex(),
             sha256,
             is_ca: cert.is_ca(),
+            embedded_scts: cert
+                .extensions()
+                .iter()
+                .any(|e| e.oid.to_id_string() == SCT_LIST_OID),
             parse_error: None,
             pin: Some(pin),
         }
