@@ -124,6 +124,20 @@ pub struct CommonArgs {
     /// Skip the HTTP GET after the handshake
     #[arg(long)]
     pub no_http: bool,
+
+    /// HTTP proxy (http://[user:pass@]HOST:PORT); '' ignores the proxy variables of the
+    /// environment (HTTPS_PROXY, https_proxy, ALL_PROXY, all_proxy), as curl
+    #[arg(short = 'x', long, value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Hosts, domains, addresses and CIDR blocks to reach without the proxy (comma-separated,
+    /// `*` for all); replaces NO_PROXY / no_proxy, as curl
+    #[arg(long, value_name = "LIST")]
+    pub noproxy: Option<String>,
+
+    /// Probe every endpoint both directly and through the proxy, and report them side by side
+    #[arg(long)]
+    pub compare_direct: bool,
 }
 
 impl FormatArg {
@@ -152,6 +166,9 @@ impl CommonArgs {
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             no_http: self.no_http,
+            proxy: self.proxy,
+            noproxy: self.noproxy,
+            compare_direct: self.compare_direct,
         }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::net::resolve::Override;
+use crate::net::route::ProxyConfig;
 use crate::pins::PinSet;
 use crate::probe::Settings;
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
@@ -47,6 +48,12 @@ pub struct Options {
     pub timeout: f64,
     /// `--no-http`
     pub no_http: bool,
+    /// `-x/--proxy URL` (`Some("")` turns the environment's proxy off)
+    pub proxy: Option<String>,
+    /// `--noproxy LIST`
+    pub noproxy: Option<String>,
+    /// `--compare-direct`
+    pub compare_direct: bool,
 }
 
 impl Default for Options {
@@ -65,6 +72,9 @@ impl Default for Options {
             connect_timeout: 10.0,
             timeout: 20.0,
             no_http: false,
+            proxy: None,
+            noproxy: None,
+            compare_direct: false,
         }
     }
 }
@@ -92,6 +102,10 @@ pub struct Config {
     pub concurrency: usize,
     /// deadlines and switches
     pub settings: Settings,
+    /// the proxy, from the flags or the environment
+    pub proxies: ProxyConfig,
+    /// probe every endpoint directly and through the proxy
+    pub compare_direct: bool,
 }
 
 fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
@@ -214,6 +228,17 @@ impl Config {
             }
         }
 
+        let proxies = ProxyConfig::new(o.proxy.as_deref(), o.noproxy.as_deref(), |name| {
+            std::env::var(name).ok()
+        })
+        .map_err(|(flag, message)| Error::usage(flag, message))?;
+        if o.compare_direct && proxies.proxy().is_none() {
+            return Err(Error::usage(
+                "--compare-direct",
+                "there is no proxy to compare with: give --proxy URL or set HTTPS_PROXY",
+            ));
+        }
+
         Ok(Config {
             source,
             endpoints,
@@ -225,6 +250,8 @@ impl Config {
             verbose: o.verbose,
             concurrency: o.concurrency,
             settings,
+            proxies,
+            compare_direct: o.compare_direct,
         })
     }
 }

@@ -106,6 +106,15 @@ impl Endpoint {
         })
     }
 
+    /// `host:port` with the port always written, as CONNECT requires.
+    pub fn authority_with_port(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
     /// `host:port` as used in the Host header and in messages.
     pub fn authority(&self) -> String {
         let host = if self.host.contains(':') {

@@ -28,7 +28,9 @@ use crate::error::Error;
 use crate::evidence::{self, Interception, Interceptors, Strength};
 use crate::net::handshake;
 use crate::net::http::{self, HttpError};
+use crate::net::proxy::{self, ConnectError, ProxyAnswer};
 use crate::net::resolve::{Resolver, Source};
+use crate::net::route::{ProxyConfig, Route};
 use crate::pins::{Pin, PinSet};
 use crate::verdict::{classify, Anchored, Classified, Findings, NetFailure, Verdict};
 
@@ -68,6 +70,7 @@ pub struct Context {
     interceptors: Interceptors,
     pinsets: HashMap<String, PinSet>,
     resolver: Resolver,
+    proxies: ProxyConfig,
     /// deadlines and switches
     pub settings: Settings,
 }
@@ -113,19 +116,29 @@ impl Context {
             interceptors,
             pinsets: pinsets.into_iter().map(|s| (s.name.clone(), s)).collect(),
             resolver,
+            proxies: ProxyConfig::direct(),
             settings,
         })
     }
-}
 
-/// How the probe reached the endpoint.
-#[derive(Clone, Debug, Serialize)]
-pub struct Route {
-    /// `direct`, or the proxy URL
-    pub via: String,
-    /// where the route came from (a flag or an environment variable)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    /// The same context, reaching endpoints through `proxies` (direct by default).
+    pub fn with_proxies(mut self, proxies: ProxyConfig) -> Context {
+        self.proxies = proxies;
+        self
+    }
+
+    /// `via http://proxy:port (origin)` for the configured proxy, or `direct`.
+    pub fn route_for_proxy_text(&self) -> String {
+        match self.proxies.proxy() {
+            Some(p) => self.proxies.route_for_proxy(p).describe(),
+            None => "direct".into(),
+        }
+    }
+
+    /// The route the proxy configuration gives for `endpoint`.
+    pub fn route_for(&self, endpoint: &Endpoint) -> Route {
+        self.proxies.route_for(&endpoint.host)
+    }
 }
 
 /// The negotiated TLS parameters.
@@ -150,6 +163,9 @@ pub struct Timings {
     /// TCP connect
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connect: Option<f64>,
+    /// the CONNECT exchange with the proxy
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<f64>,
     /// TLS handshake
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handshake: Option<f64>,
@@ -239,6 +255,9 @@ pub struct ProbeResult {
     /// where the address came from
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_by: Option<Source>,
+    /// the proxy's answer to CONNECT, when the route goes through one
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyAnswer>,
     /// the verdict
     pub verdict: Verdict,
     /// the curl exit code a user of the guide would have seen
@@ -274,12 +293,10 @@ impl ProbeResult {
     fn blank(url: &str, pinset: Option<String>) -> ProbeResult {
         ProbeResult {
             url: url.to_string(),
-            route: Route {
-                via: "direct".into(),
-                source: None,
-            },
+            route: Route::direct(None),
             address: None,
             resolved_by: None,
+            proxy: None,
             verdict: Verdict::InternalError,
             curl_code: Verdict::InternalError.curl_code(),
             detail: String::new(),
@@ -313,8 +330,14 @@ fn failure(verdict: Verdict, detail: String) -> Option<NetFailure> {
     Some(NetFailure { verdict, detail })
 }
 
-/// Probes one endpoint. Never fails: every outcome is a verdict.
+/// Probes one endpoint on the route the context gives it. Never fails: every outcome is a
+/// verdict.
 pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
+    run_route(ctx, endpoint, ctx.route_for(endpoint)).await
+}
+
+/// Probes one endpoint on the given route (`--compare-direct` probes each endpoint twice).
+pub async fn run_route(ctx: &Context, endpoint: &Endpoint, route: Route) -> ProbeResult {
     let start = Instant::now();
     let settings = &ctx.settings;
     let deadline = tokio::time::Instant::from_std(start + settings.timeout);
@@ -322,16 +345,21 @@ pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
         tokio::time::Instant::from_std(start + settings.connect_timeout.min(settings.timeout));
     let connect_limit = settings.connect_timeout.min(settings.timeout);
     let mut r = ProbeResult::new(endpoint);
+    r.route = route.clone();
     let mut net_failure = None;
     let mut http_problem = None;
     let mut chain: Vec<CertificateDer<'static>> = Vec::new();
 
     'network: {
-        // DNS
+        // DNS: of the endpoint, or of the proxy (which resolves the endpoint itself)
+        let (lookup_host, lookup_port, whose) = match &route.proxy {
+            Some(p) => (p.host.as_str(), p.port, format!("the proxy {}: ", p.url())),
+            None => (endpoint.host.as_str(), endpoint.port, String::new()),
+        };
         let t = Instant::now();
         let resolved = timeout_at(
             connect_deadline,
-            ctx.resolver.resolve(&endpoint.host, endpoint.port),
+            ctx.resolver.resolve(lookup_host, lookup_port),
         )
         .await;
         r.timings_ms.dns = Some(ms(t));
@@ -340,15 +368,14 @@ pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
                 net_failure = failure(
                     Verdict::Timeout,
                     format!(
-                        "phase dns: {} did not resolve within {}",
-                        endpoint.host,
+                        "phase dns: {whose}{lookup_host} did not resolve within {}",
                         seconds(connect_limit)
                     ),
                 );
                 break 'network;
             }
             Ok(Err(e)) => {
-                net_failure = failure(Verdict::DnsFailed, e);
+                net_failure = failure(Verdict::DnsFailed, format!("{whose}{e}"));
                 break 'network;
             }
             Ok(Ok((addrs, source))) => {
@@ -374,7 +401,7 @@ pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
                     net_failure = failure(
                         Verdict::Timeout,
                         format!(
-                            "phase connect: no TCP answer from {addr} within {}",
+                            "phase connect: {whose}no TCP answer from {addr} within {}",
                             seconds(connect_limit)
                         ),
                     );
@@ -383,12 +410,44 @@ pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
             }
         }
         r.timings_ms.connect = Some(ms(t));
-        let Some(tcp) = tcp else {
-            net_failure = failure(Verdict::ConnectFailed, errors.join("; "));
+        let Some(mut tcp) = tcp else {
+            net_failure = failure(
+                Verdict::ConnectFailed,
+                format!("{whose}{}", errors.join("; ")),
+            );
             break 'network;
         };
         // a probe sends one small request; waiting to coalesce it would only add latency
         let _ = tcp.set_nodelay(true);
+
+        // CONNECT through the proxy
+        if let Some(p) = &route.proxy {
+            let t = Instant::now();
+            let exchange = timeout_at(
+                connect_deadline,
+                proxy::connect(&mut tcp, &endpoint.authority_with_port(), p),
+            )
+            .await;
+            r.timings_ms.proxy = Some(ms(t));
+            match exchange {
+                Err(_) => {
+                    net_failure = failure(
+                        Verdict::Timeout,
+                        format!(
+                            "phase proxy: the proxy {} did not answer CONNECT within {}",
+                            p.url(),
+                            seconds(connect_limit)
+                        ),
+                    );
+                    break 'network;
+                }
+                Ok(Ok(answer)) => r.proxy = Some(answer),
+                Ok(Err(e)) => {
+                    net_failure = Some(proxy_failure(e, p, endpoint, &mut r));
+                    break 'network;
+                }
+            }
+        }
 
         // TLS
         let t = Instant::now();
@@ -506,6 +565,17 @@ pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
         http_problem,
         &mut r,
     );
+    // what the proxy says of itself helps tell a filtering proxy from an inspecting one
+    if let Some(answer) = &r.proxy {
+        let identity = answer.identity();
+        if !identity.is_empty() {
+            r.interception.evidence.push(evidence::Signal {
+                signal: "proxy-identity",
+                detail: format!("the proxy's answer to CONNECT says {}", identity.join(", ")),
+                strength: Strength::Weak,
+            });
+        }
+    }
     r.verdict = classified.verdict;
     r.curl_code = classified.curl_code;
     r.detail = classified.detail;
@@ -773,6 +843,66 @@ fn warnings(
     }
 }
 
+/// The verdict for a CONNECT that did not open a tunnel.
+fn proxy_failure(
+    e: ConnectError,
+    p: &crate::net::route::Proxy,
+    endpoint: &Endpoint,
+    r: &mut ProbeResult,
+) -> NetFailure {
+    let target = endpoint.authority_with_port();
+    match e {
+        ConnectError::Status(answer) => {
+            let identity = answer.identity();
+            let said = if identity.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", identity.join(", "))
+            };
+            let failure = if answer.status == 407 {
+                let schemes = answer.auth_schemes();
+                let offered = if schemes.is_empty() {
+                    "no scheme named".to_string()
+                } else {
+                    format!("it offers {}", schemes.join(", "))
+                };
+                let sent = if p.has_credentials() {
+                    "; the credentials of the proxy URL were refused"
+                } else {
+                    ""
+                };
+                NetFailure {
+                    verdict: Verdict::ProxyAuthRequired,
+                    detail: format!(
+                        "the proxy {} answered CONNECT {target} with 407 {}{said}: {offered}{sent}; Defender for Endpoint does not support authenticated proxies",
+                        p.url(),
+                        answer.reason
+                    ),
+                }
+            } else {
+                NetFailure {
+                    verdict: Verdict::ProxyRefused,
+                    detail: format!(
+                        "the proxy {} answered CONNECT {target} with {} {}{said}",
+                        p.url(),
+                        answer.status,
+                        answer.reason
+                    ),
+                }
+            };
+            r.proxy = Some(answer);
+            failure
+        }
+        other => NetFailure {
+            verdict: Verdict::ProxyRefused,
+            detail: format!(
+                "the proxy {} did not open a tunnel to {target}: {other}",
+                p.url()
+            ),
+        },
+    }
+}
+
 fn seconds(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
@@ -839,18 +969,34 @@ fn handshake_text(
     format!("{what}{after}")
 }
 
-/// Probes every endpoint, at most `concurrency` at a time, and hands each result to `emit`
-/// in input order as soon as it and all before it are done. A slow endpoint delays only the
-/// printing of those after it, never their probes.
-pub async fn run_all<F>(
+/// Probes every endpoint on its route, at most `concurrency` at a time, and hands each result
+/// to `emit` in input order as soon as it and all before it are done. A slow endpoint delays
+/// only the printing of those after it, never their probes.
+pub async fn run_all<F>(ctx: Arc<Context>, endpoints: Vec<Endpoint>, concurrency: usize, emit: F)
+where
+    F: FnMut(usize, ProbeResult),
+{
+    let jobs = endpoints
+        .into_iter()
+        .map(|e| {
+            let route = ctx.route_for(&e);
+            (e, route)
+        })
+        .collect();
+    run_jobs(ctx, jobs, concurrency, emit).await
+}
+
+/// As `run_all`, with the route of each probe given (`--compare-direct` gives each endpoint
+/// twice, direct and through the proxy).
+pub async fn run_jobs<F>(
     ctx: Arc<Context>,
-    endpoints: Vec<Endpoint>,
+    jobs: Vec<(Endpoint, Route)>,
     concurrency: usize,
     mut emit: F,
 ) where
     F: FnMut(usize, ProbeResult),
 {
-    let endpoints: Arc<Vec<Endpoint>> = Arc::new(endpoints);
+    let endpoints: Arc<Vec<(Endpoint, Route)>> = Arc::new(jobs);
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, ProbeResult)>();
     let mut tasks = JoinSet::new();
@@ -864,7 +1010,8 @@ pub async fn run_all<F>(
             let Ok(_permit) = permits.acquire_owned().await else {
                 return;
             };
-            let result = run(&ctx, &endpoints[index]).await;
+            let (endpoint, route) = &endpoints[index];
+            let result = run_route(&ctx, endpoint, route.clone()).await;
             let _ = tx.send((index, result));
         });
         task_index.insert(handle.id(), index);
@@ -888,7 +1035,7 @@ pub async fn run_all<F>(
             Some(joined) = tasks.join_next_with_id() => {
                 if let Err(e) = joined {
                     if let Some(&index) = task_index.get(&e.id()) {
-                        pending.insert(index, ProbeResult::internal_error(&endpoints[index], &e.to_string()));
+                        pending.insert(index, ProbeResult::internal_error(&endpoints[index].0, &e.to_string()));
                         flush(&mut pending, &mut next);
                     }
                 }

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
+use crate::net::route::Route;
 use crate::probe::{self, Context};
 use crate::report::{Report, RunInfo, Summary};
 
@@ -67,26 +68,42 @@ pub async fn run_to<W: Write>(
         target: target.to_string(),
         source,
     };
+    let context = context.with_proxies(config.proxies.clone());
+    let mut jobs = Vec::new();
+    for endpoint in &config.endpoints {
+        let route = context.route_for(endpoint);
+        if config.compare_direct {
+            jobs.push((
+                endpoint.clone(),
+                Route::direct(Some("--compare-direct".into())),
+            ));
+        }
+        jobs.push((endpoint.clone(), route));
+    }
+    let routes = match config.proxies.proxy() {
+        None => "direct".to_string(),
+        Some(_) if config.compare_direct => {
+            format!("each directly and {}", context.route_for_proxy_text())
+        }
+        Some(_) => context.route_for_proxy_text(),
+    };
     let info = RunInfo {
         version: env!("CARGO_PKG_VERSION"),
         profile: config.source.clone(),
         started: now_rfc3339(),
         endpoints: config.endpoints.len(),
+        routes,
+        compare_direct: config.compare_direct,
     };
     let mut report = Report::new(out, config.format, config.verbose, info).map_err(write_error)?;
     let mut failed = None;
-    probe::run_all(
-        Arc::new(context),
-        config.endpoints.clone(),
-        config.concurrency,
-        |_, result| {
-            if failed.is_none() {
-                if let Err(e) = report.result(result) {
-                    failed = Some(e);
-                }
+    probe::run_jobs(Arc::new(context), jobs, config.concurrency, |_, result| {
+        if failed.is_none() {
+            if let Err(e) = report.result(result) {
+                failed = Some(e);
             }
-        },
-    )
+        }
+    })
     .await;
     if let Some(e) = failed {
         return Err(write_error(e));

@@ -374,6 +374,17 @@ impl ProxyConfig {
         self.proxy.as_ref().map(|(p, _)| p)
     }
 
+    /// The route through `proxy` with its origin, whatever the no-proxy list says (for
+    /// headers).
+    pub fn route_for_proxy(&self, proxy: &Proxy) -> Route {
+        let origin = self.proxy.as_ref().map(|(_, o)| o.to_string());
+        Route {
+            via: proxy.url(),
+            source: origin,
+            proxy: Some(proxy.clone()),
+        }
+    }
+
     /// The route for `host`.
     pub fn route_for(&self, host: &str) -> Route {
         let Some((proxy, origin)) = &self.proxy else {

@@ -35,6 +35,10 @@ pub struct RunInfo {
     pub started: String,
     /// number of endpoints
     pub endpoints: usize,
+    /// how the endpoints are reached: `direct`, `via http://proxy:3128 (HTTPS_PROXY)`...
+    pub routes: String,
+    /// each endpoint is probed directly and through the proxy
+    pub compare_direct: bool,
 }
 
 /// Counts by verdict, in the order of the verdict table.

@@ -16,6 +16,10 @@ pub struct Text {
     /// failing URLs per verdict, for the advice block
     failures: BTreeMap<Verdict, Vec<String>>,
     vendors: BTreeMap<String, usize>,
+    /// each endpoint comes twice, direct then through the proxy
+    compare: bool,
+    /// the previous result's URL, route and verdict, to compare the two routes of an endpoint
+    previous: Option<(String, String, Verdict)>,
 }
 
 impl Text {
@@ -26,24 +30,38 @@ impl Text {
             summary: Summary::default(),
             failures: BTreeMap::new(),
             vendors: BTreeMap::new(),
+            compare: false,
+            previous: None,
         }
     }
 
-    /// The first line: what is probed.
-    pub fn header(&self, out: &mut impl Write, info: &RunInfo) -> io::Result<()> {
+    /// The first line: what is probed, and how it is reached.
+    pub fn header(&mut self, out: &mut impl Write, info: &RunInfo) -> io::Result<()> {
+        self.compare = info.compare_direct;
         let s = if info.endpoints == 1 { "" } else { "s" };
         writeln!(
             out,
-            "pinprobe {}: {} endpoint{s} from {}",
-            info.version, info.endpoints, info.profile
+            "pinprobe {}: {} endpoint{s} from {}, {}",
+            info.version, info.endpoints, info.profile, info.routes
         )
     }
 
     /// The line of one result, and its details when verbose.
     pub fn result(&mut self, out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         self.summary.add(r);
+        // the route is shown when it is not the plain direct one, and always when comparing
+        let shown_url = if self.compare || r.route.proxy.is_some() || r.route.source.is_some() {
+            let route = if r.route.proxy.is_some() {
+                format!("via {}", r.route.via)
+            } else {
+                "direct".to_string()
+            };
+            format!("{} ({route})", r.url)
+        } else {
+            r.url.clone()
+        };
         if r.verdict == Verdict::Ok {
-            writeln!(out, "Testing connection with {} ... [OK]", r.url)?;
+            writeln!(out, "Testing connection with {shown_url} ... [OK]")?;
         } else {
             self.failures
                 .entry(r.verdict)
@@ -54,8 +72,7 @@ impl Text {
             }
             writeln!(
                 out,
-                "Testing connection with {} ... [ERROR] {} (curl {}): {}",
-                r.url,
+                "Testing connection with {shown_url} ... [ERROR] {} (curl {}): {}",
                 r.verdict,
                 r.curl_code,
                 one_line(&r.detail)
@@ -66,6 +83,19 @@ impl Text {
         }
         if self.verbose {
             details(out, r)?;
+        }
+        if self.compare {
+            if let Some((url, route, verdict)) = self.previous.take() {
+                if url == r.url && verdict != r.verdict {
+                    writeln!(
+                        out,
+                        "    the routes differ: {route} gives {verdict}, via {} gives {}",
+                        r.route.via, r.verdict
+                    )?;
+                }
+            } else {
+                self.previous = Some((r.url.clone(), r.route.via.clone(), r.verdict));
+            }
         }
         Ok(())
     }
@@ -112,7 +142,7 @@ fn one_line(text: &str) -> String {
 
 fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     let t = &r.timings_ms;
-    let mut route = format!("    route {}", r.route.via);
+    let mut route = format!("    route {}", r.route.describe());
     if let Some(addr) = r.address {
         route.push_str(&format!(", {addr}"));
         if let Some(by) = r.resolved_by {
@@ -137,9 +167,17 @@ fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         )?;
     }
     let phase = |name: &str, v: Option<f64>| v.map(|ms| format!("{name} {ms:.1} ms"));
+    if let Some(answer) = &r.proxy {
+        let mut line = format!("    proxy answered {} {}", answer.status, answer.reason);
+        for (name, value) in &answer.headers {
+            line.push_str(&format!("; {name}: {value}"));
+        }
+        writeln!(out, "{line}")?;
+    }
     let phases: Vec<String> = [
         phase("dns", t.dns),
         phase("connect", t.connect),
+        phase("proxy", t.proxy),
         phase("handshake", t.handshake),
         phase("http", t.http),
         phase("total", Some(t.total)),
