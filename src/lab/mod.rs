@@ -7,9 +7,11 @@
 //! touches the network beyond loopback.
 
 pub mod pki;
+pub mod proxy;
 pub mod server;
 
 pub use pki::{Ca, KeyKind, Leaf, LeafSpec};
+pub use proxy::{LabProxy, ProxyBehaviour};
 pub use server::{closed_port, Behaviour, Server};
 
 /// Why the lab could not build a certificate or start a server.

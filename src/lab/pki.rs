@@ -117,6 +117,11 @@ impl Ca {
         pem_certificate(&self.cert)
     }
 
+    /// This CA's private key as PKCS#8 PEM, for servers that sign with it (squid's ssl-bump).
+    pub fn key_pem(&self) -> String {
+        self.key.serialize_pem()
+    }
+
     /// The certificates a server sends above a leaf this CA issued: this CA and the
     /// intermediates above it, leaf-side first, root excluded. Empty for a root CA.
     pub fn issuing_chain(&self) -> Vec<CertificateDer<'static>> {
