@@ -74,7 +74,20 @@ impl Ca {
     /// A self-signed root CA with the given CN and O: basic constraints CA, key usages
     /// keyCertSign and cRLSign, valid from one day ago to ten years from now.
     pub fn root(common_name: &str, organization: &str, key: KeyKind) -> Result<Ca, LabError> {
-        let params = ca_params(common_name, organization);
+        let (not_before, not_after) = ca_validity();
+        Ca::root_valid(common_name, organization, key, not_before, not_after)
+    }
+
+    /// A self-signed root CA as [`Ca::root`], valid from `not_before` to `not_after`: a chain
+    /// whose CAs were made years ago looks like a public one (`pinprobe demo` uses it).
+    pub fn root_valid(
+        common_name: &str,
+        organization: &str,
+        key: KeyKind,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Ca, LabError> {
+        let params = ca_params(common_name, organization, not_before, not_after);
         let key = key.generate()?;
         let cert = params.self_signed(&key)?.der().clone();
         Ok(Ca {
@@ -94,7 +107,20 @@ impl Ca {
         organization: &str,
         key: KeyKind,
     ) -> Result<Ca, LabError> {
-        let mut params = ca_params(common_name, organization);
+        let (not_before, not_after) = ca_validity();
+        self.intermediate_valid(common_name, organization, key, not_before, not_after)
+    }
+
+    /// An intermediate CA as [`Ca::intermediate`], valid from `not_before` to `not_after`.
+    pub fn intermediate_valid(
+        &self,
+        common_name: &str,
+        organization: &str,
+        key: KeyKind,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Ca, LabError> {
+        let mut params = ca_params(common_name, organization, not_before, not_after);
         params.use_authority_key_identifier_extension = true;
         let key = key.generate()?;
         let cert = params.signed_by(&key, &self.issuer())?.der().clone();
@@ -233,14 +259,24 @@ impl Clone for Leaf {
     }
 }
 
-fn ca_params(common_name: &str, organization: &str) -> CertificateParams {
+/// The default validity of a lab CA: from a day ago to ten years from now.
+fn ca_validity() -> (OffsetDateTime, OffsetDateTime) {
     let now = OffsetDateTime::now_utc();
+    (now - CA_BACKDATE, now + CA_LIFETIME)
+}
+
+fn ca_params(
+    common_name: &str,
+    organization: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> CertificateParams {
     let mut params = CertificateParams::default();
     params.distinguished_name = subject(Some(common_name), Some(organization));
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    params.not_before = now - CA_BACKDATE;
-    params.not_after = now + CA_LIFETIME;
+    params.not_before = not_before;
+    params.not_after = not_after;
     params
 }
 
@@ -403,6 +439,36 @@ mod tests {
         );
         assert_eq!(cert.validity().not_before.timestamp(), 1_600_000_000);
         assert_eq!(cert.validity().not_after.timestamp(), 1_700_000_000);
+    }
+
+    #[test]
+    fn cas_take_the_validity_they_are_given() {
+        let from = OffsetDateTime::from_unix_timestamp(1_600_000_000).unwrap();
+        let to = OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap();
+        let root = Ca::root_valid("Old Root", "Lab", KeyKind::EcdsaP256, from, to).unwrap();
+        let inter = root
+            .intermediate_valid(
+                "Old Issuing",
+                "Lab",
+                KeyKind::EcdsaP256,
+                from + Duration::days(1),
+                to - Duration::days(1),
+            )
+            .unwrap();
+        let validity = |der| {
+            let cert = parse(der);
+            (
+                cert.validity().not_before.timestamp(),
+                cert.validity().not_after.timestamp(),
+            )
+        };
+        assert_eq!(validity(root.der()), (1_600_000_000, 2_000_000_000));
+        assert_eq!(
+            validity(inter.der()),
+            (1_600_000_000 + 86_400, 2_000_000_000 - 86_400)
+        );
+        assert_eq!(parse(inter.der()).issuer(), parse(root.der()).subject());
+        assert_eq!(inter.issuing_chain(), vec![inter.der().clone()]);
     }
 
     #[test]

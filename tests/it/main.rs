@@ -1,10 +1,11 @@
 //! The integration tests of pinprobe: the built binary against lab servers on loopback.
 //!
 //! `verdicts` shows each verdict with its evidence, `hostile` peers that misbehave, `cli` the
-//! command line's contract (exit status, order, reports, configuration errors). `support` holds
-//! the shared builders.
+//! command line's contract (exit status, order, reports, configuration errors), `demo` the
+//! self-contained lab of `pinprobe demo`. `support` holds the shared builders.
 
 mod cli;
+mod demo;
 mod hostile;
 mod support;
 mod verdicts;

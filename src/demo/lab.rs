@@ -1,0 +1,299 @@
+//! The demo's lab: the certificates, servers, pin sets and trust stores the scenarios play on,
+//! all made at run time with the same lab code as the integration tests (`crate::lab`).
+//!
+//! Nothing here reads or changes the machine: the "public" roots and the OS store are anchor
+//! sets made of lab certificates, every server listens on `127.0.0.1`, and the resolver knows
+//! only the scenario host names, so no query or packet leaves the machine.
+
+use std::net::SocketAddr;
+
+use rustls::pki_types::CertificateDer;
+use time::{Duration, OffsetDateTime};
+
+use super::scenario::{Backend, Scenario, CLOUD_PINSET, LEAF_PINSET};
+use crate::chain::trust::AnchorSet;
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::lab::{Behaviour, Ca, KeyKind, LabError, Leaf, LeafSpec, Server};
+use crate::net::resolve::Resolver;
+use crate::pins::{Pin, PinEntry, PinSet};
+use crate::profile::{Profile, BUNDLED_MDE_NAME};
+
+/// The source of every demo pin and anchor, as reports show it.
+pub const SOURCE: &str = "pinprobe demo (simulation)";
+/// CN of the lab's stand-in for a public root.
+pub const PUBLIC_ROOT_CN: &str = "Pinprobe Demo Public Root";
+/// CN of the CA that issues the genuine leaves, under the public root.
+pub const ISSUING_CA_CN: &str = "Pinprobe Demo Issuing CA";
+/// O of the genuine chain.
+pub const DEMO_ORG: &str = "Pinprobe Demo (simulation)";
+/// CN of the inspecting middlebox's CA, which the lab OS store trusts.
+pub const INSPECTION_CA_CN: &str = "Corp SSL Inspection CA (simulation)";
+/// O of the inspecting middlebox's CA.
+pub const INSPECTION_ORG: &str = "Corp (simulation)";
+/// CN of the root above the named interceptor's CA (in no store).
+const INTERCEPTOR_ROOT_CN: &str = "Zscaler Root CA";
+/// CN of the CA that signs the named interceptor's leaves, in the shape Zscaler uses
+/// (`pins/interceptors.toml` lists it), trailing space included.
+pub const INTERCEPTOR_CA_CN: &str = "Zscaler Intermediate Root CA (zscalertwo.net) (t) ";
+/// O of the named interceptor's CAs.
+const INTERCEPTOR_ORG: &str = "Zscaler Inc.";
+/// The answer of every server that completes a handshake: the Defender `/ping` answer.
+const ANSWER_BODY: &str = "OK";
+
+fn days(n: i64) -> Duration {
+    Duration::days(n)
+}
+
+/// The certificate authorities of the lab. Their validity is set back in time so that the
+/// chains look like long-lived public ones, not like certificates made a moment ago.
+struct Authorities {
+    public_root: Ca,
+    issuing: Ca,
+    inspection: Ca,
+    interceptor: Ca,
+}
+
+impl Authorities {
+    fn new(now: OffsetDateTime) -> Result<Authorities, LabError> {
+        let public_root = Ca::root_valid(
+            PUBLIC_ROOT_CN,
+            DEMO_ORG,
+            KeyKind::EcdsaP256,
+            now - days(5 * 365),
+            now + days(15 * 365),
+        )?;
+        let issuing = public_root.intermediate_valid(
+            ISSUING_CA_CN,
+            DEMO_ORG,
+            KeyKind::EcdsaP256,
+            now - days(2 * 365),
+            now + days(5 * 365),
+        )?;
+        // Inspection devices mostly sign with RSA; the enterprise installed this root years ago.
+        let inspection = Ca::root_valid(
+            INSPECTION_CA_CN,
+            INSPECTION_ORG,
+            KeyKind::Rsa2048,
+            now - days(3 * 365),
+            now + days(7 * 365),
+        )?;
+        let interceptor_root = Ca::root_valid(
+            INTERCEPTOR_ROOT_CN,
+            INTERCEPTOR_ORG,
+            KeyKind::EcdsaP256,
+            now - days(4 * 365),
+            now + days(16 * 365),
+        )?;
+        let interceptor = interceptor_root.intermediate_valid(
+            INTERCEPTOR_CA_CN,
+            INTERCEPTOR_ORG,
+            KeyKind::EcdsaP256,
+            now - days(365),
+            now + days(5 * 365),
+        )?;
+        Ok(Authorities {
+            public_root,
+            issuing,
+            inspection,
+            interceptor,
+        })
+    }
+}
+
+/// A leaf for `host` valid from `from` to `to` (relative to now).
+fn spec(host: &str, now: OffsetDateTime, from: Duration, to: Duration) -> LeafSpec {
+    let mut spec = LeafSpec::new([host]);
+    spec.not_before = now + from;
+    spec.not_after = now + to;
+    spec
+}
+
+/// The lab of one demo run: a server per scenario and everything the probe context needs.
+/// Dropping it stops the servers.
+pub struct Lab {
+    /// the scenario endpoints, in scenario order: the profile's URL and HTTP expectation, the
+    /// scenario's pin set
+    pub endpoints: Vec<Endpoint>,
+    /// where each scenario's server listens, in scenario order
+    pub addresses: Vec<SocketAddr>,
+    /// the stand-in for the public roots: the lab public root only
+    pub public: AnchorSet,
+    /// the stand-in for the OS store: the lab public root and the inspection CA
+    pub os: AnchorSet,
+    /// the demo pin sets, made from the lab certificates
+    pub pinsets: Vec<PinSet>,
+    /// maps each scenario's (host, port) to its server, and knows no other name
+    pub resolver: Resolver,
+    /// held so that the servers run as long as the lab
+    _servers: Vec<Server>,
+}
+
+impl Lab {
+    /// Makes the certificates and starts one server per scenario on `127.0.0.1:0`. Must run
+    /// inside a tokio runtime, which then serves the connections.
+    pub async fn start(scenarios: &[Scenario]) -> Result<Lab, Error> {
+        let profile = Profile::bundled()?;
+        let now = OffsetDateTime::now_utc();
+        let ca = Authorities::new(now).map_err(lab_error)?;
+        let mut endpoints = Vec::with_capacity(scenarios.len());
+        let mut servers = Vec::with_capacity(scenarios.len());
+        let mut rotated_pins = Vec::new();
+        for scenario in scenarios {
+            let mut endpoint = profile
+                .endpoints
+                .iter()
+                .find(|e| e.url == scenario.url)
+                .cloned()
+                .ok_or_else(|| Error::File {
+                    file: BUNDLED_MDE_NAME.into(),
+                    message: format!(
+                        "the demo scenario {} is not an endpoint of the profile: use one of its URLs in src/demo/scenario.rs",
+                        scenario.url
+                    ),
+                })?;
+            endpoint.pinset = Some(scenario.pinset.to_string());
+            let host = endpoint.host.clone();
+            let server = match scenario.backend {
+                Backend::Origin => {
+                    let leaf = ca
+                        .issuing
+                        .leaf(&spec(&host, now, -days(30), days(335)))
+                        .map_err(lab_error)?;
+                    serve(&leaf, leaf.chain()).await
+                }
+                Backend::InspectingMiddlebox => {
+                    // minted on the fly for this connection, as inspection devices do
+                    let mut forged = spec(&host, now, Duration::ZERO, days(365));
+                    forged.key = KeyKind::Rsa2048;
+                    let leaf = ca.inspection.leaf(&forged).map_err(lab_error)?;
+                    let mut chain = leaf.chain();
+                    chain.push(ca.inspection.der().clone());
+                    serve(&leaf, chain).await
+                }
+                Backend::NamedInterceptor => {
+                    // Zscaler's leaves live about two weeks
+                    let leaf = ca
+                        .interceptor
+                        .leaf(&spec(&host, now, -Duration::hours(2), days(14)))
+                        .map_err(lab_error)?;
+                    serve(&leaf, leaf.chain()).await
+                }
+                Backend::ResettingMiddlebox => {
+                    Server::start_raw(Behaviour::ResetAfterClientHello).await
+                }
+                Backend::RotatedKey => {
+                    let old = ca
+                        .issuing
+                        .leaf(&spec(&host, now, -days(300), days(65)))
+                        .map_err(lab_error)?;
+                    rotated_pins.push(PinEntry {
+                        pin: pin_of(&old.cert)?,
+                        label: Some(format!("{host} leaf key before the rotation")),
+                        source: Some(SOURCE.into()),
+                    });
+                    let new = ca
+                        .issuing
+                        .leaf(&spec(&host, now, -days(2), days(363)))
+                        .map_err(lab_error)?;
+                    serve(&new, new.chain()).await
+                }
+            }
+            .map_err(lab_error)?;
+            endpoints.push(endpoint);
+            servers.push(server);
+        }
+
+        let addresses: Vec<SocketAddr> = servers.iter().map(Server::addr).collect();
+        let resolver = Resolver::fixed_addrs(
+            endpoints
+                .iter()
+                .zip(&addresses)
+                .map(|(e, addr)| ((e.host.clone(), e.port), vec![*addr])),
+        );
+        let public = AnchorSet::from_certificates(
+            "public",
+            &[ca.public_root.der().clone()],
+            "demo public root (simulation)",
+        );
+        let os = AnchorSet::from_certificates(
+            "os",
+            &[ca.public_root.der().clone(), ca.inspection.der().clone()],
+            "demo OS store (simulation)",
+        );
+        let cloud = PinSet {
+            name: CLOUD_PINSET.into(),
+            description: Some(
+                "lab stand-in for microsoft-cloud: the demo public root and its issuing CA".into(),
+            ),
+            pins: vec![
+                PinEntry {
+                    pin: pin_of(ca.issuing.der())?,
+                    label: Some(format!("{ISSUING_CA_CN} (lab intermediate)")),
+                    source: Some(SOURCE.into()),
+                },
+                PinEntry {
+                    pin: pin_of(ca.public_root.der())?,
+                    label: Some(format!("{PUBLIC_ROOT_CN} (lab root)")),
+                    source: Some(SOURCE.into()),
+                },
+            ],
+            deny: Vec::new(),
+            expect_issuer_orgs: vec![DEMO_ORG.into()],
+            origin: SOURCE.into(),
+        };
+        let leaf_pinned = PinSet {
+            name: LEAF_PINSET.into(),
+            description: Some("a service that pins its leaf key (no backup pin)".into()),
+            pins: rotated_pins,
+            deny: Vec::new(),
+            expect_issuer_orgs: vec![DEMO_ORG.into()],
+            origin: SOURCE.into(),
+        };
+        Ok(Lab {
+            endpoints,
+            addresses,
+            public,
+            os,
+            pinsets: vec![cloud, leaf_pinned],
+            resolver,
+            _servers: servers,
+        })
+    }
+}
+
+async fn serve(leaf: &Leaf, chain: Vec<CertificateDer<'static>>) -> Result<Server, LabError> {
+    Server::start(
+        chain,
+        leaf.key.clone_key(),
+        Behaviour::Http {
+            status: 200,
+            body: ANSWER_BODY.into(),
+        },
+    )
+    .await
+}
+
+/// The SPKI pin of a lab certificate.
+fn pin_of(der: &CertificateDer<'_>) -> Result<Pin, Error> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| Error::File {
+        file: "pinprobe demo".into(),
+        message: format!("a lab certificate does not parse ({e}): this is a bug, please report it"),
+    })?;
+    Ok(Pin::of_spki(cert.tbs_certificate.subject_pki.raw))
+}
+
+/// The lab could not make a certificate or open a loopback socket; the message keeps the
+/// whole chain of causes, since `Error` has no variant to carry a `LabError` as its source.
+fn lab_error(e: LabError) -> Error {
+    let mut message = format!("the lab could not start: {e}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    Error::File {
+        file: "pinprobe demo".into(),
+        message,
+    }
+}

@@ -1,0 +1,425 @@
+//! `pinprobe demo`: a simulated lab on 127.0.0.1 that shows each verdict with the real probe.
+//!
+//! The lab ([`lab`]) is built from the same code as the integration tests (`crate::lab`): a
+//! genuine origin under a lab "public" root, an inspecting middlebox whose CA sits in a lab OS
+//! store, a middlebox named like a known interception product, one that resets handshakes, and
+//! an origin whose key rotated under a leaf pin. The scenario URLs are the real Defender
+//! endpoints of the bundled profile, mapped to the lab's loopback ports; the probes, the
+//! verdicts and the report are those of `pinprobe test`. The demo then checks every verdict
+//! against the one its scenario expects, so a change that breaks a verdict breaks the demo's
+//! exit status too.
+
+pub mod lab;
+pub mod scenario;
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::evidence::Interceptors;
+use crate::probe::{self, Context, Settings};
+use crate::report::{Format, Report, RunInfo, Summary};
+use crate::verdict::Verdict;
+
+pub use scenario::{Backend, Scenario, SCENARIOS};
+
+/// The options of `pinprobe demo`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// details under each line
+    pub verbose: bool,
+    /// output format
+    pub format: Format,
+}
+
+/// Deadline for DNS, TCP and the handshake: loopback answers in milliseconds.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Deadline for each probe.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the report header says the endpoints come from.
+const SOURCE: &str = "the demo lab on 127.0.0.1 (simulation; URLs from pins/mde.toml)";
+
+/// The banner above the text report.
+const BANNER: &str = "\
+SIMULATION: pinprobe demo
+  Every server below runs inside this process on 127.0.0.1: no traffic leaves the machine.
+  The URLs are the real Defender endpoints of pins/mde.toml, answered by lab servers on
+  loopback ports. The \"public\" root and the OS store are lab stand-ins made for this run;
+  the machine's own trust store is neither read nor changed.";
+
+/// One scenario's outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// the scenario's URL
+    pub url: String,
+    /// what answered there
+    pub answered_by: String,
+    /// the lab server's address
+    pub server: SocketAddr,
+    /// the verdict the scenario expects
+    pub expected: Verdict,
+    /// the verdict the probe gave
+    pub got: Verdict,
+    /// `got == expected`
+    pub ok: bool,
+}
+
+/// The `demo` object of the JSON document.
+#[derive(Serialize)]
+struct DemoSection<'a> {
+    simulation: bool,
+    note: &'static str,
+    scenarios: &'a [Check],
+    expected_verdicts: usize,
+    mismatches: usize,
+}
+
+/// Runs the demo on a runtime of its own and writes its report to standard output.
+///
+/// The summary counts scenarios, not endpoints: `failed` is the number of scenarios whose
+/// verdict differs from the expected one, so the exit status is 0 exactly when every
+/// scenario gave its expected verdict.
+pub fn run(options: &Options) -> Result<Summary, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    runtime.block_on(run_to(options, io::stdout(), "standard output"))
+}
+
+/// As [`run`], inside a runtime, writing to `out` (`target` names it in errors).
+pub async fn run_to<W: Write>(options: &Options, out: W, target: &str) -> Result<Summary, Error> {
+    let (summary, _) = run_checked(options, out, target).await?;
+    Ok(summary)
+}
+
+/// As [`run_to`], also returning each scenario's check.
+pub async fn run_checked<W: Write>(
+    options: &Options,
+    out: W,
+    target: &str,
+) -> Result<(Summary, Vec<Check>), Error> {
+    let write_error = |source: io::Error| Error::Write {
+        target: target.to_string(),
+        source,
+    };
+    let lab = lab::Lab::start(SCENARIOS).await?;
+    let config = Config {
+        source: SOURCE.into(),
+        endpoints: lab.endpoints.clone(),
+        pinsets: lab.pinsets.clone(),
+        cacerts: Vec::new(),
+        resolve: Vec::new(),
+        format: options.format,
+        output: None,
+        verbose: options.verbose,
+        concurrency: SCENARIOS.len().max(1),
+        settings: Settings {
+            connect_timeout: CONNECT_TIMEOUT,
+            timeout: TIMEOUT,
+            ..Settings::default()
+        },
+    };
+    let context = Context::new(
+        Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+        lab.public,
+        lab.os,
+        config.pinsets.clone(),
+        Interceptors::bundled()?,
+        lab.resolver,
+        config.settings.clone(),
+    )?;
+
+    let mut out = Output::new(out);
+    if options.format == Format::Text {
+        scenario_table(&mut out).map_err(write_error)?;
+    }
+    // JSON: the report's document is completed with the demo's object before it is written
+    let mut document = Vec::new();
+    let info = RunInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        profile: config.source.clone(),
+        started: now_rfc3339(),
+        endpoints: config.endpoints.len(),
+    };
+    let mut got = vec![None; SCENARIOS.len()];
+    let report_summary = {
+        let sink: &mut dyn Write = match options.format {
+            Format::Text => &mut out,
+            Format::Json => &mut document,
+        };
+        let mut report =
+            Report::new(sink, config.format, config.verbose, info).map_err(write_error)?;
+        let mut failed = None;
+        probe::run_all(
+            Arc::new(context),
+            config.endpoints.clone(),
+            config.concurrency,
+            |index, result| {
+                if let Some(slot) = got.get_mut(index) {
+                    *slot = Some(result.verdict);
+                }
+                if failed.is_none() {
+                    if let Err(e) = report.result(result) {
+                        failed = Some(e);
+                    }
+                }
+            },
+        )
+        .await;
+        if let Some(e) = failed {
+            return Err(write_error(e));
+        }
+        report.finish().map_err(write_error)?
+    };
+
+    let checks: Vec<Check> = SCENARIOS
+        .iter()
+        .zip(&lab.addresses)
+        .zip(got)
+        .map(|((s, addr), got)| {
+            // every endpoint gets a result; a missing one would be a bug of the run
+            let got = got.unwrap_or(Verdict::InternalError);
+            Check {
+                url: s.url.into(),
+                answered_by: s.answered_by.into(),
+                server: *addr,
+                expected: s.expected,
+                got,
+                ok: got == s.expected,
+            }
+        })
+        .collect();
+    let mismatches = checks.iter().filter(|c| !c.ok).count();
+    match options.format {
+        Format::Text => check_lines(&mut out, &checks, mismatches),
+        Format::Json => {
+            let section = DemoSection {
+                simulation: true,
+                note: "every server ran inside pinprobe on 127.0.0.1; the public root and the OS store were lab stand-ins",
+                scenarios: &checks,
+                expected_verdicts: checks.len() - mismatches,
+                mismatches,
+            };
+            with_demo(&document, &section).and_then(|doc| out.write_all(&doc))
+        }
+    }
+    .and_then(|_| out.flush())
+    .map_err(write_error)?;
+
+    let summary = Summary {
+        total: checks.len(),
+        ok: checks.len() - mismatches,
+        failed: mismatches,
+        verdicts: report_summary.verdicts,
+    };
+    Ok((summary, checks))
+}
+
+/// The banner and the scenario table, before the report.
+fn scenario_table(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "{BANNER}")?;
+    writeln!(out)?;
+    let width = SCENARIOS.iter().map(|s| s.url.len()).max().unwrap_or(0);
+    writeln!(out, "  {:<width$}  {:<16}  answered by", "URL", "expected")?;
+    for s in SCENARIOS {
+        writeln!(
+            out,
+            "  {:<width$}  {:<16}  {}",
+            s.url,
+            s.expected.code(),
+            s.answered_by
+        )?;
+    }
+    writeln!(out)
+}
+
+/// One line per scenario and the result, after the report.
+fn check_lines(out: &mut impl Write, checks: &[Check], mismatches: usize) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "Demo check (simulation):")?;
+    for c in checks {
+        writeln!(
+            out,
+            "  {}: expected {}, got {}: {}",
+            c.url,
+            c.expected,
+            c.got,
+            if c.ok { "ok" } else { "MISMATCH" }
+        )?;
+    }
+    if mismatches == 0 {
+        writeln!(
+            out,
+            "SIMULATION: all {} scenarios gave their expected verdict",
+            checks.len()
+        )
+    } else {
+        writeln!(
+            out,
+            "SIMULATION: {mismatches} of {} scenarios did not give their expected verdict",
+            checks.len()
+        )
+    }
+}
+
+/// The report's JSON document with the `demo` object added as its last member.
+///
+/// The object is spliced into the text rather than re-serialising a parsed document: serde_json
+/// keeps no key order once parsed here, and the rest of the document stays exactly what
+/// `pinprobe --format json` writes.
+fn with_demo(document: &[u8], section: &DemoSection<'_>) -> io::Result<Vec<u8>> {
+    let text = std::str::from_utf8(document).map_err(io::Error::other)?;
+    let body = text
+        .trim_end()
+        .strip_suffix('}')
+        .ok_or_else(|| io::Error::other("the JSON report is not an object"))?
+        .trim_end();
+    // JSON strings hold no raw line breaks, so indenting after each one is safe
+    let demo = serde_json::to_string_pretty(section)
+        .map_err(io::Error::other)?
+        .replace('\n', "\n  ");
+    let joined = format!("{body},\n  \"demo\": {demo}\n}}\n");
+    serde_json::from_str::<serde::de::IgnoredAny>(&joined).map_err(io::Error::other)?;
+    Ok(joined.into_bytes())
+}
+
+/// Standard output that takes a closed pipe (`pinprobe demo | head`) as the end of the
+/// output, as the report does.
+struct Output<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Output<W> {
+    fn new(inner: W) -> Output<W> {
+        Output {
+            inner,
+            closed: false,
+        }
+    }
+
+    fn quiet<T>(&mut self, result: io::Result<T>, or: T) -> io::Result<T> {
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(or)
+            }
+            other => other,
+        }
+    }
+}
+
+impl<W: Write> Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let result = self.inner.write(buf);
+        self.quiet(result, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.inner.flush();
+        self.quiet(result, ())
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+
+    #[test]
+    fn every_scenario_is_an_endpoint_of_the_bundled_profile() {
+        let profile = Profile::bundled().unwrap();
+        for s in SCENARIOS {
+            assert!(
+                profile.endpoints.iter().any(|e| e.url == s.url),
+                "{} is not in pins/mde.toml",
+                s.url
+            );
+        }
+        let mut urls: Vec<&str> = SCENARIOS.iter().map(|s| s.url).collect();
+        urls.sort_unstable();
+        urls.dedup();
+        assert_eq!(urls.len(), SCENARIOS.len(), "a URL is used twice");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn every_scenario_gives_its_expected_verdict() {
+        for format in [Format::Text, Format::Json] {
+            let mut out = Vec::new();
+            let options = Options {
+                verbose: true,
+                format,
+            };
+            let (summary, checks) = run_checked(&options, &mut out, "memory").await.unwrap();
+            let text = String::from_utf8(out).unwrap();
+            for c in &checks {
+                assert_eq!(c.got, c.expected, "{}\n{text}", c.url);
+                assert!(c.server.ip().is_loopback());
+            }
+            assert_eq!((summary.total, summary.failed), (SCENARIOS.len(), 0));
+        }
+    }
+
+    #[test]
+    fn the_demo_object_is_added_to_the_document() {
+        let document = b"{\n  \"summary\": {\n    \"total\": 1\n  },\n  \"results\": []\n}\n";
+        let checks = [Check {
+            url: "https://a.test/ping".into(),
+            answered_by: "lab".into(),
+            server: "127.0.0.1:4433".parse().unwrap(),
+            expected: Verdict::Ok,
+            got: Verdict::Timeout,
+            ok: false,
+        }];
+        let section = DemoSection {
+            simulation: true,
+            note: "n",
+            scenarios: &checks,
+            expected_verdicts: 0,
+            mismatches: 1,
+        };
+        let joined = with_demo(document, &section).unwrap();
+        let text = String::from_utf8(joined).unwrap();
+        assert!(text.starts_with("{\n  \"summary\": {\n    \"total\": 1\n  },\n  \"results\": [],\n  \"demo\": {\n    \"simulation\": true,"), "{text}");
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["demo"]["scenarios"][0]["got"], "timeout");
+        assert_eq!(value["summary"]["total"], 1);
+        assert!(with_demo(b"[]", &section).is_err());
+    }
+
+    #[test]
+    fn a_closed_pipe_ends_the_output_quietly() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+        }
+        let mut out = Output::new(Closed);
+        assert!(writeln!(out, "line").is_ok());
+        assert!(out.flush().is_ok());
+        assert!(out.closed);
+    }
+}

@@ -1,0 +1,100 @@
+//! The demo's scenarios, as data: which Defender URL, what answers there, which pin set the
+//! probe checks, and the verdict it must give.
+//!
+//! A new scenario (a proxy that asks for credentials, say) is one more entry here and, when it
+//! needs a new kind of server, one more [`Backend`] that `demo::lab` knows how to start.
+
+use crate::verdict::Verdict;
+
+/// The pin set of the cloud endpoints: the lab public root and its issuing CA, as the
+/// `microsoft-cloud` set pins the Microsoft and DigiCert CAs.
+pub const CLOUD_PINSET: &str = "demo-cloud";
+
+/// The pin set of a service that pins its leaf key, as some clients do.
+pub const LEAF_PINSET: &str = "demo-leaf-pinned";
+
+/// What answers at a scenario's URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The genuine origin: a leaf under the lab public root's issuing CA; answers 200 "OK".
+    Origin,
+    /// An inspecting middlebox: forges a fresh leaf for the host with the inspection CA that
+    /// the (lab) OS store trusts.
+    InspectingMiddlebox,
+    /// A middlebox whose CA carries the name of a known interception product; no store
+    /// trusts it.
+    NamedInterceptor,
+    /// A middlebox that resets the TCP connection after the ClientHello.
+    ResettingMiddlebox,
+    /// The origin after a key rotation: a new leaf with a new key under the same issuing CA,
+    /// while the pin set still pins the old leaf key.
+    RotatedKey,
+}
+
+/// One scenario of the demo.
+#[derive(Clone, Copy, Debug)]
+pub struct Scenario {
+    /// an endpoint URL of the bundled profile (`pins/mde.toml`), kept as it is
+    pub url: &'static str,
+    /// what answers there, for the scenario table
+    pub answered_by: &'static str,
+    /// how the lab builds the server
+    pub backend: Backend,
+    /// the pin set the probe checks
+    pub pinset: &'static str,
+    /// the verdict the probe must give
+    pub expected: Verdict,
+}
+
+/// Every scenario, in the order the demo probes and prints them.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        url: "https://cdn.x.cp.wd.microsoft.com/ping",
+        answered_by: "genuine origin, chain to the lab public root, answers 200 \"OK\"",
+        backend: Backend::Origin,
+        pinset: CLOUD_PINSET,
+        expected: Verdict::Ok,
+    },
+    Scenario {
+        url: "https://eu-v20.events.data.microsoft.com/ping",
+        answered_by: "genuine origin, chain to the lab public root, answers 200 \"OK\"",
+        backend: Backend::Origin,
+        pinset: CLOUD_PINSET,
+        expected: Verdict::Ok,
+    },
+    Scenario {
+        url: "https://winatp-gw-eus.microsoft.com/test",
+        answered_by: "genuine origin, chain to the lab public root, answers 200 \"OK\"",
+        backend: Backend::Origin,
+        pinset: CLOUD_PINSET,
+        expected: Verdict::Ok,
+    },
+    Scenario {
+        url: "https://eu-cdn.x.cp.wd.microsoft.com/ping",
+        answered_by: "inspecting middlebox: fresh leaf from the inspection CA in the OS store",
+        backend: Backend::InspectingMiddlebox,
+        pinset: CLOUD_PINSET,
+        expected: Verdict::SslInterception,
+    },
+    Scenario {
+        url: "https://us-v20.events.data.microsoft.com/ping",
+        answered_by: "middlebox whose CA is named like Zscaler's (in no store)",
+        backend: Backend::NamedInterceptor,
+        pinset: CLOUD_PINSET,
+        expected: Verdict::SslInterception,
+    },
+    Scenario {
+        url: "https://winatp-gw-weu.microsoft.com/test",
+        answered_by: "middlebox that resets the connection after the ClientHello",
+        backend: Backend::ResettingMiddlebox,
+        pinset: CLOUD_PINSET,
+        expected: Verdict::HandshakeFailed,
+    },
+    Scenario {
+        url: "https://x.cp.wd.microsoft.com/api/report",
+        answered_by: "origin after a key rotation; its pin set pins the old leaf key",
+        backend: Backend::RotatedKey,
+        pinset: LEAF_PINSET,
+        expected: Verdict::PinMismatch,
+    },
+];
