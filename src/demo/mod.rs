@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::Interceptors;
+use crate::net::route::ProxyConfig;
 use crate::probe::{self, Context, Settings};
 use crate::report::{Format, Report, RunInfo, Summary};
 use crate::verdict::Verdict;
@@ -125,6 +126,8 @@ pub async fn run_checked<W: Write>(
             timeout: TIMEOUT,
             ..Settings::default()
         },
+        proxies: ProxyConfig::direct(),
+        compare_direct: false,
     };
     let context = Context::new(
         Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
@@ -147,6 +150,8 @@ pub async fn run_checked<W: Write>(
         profile: config.source.clone(),
         started: now_rfc3339(),
         endpoints: config.endpoints.len(),
+        routes: "direct".into(),
+        compare_direct: false,
     };
     let mut got = vec![None; SCENARIOS.len()];
     let report_summary = {
