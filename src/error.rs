@@ -55,6 +55,9 @@ pub enum Error {
     /// the async runtime could not start
     #[error("cannot start the runtime")]
     Runtime(#[source] std::io::Error),
+    /// the in-process lab (`pinprobe demo`) could not make a certificate or open a socket
+    #[error("the lab could not start")]
+    Lab(#[from] crate::lab::LabError),
 }
 
 impl Error {

@@ -135,7 +135,7 @@ impl Lab {
     pub async fn start(scenarios: &[Scenario]) -> Result<Lab, Error> {
         let profile = Profile::bundled()?;
         let now = OffsetDateTime::now_utc();
-        let ca = Authorities::new(now).map_err(lab_error)?;
+        let ca = Authorities::new(now)?;
         let mut endpoints = Vec::with_capacity(scenarios.len());
         let mut servers = Vec::with_capacity(scenarios.len());
         let mut rotated_pins = Vec::new();
@@ -156,50 +156,39 @@ impl Lab {
             let host = endpoint.host.clone();
             let server = match scenario.backend {
                 Backend::Origin => {
-                    let leaf = ca
-                        .issuing
-                        .leaf(&spec(&host, now, -days(30), days(335)))
-                        .map_err(lab_error)?;
+                    let leaf = ca.issuing.leaf(&spec(&host, now, -days(30), days(335)))?;
                     serve(&leaf, leaf.chain()).await
                 }
                 Backend::InspectingMiddlebox => {
                     // minted on the fly for this connection, as inspection devices do
                     let mut forged = spec(&host, now, Duration::ZERO, days(365));
                     forged.key = KeyKind::Rsa2048;
-                    let leaf = ca.inspection.leaf(&forged).map_err(lab_error)?;
+                    let leaf = ca.inspection.leaf(&forged)?;
                     let mut chain = leaf.chain();
                     chain.push(ca.inspection.der().clone());
                     serve(&leaf, chain).await
                 }
                 Backend::NamedInterceptor => {
                     // Zscaler's leaves live about two weeks
-                    let leaf = ca
-                        .interceptor
-                        .leaf(&spec(&host, now, -Duration::hours(2), days(14)))
-                        .map_err(lab_error)?;
+                    let leaf =
+                        ca.interceptor
+                            .leaf(&spec(&host, now, -Duration::hours(2), days(14)))?;
                     serve(&leaf, leaf.chain()).await
                 }
                 Backend::ResettingMiddlebox => {
                     Server::start_raw(Behaviour::ResetAfterClientHello).await
                 }
                 Backend::RotatedKey => {
-                    let old = ca
-                        .issuing
-                        .leaf(&spec(&host, now, -days(300), days(65)))
-                        .map_err(lab_error)?;
+                    let old = ca.issuing.leaf(&spec(&host, now, -days(300), days(65)))?;
                     rotated_pins.push(PinEntry {
                         pin: pin_of(&old.cert)?,
                         label: Some(format!("{host} leaf key before the rotation")),
                         source: Some(SOURCE.into()),
                     });
-                    let new = ca
-                        .issuing
-                        .leaf(&spec(&host, now, -days(2), days(363)))
-                        .map_err(lab_error)?;
+                    let new = ca.issuing.leaf(&spec(&host, now, -days(2), days(363)))?;
                     serve(&new, new.chain()).await
                 }
-            }
-            .map_err(lab_error)?;
+            }?;
             endpoints.push(endpoint);
             servers.push(server);
         }
@@ -281,19 +270,4 @@ fn pin_of(der: &CertificateDer<'_>) -> Result<Pin, Error> {
         message: format!("a lab certificate does not parse ({e}): this is a bug, please report it"),
     })?;
     Ok(Pin::of_spki(cert.tbs_certificate.subject_pki.raw))
-}
-
-/// The lab could not make a certificate or open a loopback socket; the message keeps the
-/// whole chain of causes, since `Error` has no variant to carry a `LabError` as its source.
-fn lab_error(e: LabError) -> Error {
-    let mut message = format!("the lab could not start: {e}");
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    Error::File {
-        file: "pinprobe demo".into(),
-        message,
-    }
 }

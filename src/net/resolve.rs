@@ -60,6 +60,8 @@ pub enum Source {
     Override,
     /// the system resolver (getaddrinfo)
     System,
+    /// a fixed map of the lab (`pinprobe demo`)
+    Lab,
 }
 
 /// Turns host names into socket addresses.
@@ -68,6 +70,8 @@ pub struct Resolver {
     overrides: HashMap<(String, u16), Vec<SocketAddr>>,
     /// when false, names without an override fail instead of asking the system
     system: bool,
+    /// the overrides are the lab's map, not `--resolve` entries
+    lab: bool,
 }
 
 impl Resolver {
@@ -76,6 +80,7 @@ impl Resolver {
         Resolver {
             overrides: Self::table(overrides),
             system: true,
+            lab: false,
         }
     }
 
@@ -85,6 +90,7 @@ impl Resolver {
         Resolver {
             overrides: Self::table(overrides),
             system: false,
+            lab: false,
         }
     }
 
@@ -100,6 +106,7 @@ impl Resolver {
                 .map(|((host, port), addrs)| ((host.to_ascii_lowercase(), port), addrs))
                 .collect(),
             system: false,
+            lab: true,
         }
     }
 
@@ -128,7 +135,12 @@ impl Resolver {
         }
         let key = (host.to_ascii_lowercase(), port);
         if let Some(addrs) = self.overrides.get(&key) {
-            return Ok((addrs.clone(), Source::Override));
+            let source = if self.lab {
+                Source::Lab
+            } else {
+                Source::Override
+            };
+            return Ok((addrs.clone(), source));
         }
         if !self.system {
             return Err(format!("{host}: unknown name (no --resolve entry for it)"));

@@ -150,6 +150,7 @@ fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
                 crate::net::resolve::Source::Literal => "literal address",
                 crate::net::resolve::Source::Override => "--resolve",
                 crate::net::resolve::Source::System => "system resolver",
+                crate::net::resolve::Source::Lab => "lab address",
             };
             route.push_str(&format!(" ({by})"));
         }
