@@ -7,5 +7,7 @@
 mod cli;
 mod demo;
 mod hostile;
+mod proxy;
+mod squid;
 mod support;
 mod verdicts;

@@ -124,6 +124,7 @@ pub struct Probe {
     dir: TempDir,
     args: Vec<OsString>,
     os_store: String,
+    envs: Vec<(String, String)>,
 }
 
 impl Default for Probe {
@@ -139,7 +140,14 @@ impl Probe {
             dir: tempfile::tempdir().expect("temporary directory"),
             args: Vec::new(),
             os_store: String::new(),
+            envs: Vec::new(),
         }
+    }
+
+    /// Sets an environment variable on the child (proxy variables are otherwise removed).
+    pub fn env(mut self, name: &str, value: &str) -> Probe {
+        self.envs.push((name.to_string(), value.to_string()));
+        self
     }
 
     /// Writes `contents` to `name` in the run's directory.
@@ -223,6 +231,9 @@ impl Probe {
             .stderr(File::create(&stderr_path).expect("stderr file"));
         for var in PROXY_VARS {
             command.env_remove(var);
+        }
+        for (name, value) in &self.envs {
+            command.env(name, value);
         }
         let start = Instant::now();
         let mut child = command.spawn().expect("pinprobe starts");
