@@ -42,10 +42,13 @@ impl Pin {
     /// and 64 hex digits, optionally separated by colons (OpenSSL's fingerprint style).
     pub fn parse(text: &str) -> Result<Pin, PinError> {
         let text = text.trim();
-        let b64 = if let Some(rest) = text.strip_prefix("sha256//") {
-            Some(rest)
-        } else if let Some(rest) = text.strip_prefix("sha256/") {
-            Some(rest)
+        let b64 = if let Some(rest) = text.strip_prefix("sha256/") {
+            // curl writes `sha256//<b64>`, but a base64 digest may itself start with `/`
+            // (one key in 64): the curl reading is taken only when it decodes to a digest
+            match rest.strip_prefix('/') {
+                Some(curl) if BASE64.decode(curl.trim()).is_ok_and(|b| b.len() == 32) => Some(curl),
+                _ => Some(rest),
+            }
         } else if let Some(rest) = text.strip_prefix("pin-sha256=") {
             let rest = rest.trim();
             Some(
@@ -175,6 +178,17 @@ mod tests {
             Pin::of_spki(b"abc").to_hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn a_digest_starting_with_a_slash_is_not_taken_for_curl_syntax() {
+        let mut digest = [7u8; 32];
+        digest[0] = 0xfc; // base64 of 0xfc.. starts with '/'
+        let b64 = BASE64.encode(digest);
+        assert!(b64.starts_with('/'));
+        for text in [format!("sha256/{b64}"), format!("sha256//{b64}")] {
+            assert_eq!(Pin::parse(&text).unwrap().0, digest, "{text}");
+        }
     }
 
     #[test]

@@ -5,17 +5,21 @@
 //! sets made of lab certificates, every server listens on `127.0.0.1`, and the resolver knows
 //! only the scenario host names, so no query or packet leaves the machine.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use rustls::pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 
-use super::scenario::{Backend, Scenario, CLOUD_PINSET, LEAF_PINSET};
+use super::scenario::{Backend, Scenario, Via, CLOUD_PINSET, LEAF_PINSET};
 use crate::chain::trust::AnchorSet;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::lab::{Behaviour, Ca, KeyKind, LabError, Leaf, LeafSpec, Server};
+use crate::lab::{
+    Behaviour, Ca, KeyKind, LabError, LabProxy, Leaf, LeafSpec, ProxyBehaviour, Server,
+};
 use crate::net::resolve::Resolver;
+use crate::net::route::{Proxy, Route};
 use crate::pins::{Pin, PinEntry, PinSet};
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
 
@@ -125,8 +129,12 @@ pub struct Lab {
     pub pinsets: Vec<PinSet>,
     /// maps each scenario's (host, port) to its server, and knows no other name
     pub resolver: Resolver,
+    /// the route of each scenario, in scenario order
+    pub routes: Vec<Route>,
     /// held so that the servers run as long as the lab
     _servers: Vec<Server>,
+    /// held so that the proxies run as long as the lab
+    _proxies: Vec<LabProxy>,
 }
 
 impl Lab {
@@ -194,6 +202,35 @@ impl Lab {
         }
 
         let addresses: Vec<SocketAddr> = servers.iter().map(Server::addr).collect();
+        // one forwarding proxy for every scenario behind a proxy, one that wants credentials
+        let targets: HashMap<String, SocketAddr> = scenarios
+            .iter()
+            .zip(&endpoints)
+            .zip(&addresses)
+            .filter(|((s, _), _)| s.via == Via::Proxy)
+            .map(|((_, e), addr)| (e.authority_with_port(), *addr))
+            .collect();
+        let forwarding = LabProxy::start(ProxyBehaviour::Forward { targets }).await?;
+        let authenticating = LabProxy::start(ProxyBehaviour::AuthRequired).await?;
+        let through = |proxy: &LabProxy, what: &str| -> Result<Route, Error> {
+            let p = Proxy::parse(&proxy.url()).map_err(|message| Error::File {
+                file: "pinprobe demo".into(),
+                message,
+            })?;
+            Ok(Route {
+                via: p.url(),
+                source: Some(format!("demo {what} (simulation)")),
+                proxy: Some(p),
+            })
+        };
+        let routes = scenarios
+            .iter()
+            .map(|s| match s.via {
+                Via::Direct => Ok(Route::direct(None)),
+                Via::Proxy => through(&forwarding, "proxy"),
+                Via::AuthenticatingProxy => through(&authenticating, "authenticating proxy"),
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         let resolver = Resolver::fixed_addrs(
             endpoints
                 .iter()
@@ -246,7 +283,9 @@ impl Lab {
             os,
             pinsets: vec![cloud, leaf_pinned],
             resolver,
+            routes,
             _servers: servers,
+            _proxies: vec![forwarding, authenticating],
         })
     }
 }

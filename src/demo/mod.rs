@@ -27,7 +27,7 @@ use crate::probe::{self, Context, Settings};
 use crate::report::{Format, Report, RunInfo, Summary};
 use crate::verdict::Verdict;
 
-pub use scenario::{Backend, Scenario, SCENARIOS};
+pub use scenario::{Backend, Scenario, Via, SCENARIOS};
 
 /// The options of `pinprobe demo`.
 #[derive(Clone, Debug)]
@@ -162,9 +162,15 @@ pub async fn run_checked<W: Write>(
         let mut report =
             Report::new(sink, config.format, config.verbose, info).map_err(write_error)?;
         let mut failed = None;
-        probe::run_all(
+        let jobs = config
+            .endpoints
+            .iter()
+            .cloned()
+            .zip(lab.routes.iter().cloned())
+            .collect();
+        probe::run_jobs(
             Arc::new(context),
-            config.endpoints.clone(),
+            jobs,
             config.concurrency,
             |index, result| {
                 if let Some(slot) = got.get_mut(index) {

@@ -31,6 +31,18 @@ pub enum Backend {
     RotatedKey,
 }
 
+/// How the probe reaches a scenario's server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// straight to the server
+    Direct,
+    /// through the lab's forwarding proxy (in-process, 127.0.0.1), whose CONNECT tunnels lead
+    /// to the scenario's server: with an inspecting backend, an inspecting proxy
+    Proxy,
+    /// through a lab proxy that answers CONNECT with 407 (Basic, Negotiate)
+    AuthenticatingProxy,
+}
+
 /// One scenario of the demo.
 #[derive(Clone, Copy, Debug)]
 pub struct Scenario {
@@ -40,6 +52,8 @@ pub struct Scenario {
     pub answered_by: &'static str,
     /// how the lab builds the server
     pub backend: Backend,
+    /// how the probe reaches it
+    pub via: Via,
     /// the pin set the probe checks
     pub pinset: &'static str,
     /// the verdict the probe must give
@@ -51,6 +65,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         url: "https://cdn.x.cp.wd.microsoft.com/ping",
         answered_by: "genuine origin, chain to the lab public root, answers 200 \"OK\"",
+        via: Via::Direct,
         backend: Backend::Origin,
         pinset: CLOUD_PINSET,
         expected: Verdict::Ok,
@@ -58,6 +73,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         url: "https://eu-v20.events.data.microsoft.com/ping",
         answered_by: "genuine origin, chain to the lab public root, answers 200 \"OK\"",
+        via: Via::Direct,
         backend: Backend::Origin,
         pinset: CLOUD_PINSET,
         expected: Verdict::Ok,
@@ -65,6 +81,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         url: "https://winatp-gw-eus.microsoft.com/test",
         answered_by: "genuine origin, chain to the lab public root, answers 200 \"OK\"",
+        via: Via::Direct,
         backend: Backend::Origin,
         pinset: CLOUD_PINSET,
         expected: Verdict::Ok,
@@ -72,6 +89,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         url: "https://eu-cdn.x.cp.wd.microsoft.com/ping",
         answered_by: "inspecting middlebox: fresh leaf from the inspection CA in the OS store",
+        via: Via::Direct,
         backend: Backend::InspectingMiddlebox,
         pinset: CLOUD_PINSET,
         expected: Verdict::SslInterception,
@@ -79,6 +97,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         url: "https://us-v20.events.data.microsoft.com/ping",
         answered_by: "middlebox whose CA is named like Zscaler's (in no store)",
+        via: Via::Direct,
         backend: Backend::NamedInterceptor,
         pinset: CLOUD_PINSET,
         expected: Verdict::SslInterception,
@@ -86,6 +105,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         url: "https://winatp-gw-weu.microsoft.com/test",
         answered_by: "middlebox that resets the connection after the ClientHello",
+        via: Via::Direct,
         backend: Backend::ResettingMiddlebox,
         pinset: CLOUD_PINSET,
         expected: Verdict::HandshakeFailed,
@@ -93,8 +113,33 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         url: "https://x.cp.wd.microsoft.com/api/report",
         answered_by: "origin after a key rotation; its pin set pins the old leaf key",
+        via: Via::Direct,
         backend: Backend::RotatedKey,
         pinset: LEAF_PINSET,
         expected: Verdict::PinMismatch,
+    },
+    Scenario {
+        url: "https://winatp-gw-cus.microsoft.com/test",
+        answered_by: "genuine origin, reached through a forwarding proxy",
+        via: Via::Proxy,
+        backend: Backend::Origin,
+        pinset: CLOUD_PINSET,
+        expected: Verdict::Ok,
+    },
+    Scenario {
+        url: "https://winatp-gw-neu.microsoft.com/test",
+        answered_by: "inspecting proxy: re-signs with the inspection CA in the OS store",
+        via: Via::Proxy,
+        backend: Backend::InspectingMiddlebox,
+        pinset: CLOUD_PINSET,
+        expected: Verdict::SslInterception,
+    },
+    Scenario {
+        url: "https://winatp-gw-ukw.microsoft.com/test",
+        answered_by: "proxy that asks for credentials (407), which Defender does not support",
+        via: Via::AuthenticatingProxy,
+        backend: Backend::Origin,
+        pinset: CLOUD_PINSET,
+        expected: Verdict::ProxyAuthRequired,
     },
 ];

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::support::*;
-use pinprobe::demo::{Backend, SCENARIOS};
+use pinprobe::demo::{Backend, Via, SCENARIOS};
 use pinprobe::lab::{Ca, KeyKind};
 use pinprobe::verdict::Verdict;
 
@@ -66,8 +66,18 @@ async fn demo_shows_every_verdict_and_exits_0() {
         .collect();
     assert_eq!(lines.len(), SCENARIOS.len(), "{out}");
     for (line, s) in lines.iter().zip(SCENARIOS) {
-        let expected = format!("Testing connection with {} ... {}", s.url, mark(s.expected));
-        assert!(line.starts_with(&expected), "{line}\nexpected {expected}");
+        let shown = match s.via {
+            Via::Direct => format!("Testing connection with {} ", s.url),
+            Via::Proxy | Via::AuthenticatingProxy => {
+                format!("Testing connection with {} (via http://127.0.0.1:", s.url)
+            }
+        };
+        let (head, rest) = line.split_once(" ... ").unwrap_or((line, ""));
+        assert!(
+            format!("{head} ").starts_with(&shown),
+            "{line}\nexpected {shown}"
+        );
+        assert!(rest.starts_with(&mark(s.expected)), "{line}");
         if s.backend == Backend::NamedInterceptor {
             assert!(line.contains("Zscaler"), "{line}");
         }
