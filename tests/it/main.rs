@@ -6,5 +6,6 @@
 
 mod cli;
 mod hostile;
+mod inspect;
 mod support;
 mod verdicts;
