@@ -256,6 +256,32 @@ impl Config {
     }
 }
 
+/// The profile the options name (the bundled Defender profile unless `--profile`) and the
+/// name it is reported under.
+pub fn load_profile(o: &Options) -> Result<(Profile, String), Error> {
+    match &o.profile {
+        Some(path) => Ok((Profile::load(path)?, path.display().to_string())),
+        None => Ok((Profile::bundled()?, BUNDLED_MDE_NAME.to_string())),
+    }
+}
+
+impl Config {
+    /// A configuration for analysing a chain read from a file, with no endpoint to probe: the
+    /// pin sets, `--pinset`, `--cacert` and the other flags are validated as by
+    /// [`Config::from_options`], whose `--pinset` check needs a URL argument; a stand-in URL
+    /// is given to it and its endpoint dropped.
+    pub fn for_chain(o: &Options) -> Result<Config, Error> {
+        let stand_in = Options {
+            urls: vec!["https://chain.invalid/".to_string()],
+            ..o.clone()
+        };
+        let mut config = Config::from_options(&stand_in)?;
+        config.endpoints.clear();
+        config.source = load_profile(o)?.1;
+        Ok(config)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,5 +335,26 @@ mod tests {
         let c = Config::from_options(&o).unwrap();
         assert_eq!(c.endpoints.len(), 1);
         assert_eq!(c.endpoints[0].pinset.as_deref(), Some("microsoft-cloud"));
+    }
+
+    #[test]
+    fn a_chain_needs_no_endpoint_but_a_known_pin_set() {
+        let c = Config::for_chain(&Options {
+            pinset: Some("microsoft-cloud".into()),
+            ..Options::default()
+        })
+        .unwrap();
+        assert!(c.endpoints.is_empty());
+        assert!(c.pinsets.iter().any(|s| s.name == "microsoft-cloud"));
+        let e = Config::for_chain(&Options {
+            pinset: Some("nope".into()),
+            ..Options::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("--pinset: no pin set is named \"nope\""),
+            "{e}"
+        );
     }
 }

@@ -41,12 +41,13 @@ pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, E
     run_to(config, context, out, &target).await
 }
 
-/// Builds the shared context: provider, both anchor sets (read once), pin sets, names.
+/// Builds the shared context: provider, both anchor sets (read once), pin sets, names, and
+/// the proxy configuration.
 pub fn context(config: &Config, resolver: Resolver) -> Result<Context, Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let public = AnchorSet::public(&config.cacerts)?;
     let os = AnchorSet::os();
-    Context::new(
+    Ok(Context::new(
         provider,
         public,
         os,
@@ -54,7 +55,8 @@ pub fn context(config: &Config, resolver: Resolver) -> Result<Context, Error> {
         Interceptors::bundled()?,
         resolver,
         config.settings.clone(),
-    )
+    )?
+    .with_proxies(config.proxies.clone()))
 }
 
 /// Runs the probes of `config` with `context` and writes the report to `out`.
@@ -68,7 +70,6 @@ pub async fn run_to<W: Write>(
         target: target.to_string(),
         source,
     };
-    let context = context.with_proxies(config.proxies.clone());
     let mut jobs = Vec::new();
     for endpoint in &config.endpoints {
         let route = context.route_for(endpoint);

@@ -64,6 +64,18 @@ pub enum Source {
     Lab,
 }
 
+impl Source {
+    /// How a report names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::Literal => "literal address",
+            Source::Override => "--resolve",
+            Source::System => "system resolver",
+            Source::Lab => "lab address",
+        }
+    }
+}
+
 /// Turns host names into socket addresses.
 #[derive(Clone, Debug, Default)]
 pub struct Resolver {

@@ -4,6 +4,7 @@
 //! in input order, one at a time; the text report prints each line at once, the JSON report
 //! writes its document at the end. A closed pipe (`pinprobe | head`) ends the output quietly.
 
+pub mod inspect;
 pub mod json;
 pub mod text;
 

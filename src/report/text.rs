@@ -146,12 +146,7 @@ fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     if let Some(addr) = r.address {
         route.push_str(&format!(", {addr}"));
         if let Some(by) = r.resolved_by {
-            let by = match by {
-                crate::net::resolve::Source::Literal => "literal address",
-                crate::net::resolve::Source::Override => "--resolve",
-                crate::net::resolve::Source::System => "system resolver",
-                crate::net::resolve::Source::Lab => "lab address",
-            };
+            let by = by.describe();
             route.push_str(&format!(" ({by})"));
         }
     }

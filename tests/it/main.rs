@@ -2,11 +2,14 @@
 //!
 //! `verdicts` shows each verdict with its evidence, `hostile` peers that misbehave, `cli` the
 //! command line's contract (exit status, order, reports, configuration errors), `demo` the
-//! self-contained lab of `pinprobe demo`. `support` holds the shared builders.
+//! self-contained lab of `pinprobe demo`, `inspect` the chain analysis of one endpoint or file,
+//! `proxy` probes through real squid instances (`squid`) and misbehaving lab proxies.
+//! `support` holds the shared builders.
 
 mod cli;
 mod demo;
 mod hostile;
+mod inspect;
 mod proxy;
 mod squid;
 mod support;
