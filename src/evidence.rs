@@ -311,6 +311,7 @@ pub fn collect(inputs: &Inputs<'_>) -> Interception {
         fresh_leaf(leaf, inputs.now, &mut out.evidence);
     }
     weak_crypto(inputs.chain, &mut out.evidence);
+    ca_key_reuse(inputs, &mut out.evidence);
 
     out.evidence.sort_by_key(|s| std::cmp::Reverse(s.strength));
     out
@@ -326,21 +327,25 @@ fn unexpected_issuer(chain: &[CertInfo], set: &PinSet, out: &mut Vec<Signal>) {
             .iter()
             .any(|e| e.eq_ignore_ascii_case(org.trim()))
     };
-    let odd: Vec<String> = chain
-        .iter()
-        .filter(|c| c.parse_error.is_none())
-        .filter(|c| !c.issuer_o.as_deref().is_some_and(expected))
-        .map(|c| {
-            format!(
-                "#{} {} is issued by {}",
-                c.index,
-                c.short_name(),
-                match &c.issuer_o {
-                    Some(o) => format!("O=\"{o}\""),
-                    None => format!("\"{}\" (no organisation)", c.issuer),
-                }
-            )
-        })
+    // one entry per unexpected issuer, with the certificates it issued
+    let mut odd: Vec<(String, Vec<String>)> = Vec::new();
+    for c in chain.iter().filter(|c| c.parse_error.is_none()) {
+        if c.issuer_o.as_deref().is_some_and(expected) {
+            continue;
+        }
+        let issuer = match &c.issuer_o {
+            Some(o) => format!("O=\"{o}\""),
+            None => format!("\"{}\" (no organisation)", c.issuer),
+        };
+        let cert = format!("#{} {}", c.index, c.short_name());
+        match odd.iter_mut().find(|(i, _)| *i == issuer) {
+            Some((_, certs)) => certs.push(cert),
+            None => odd.push((issuer, vec![cert])),
+        }
+    }
+    let odd: Vec<String> = odd
+        .into_iter()
+        .map(|(issuer, certs)| format!("{issuer} issued {}", certs.join(", ")))
         .collect();
     if !odd.is_empty() {
         out.push(Signal {
@@ -373,18 +378,18 @@ fn no_sct(leaf: &CertInfo, inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
     let (strength, why) = match public_origin {
         Some("mozilla") => (
             Strength::Medium,
-            "it chains to a public root, whose CAs embed SCTs in every leaf",
+            "although it chains to a public root, whose CAs embed SCTs in every leaf",
         ),
         Some(_) => return,
         None => (
             Strength::Weak,
-            "as leaves minted by inspection devices and private CAs",
+            "like leaves minted by inspection devices and private CAs",
         ),
     };
     out.push(Signal {
         signal: "no-sct",
         detail: format!(
-            "#0 {} carries no embedded Certificate Transparency SCTs; {why}",
+            "#0 {} carries no embedded Certificate Transparency SCTs, {why}",
             leaf.short_name()
         ),
         strength,
@@ -421,6 +426,38 @@ fn fresh_leaf(leaf: &CertInfo, now: i64, out: &mut Vec<Signal>) {
             signal: "fresh-leaf",
             detail: format!("#0 {} is valid for {days} days, {odd}", leaf.short_name()),
             strength: Strength::Weak,
+        });
+    }
+}
+
+/// A leaf with the same key as a CA of its chain: CAs keep their keys for signing
+/// certificates, so only an improvised CA does this (squid's ssl-bump does it by default).
+fn ca_key_reuse(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
+    let Some(leaf) = inputs.chain.first() else {
+        return;
+    };
+    let Some(pin) = leaf.pin else {
+        return;
+    };
+    let presented = inputs
+        .chain
+        .iter()
+        .skip(1)
+        .filter(|c| c.is_ca && c.pin == Some(pin))
+        .map(|c| format!("#{} {}", c.index, c.short_name()));
+    let anchors = [&inputs.public.anchor, &inputs.os.anchor]
+        .into_iter()
+        .flatten()
+        .filter(|a| a.spki_sha256 == pin)
+        .map(|a| format!("anchor {}", a.subject));
+    if let Some(ca) = presented.chain(anchors).next() {
+        out.push(Signal {
+            signal: "ca-key-reuse",
+            detail: format!(
+                "#0 {} has the same key as {ca} ({pin}): CAs do not reuse their signing key for a server; squid's ssl-bump does by default",
+                leaf.short_name()
+            ),
+            strength: Strength::Medium,
         });
     }
 }
@@ -585,7 +622,11 @@ mod tests {
                 org: "Corp Networks",
                 spec: clean_spec.clone(),
                 change: |_, _| {},
-                expect: Some(("unexpected-issuer", Strength::Medium, "O=\"Corp Networks\"")),
+                expect: Some((
+                    "unexpected-issuer",
+                    Strength::Medium,
+                    "O=\"Corp Networks\" issued #0 lab.test, #1 Lab Issuing",
+                )),
             },
             Case {
                 name: "public leaf without SCTs",
@@ -637,6 +678,19 @@ mod tests {
                     c[1].key_bits = 1024;
                 },
                 expect: Some(("weak-crypto", Strength::Medium, "RSA 1024")),
+            },
+            Case {
+                name: "leaf with its CA's key",
+                org: "DigiCert Inc",
+                spec: clean_spec.clone(),
+                change: |c, _| {
+                    c[0].pin = c[1].pin;
+                },
+                expect: Some((
+                    "ca-key-reuse",
+                    Strength::Medium,
+                    "same key as #1 Lab Issuing",
+                )),
             },
             Case {
                 name: "SHA-1 signature",
