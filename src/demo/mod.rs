@@ -150,7 +150,7 @@ pub async fn run_checked<W: Write>(
         profile: config.source.clone(),
         started: now_rfc3339(),
         endpoints: config.endpoints.len(),
-        routes: "direct".into(),
+        routes: "directly or through lab proxies on 127.0.0.1".into(),
         compare_direct: false,
     };
     let mut got = vec![None; SCENARIOS.len()];
@@ -238,11 +238,20 @@ fn scenario_table(out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "{BANNER}")?;
     writeln!(out)?;
     let width = SCENARIOS.iter().map(|s| s.url.len()).max().unwrap_or(0);
-    writeln!(out, "  {:<width$}  {:<16}  answered by", "URL", "expected")?;
+    let verdicts = SCENARIOS
+        .iter()
+        .map(|s| s.expected.code().len())
+        .max()
+        .unwrap_or(0);
+    writeln!(
+        out,
+        "  {:<width$}  {:<verdicts$}  answered by",
+        "URL", "expected"
+    )?;
     for s in SCENARIOS {
         writeln!(
             out,
-            "  {:<width$}  {:<16}  {}",
+            "  {:<width$}  {:<verdicts$}  {}",
             s.url,
             s.expected.code(),
             s.answered_by

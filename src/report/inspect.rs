@@ -76,7 +76,13 @@ fn header(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
                 (Some(addr), None) => addr.to_string(),
                 (None, _) => "none: the name did not resolve".to_string(),
             };
-            writeln!(out, "  address    {address}")?;
+            writeln!(out, "  route      {}", r.route.describe())?;
+            let whose = if r.route.proxy.is_some() {
+                " (the proxy's)"
+            } else {
+                ""
+            };
+            writeln!(out, "  address    {address}{whose}")?;
         }
         Inspected::File { path, host } => {
             let n = r.chain.len();

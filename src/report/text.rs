@@ -104,13 +104,15 @@ impl Text {
     pub fn finish(&mut self, out: &mut impl Write) -> io::Result<Summary> {
         let s = &self.summary;
         writeln!(out)?;
+        // with --compare-direct each endpoint gives two results, one per route
+        let what = if self.compare { "probes" } else { "endpoints" };
         if s.failed == 0 {
-            writeln!(out, "{} of {} endpoints ok", s.ok, s.total)?;
+            writeln!(out, "{} of {} {what} ok", s.ok, s.total)?;
             return Ok(s.clone());
         }
         writeln!(
             out,
-            "{} of {} endpoints failed ({} ok)",
+            "{} of {} {what} failed ({} ok)",
             s.failed, s.total, s.ok
         )?;
         for (verdict, urls) in &self.failures {
