@@ -113,6 +113,12 @@ pub struct Inspection {
 /// Runs an inspection and writes its report.
 pub fn run(options: &Options) -> Result<Summary, Error> {
     let common = &options.common;
+    if common.compare_direct {
+        return Err(Error::usage(
+            "--compare-direct",
+            "inspect looks at one route; run `pinprobe test --compare-direct URL` to compare routes",
+        ));
+    }
     let (output, target) = open_output(common.output.as_ref())?;
     let inspection = match &options.file {
         Some(path) => inspect_file(options, path)?,
