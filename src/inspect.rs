@@ -270,9 +270,7 @@ fn finish(
         info: RunInfo {
             version: env!("CARGO_PKG_VERSION"),
             profile,
-            started: now
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            started: run::now_rfc3339(),
             endpoints: 1,
             routes: ctx.route_for_proxy_text(),
             compare_direct: false,

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use crate::chain::trust::AnchorSet;
 use crate::config::Config;
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
 use crate::net::route::Route;
-use crate::probe::{self, Context};
+use crate::probe::{self, Context, ProbeResult};
 use crate::report::{Report, RunInfo, Summary};
 
 /// Probes every endpoint of `config` and writes the report; the summary decides the exit
@@ -97,8 +98,24 @@ pub async fn run_to<W: Write>(
         compare_direct: config.compare_direct,
     };
     let mut report = Report::new(out, config.format, config.verbose, info).map_err(write_error)?;
+    feed(context, jobs, config.concurrency, &mut report, |_, _| {})
+        .await
+        .map_err(write_error)?;
+    report.finish().map_err(write_error)
+}
+
+/// Runs `jobs` and hands each result, in input order, to `observe` and then to `report`. The
+/// first write error stops the writing (the probes still finish) and is returned.
+pub async fn feed<W: Write>(
+    context: Context,
+    jobs: Vec<(Endpoint, Route)>,
+    concurrency: usize,
+    report: &mut Report<W>,
+    mut observe: impl FnMut(usize, &ProbeResult),
+) -> io::Result<()> {
     let mut failed = None;
-    probe::run_jobs(Arc::new(context), jobs, config.concurrency, |_, result| {
+    probe::run_jobs(Arc::new(context), jobs, concurrency, |index, result| {
+        observe(index, &result);
         if failed.is_none() {
             if let Err(e) = report.result(result) {
                 failed = Some(e);
@@ -106,13 +123,11 @@ pub async fn run_to<W: Write>(
         }
     })
     .await;
-    if let Some(e) = failed {
-        return Err(write_error(e));
-    }
-    report.finish().map_err(write_error)
+    failed.map_or(Ok(()), Err)
 }
 
-fn now_rfc3339() -> String {
+/// Now, RFC 3339.
+pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

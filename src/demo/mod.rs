@@ -23,8 +23,9 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::route::ProxyConfig;
-use crate::probe::{self, Context, Settings};
+use crate::probe::{Context, Settings};
 use crate::report::{Format, Report, RunInfo, Summary};
+use crate::run::{self, now_rfc3339};
 use crate::verdict::Verdict;
 
 pub use scenario::{Backend, Scenario, Via, SCENARIOS};
@@ -161,32 +162,25 @@ pub async fn run_checked<W: Write>(
         };
         let mut report =
             Report::new(sink, config.format, config.verbose, info).map_err(write_error)?;
-        let mut failed = None;
         let jobs = config
             .endpoints
             .iter()
             .cloned()
             .zip(lab.routes.iter().cloned())
             .collect();
-        probe::run_jobs(
-            Arc::new(context),
+        run::feed(
+            context,
             jobs,
             config.concurrency,
+            &mut report,
             |index, result| {
                 if let Some(slot) = got.get_mut(index) {
                     *slot = Some(result.verdict);
                 }
-                if failed.is_none() {
-                    if let Err(e) = report.result(result) {
-                        failed = Some(e);
-                    }
-                }
             },
         )
-        .await;
-        if let Some(e) = failed {
-            return Err(write_error(e));
-        }
+        .await
+        .map_err(write_error)?;
         report.finish().map_err(write_error)?
     };
 
@@ -352,12 +346,6 @@ impl<W: Write> Write for Output<W> {
         let result = self.inner.flush();
         self.quiet(result, ())
     }
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

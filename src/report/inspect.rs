@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Format, RunInfo};
+use super::{one_line, plural, truncate, Format, RunInfo};
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::PathReport;
 use crate::inspect::{Inspected, Inspection, Stop, Stops};
@@ -523,27 +523,6 @@ fn verdict_detail(r: &ProbeResult) -> String {
         parts.push(format!("HTTP {} as expected", a.status));
     }
     parts.join("; ")
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(max).collect();
-        format!("{cut}...")
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{RunInfo, Summary};
+use super::{one_line, truncate, RunInfo, Summary};
 use crate::chain::trust::PathReport;
 use crate::probe::ProbeResult;
 use crate::verdict::Verdict;
@@ -136,10 +136,6 @@ impl Text {
         }
         Ok(s.clone())
     }
-}
-
-fn one_line(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
 }
 
 fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
@@ -292,14 +288,5 @@ fn path_line(out: &mut impl Write, p: &PathReport) -> io::Result<()> {
             "    {label:<11} none: {}",
             p.error.as_deref().unwrap_or("no anchor reached")
         ),
-    }
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(max).collect();
-        format!("{cut}...")
     }
 }
