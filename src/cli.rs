@@ -27,6 +27,126 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Run a simulated lab on 127.0.0.1 and show each verdict (no network needed)
     Demo(DemoArgs),
+    /// Write a profile (TOML) with the pins of live chains
+    Pin(PinArgs),
+    /// Work with pin files of other tools
+    Pins(PinsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Endpoints to pin: https://host[:port]/path or host[:port]
+    #[arg(value_name = "URL", required = true)]
+    pub urls: Vec<String>,
+
+    /// One pin set for every endpoint, with this name (default: one set per endpoint)
+    #[arg(long, value_name = "NAME")]
+    pub shared_set: Option<String>,
+
+    /// Pin a chain that reaches no public or --cacert anchor (never pin an inspecting proxy's CA)
+    #[arg(long)]
+    pub allow_untrusted: bool,
+
+    /// A backup pin added to every set (a key kept offline, not in the current chain); repeatable
+    #[arg(long, value_name = "PIN")]
+    pub backup_pin: Vec<String>,
+
+    /// Rewrite this profile with the new pins, keeping its labels and comments where it can
+    #[arg(long, value_name = "FILE")]
+    pub update: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PinsArgs {
+    #[command(subcommand)]
+    pub command: PinsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PinsCommand {
+    /// Convert a pin file from another tool's format (or back)
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The input format
+    #[arg(long, value_enum)]
+    pub from: PinFormatArg,
+
+    /// The output format
+    #[arg(long, value_enum, default_value_t = PinFormatArg::Toml)]
+    pub to: PinFormatArg,
+
+    /// The input file; - for standard input
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// Write to FILE instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PinFormatArg {
+    /// OkHttp: sha256/<base64>, one per line
+    Okhttp,
+    /// curl --pinnedpubkey: sha256//<b64>;sha256//<b64>
+    Curl,
+    /// an HPKP header: pin-sha256="<b64>"; ...
+    Hpkp,
+    /// 64 hex digits, one per line
+    Hex,
+    /// a pinprobe profile (TOML)
+    Toml,
+    /// Chromium's static pinsets JSON
+    Chromium,
+    /// Android's network security config XML
+    Android,
+}
+
+impl PinFormatArg {
+    pub fn format(self) -> pinprobe::pin_formats::PinFormat {
+        use pinprobe::pin_formats::PinFormat as F;
+        match self {
+            PinFormatArg::Okhttp => F::Okhttp,
+            PinFormatArg::Curl => F::Curl,
+            PinFormatArg::Hpkp => F::Hpkp,
+            PinFormatArg::Hex => F::Hex,
+            PinFormatArg::Toml => F::Toml,
+            PinFormatArg::Chromium => F::Chromium,
+            PinFormatArg::Android => F::Android,
+        }
+    }
+}
+
+impl PinArgs {
+    /// The library's options.
+    pub fn options(self) -> pinprobe::generate::Options {
+        pinprobe::generate::Options {
+            urls: self.urls,
+            shared_set: self.shared_set,
+            allow_untrusted: self.allow_untrusted,
+            backup_pins: self.backup_pin,
+            update: self.update,
+            common: self.common.options(Vec::new()),
+        }
+    }
+}
+
+impl ConvertArgs {
+    /// The library's options.
+    pub fn options(self) -> pinprobe::convert::Options {
+        pinprobe::convert::Options {
+            from: self.from.format(),
+            to: self.to.format(),
+            input: self.input,
+            output: self.output,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +182,10 @@ pub enum FormatArg {
     Text,
     /// one JSON document with every result
     Json,
+    /// one JSON result per line, written as each probe finishes
+    Ndjson,
+    /// JUnit XML: one testsuite per profile, one testcase per endpoint and route
+    Junit,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +262,24 @@ pub struct CommonArgs {
     /// Probe every endpoint both directly and through the proxy, and report them side by side
     #[arg(long)]
     pub compare_direct: bool,
+
+    /// Warn (expires-soon) about certificates on the verified path expiring within N days
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub warn_days: u32,
+
+    /// Also fail the run (exit 1) on warnings, not only on verdicts
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOnArg>,
+
+    /// Format of the pins a drifted chain needs, in the report
+    #[arg(long, value_enum, default_value_t = PinFormatArg::Okhttp)]
+    pub pin_format: PinFormatArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FailOnArg {
+    /// any warning (expires-soon, weak-key, sha1-signature) fails the run
+    Warning,
 }
 
 impl FormatArg {
@@ -145,6 +287,8 @@ impl FormatArg {
         match self {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
+            FormatArg::Ndjson => Format::Ndjson,
+            FormatArg::Junit => Format::Junit,
         }
     }
 }
@@ -169,6 +313,9 @@ impl CommonArgs {
             proxy: self.proxy,
             noproxy: self.noproxy,
             compare_direct: self.compare_direct,
+            warn_days: self.warn_days,
+            fail_on_warning: matches!(self.fail_on, Some(FailOnArg::Warning)),
+            pin_format: self.pin_format.format(),
         }
     }
 }

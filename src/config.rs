@@ -11,6 +11,7 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::net::resolve::Override;
 use crate::net::route::ProxyConfig;
+use crate::pin_formats::PinFormat;
 use crate::pins::PinSet;
 use crate::probe::Settings;
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
@@ -54,6 +55,12 @@ pub struct Options {
     pub noproxy: Option<String>,
     /// `--compare-direct`
     pub compare_direct: bool,
+    /// `--warn-days N`
+    pub warn_days: u32,
+    /// `--fail-on warning`
+    pub fail_on_warning: bool,
+    /// `--pin-format`
+    pub pin_format: PinFormat,
 }
 
 impl Default for Options {
@@ -75,6 +82,9 @@ impl Default for Options {
             proxy: None,
             noproxy: None,
             compare_direct: false,
+            warn_days: 30,
+            fail_on_warning: false,
+            pin_format: PinFormat::Okhttp,
         }
     }
 }
@@ -106,6 +116,10 @@ pub struct Config {
     pub proxies: ProxyConfig,
     /// probe every endpoint directly and through the proxy
     pub compare_direct: bool,
+    /// warnings fail the run
+    pub fail_on_warning: bool,
+    /// format of the pins in drift reports
+    pub pin_format: PinFormat,
 }
 
 fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
@@ -214,7 +228,7 @@ impl Config {
             connect_timeout: seconds("--connect-timeout", o.connect_timeout)?,
             timeout: seconds("--timeout", o.timeout)?,
             http: !o.no_http,
-            ..Settings::default()
+            warn_days: o.warn_days,
         };
         for path in &o.cacert {
             if !path.is_file() {
@@ -252,6 +266,8 @@ impl Config {
             settings,
             proxies,
             compare_direct: o.compare_direct,
+            fail_on_warning: o.fail_on_warning,
+            pin_format: o.pin_format,
         })
     }
 }

@@ -113,6 +113,12 @@ pub struct Inspection {
 /// Runs an inspection and writes its report.
 pub fn run(options: &Options) -> Result<Summary, Error> {
     let common = &options.common;
+    if !matches!(common.format, report::Format::Text | report::Format::Json) {
+        return Err(Error::usage(
+            "--format",
+            "inspect writes text or json; ndjson and junit are for `pinprobe test`",
+        ));
+    }
     if common.compare_direct {
         return Err(Error::usage(
             "--compare-direct",

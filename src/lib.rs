@@ -3,13 +3,16 @@
 
 pub mod chain;
 pub mod config;
+pub mod convert;
 pub mod demo;
 pub mod endpoint;
 pub mod error;
 pub mod evidence;
+pub mod generate;
 pub mod inspect;
 pub mod lab;
 pub mod net;
+pub mod pin_formats;
 pub mod pins;
 pub mod probe;
 pub mod profile;

@@ -21,9 +21,13 @@ fn main() -> ExitCode {
         None => test(cli.test),
         Some(cli::Command::Inspect(args)) => pinprobe::inspect::run(&args.options()),
         Some(cli::Command::Demo(args)) => pinprobe::demo::run(&args.options()),
+        Some(cli::Command::Pin(args)) => pinprobe::generate::run(&args.options()),
+        Some(cli::Command::Pins(cli::PinsArgs {
+            command: cli::PinsCommand::Convert(args),
+        })) => pinprobe::convert::run(&args.options()),
     };
     match outcome {
-        Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+        Ok(summary) if summary.passed() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(e) => {
             let mut message = format!("pinprobe: error: {e}");

@@ -98,6 +98,7 @@ pub async fn run_to<W: Write>(
         compare_direct: config.compare_direct,
     };
     let mut report = Report::new(out, config.format, config.verbose, info).map_err(write_error)?;
+    report.fail_on_warning(config.fail_on_warning);
     feed(context, jobs, config.concurrency, &mut report, |_, _| {})
         .await
         .map_err(write_error)?;

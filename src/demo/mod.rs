@@ -88,6 +88,9 @@ struct DemoSection<'a> {
 /// verdict differs from the expected one, so the exit status is 0 exactly when every
 /// scenario gave its expected verdict.
 pub fn run(options: &Options) -> Result<Summary, Error> {
+    if !matches!(options.format, Format::Text | Format::Json) {
+        return Err(Error::usage("--format", "the demo writes text or json"));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -129,6 +132,8 @@ pub async fn run_checked<W: Write>(
         },
         proxies: ProxyConfig::direct(),
         compare_direct: false,
+        fail_on_warning: false,
+        pin_format: crate::pin_formats::PinFormat::Okhttp,
     };
     let context = Context::new(
         Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
@@ -158,7 +163,8 @@ pub async fn run_checked<W: Write>(
     let report_summary = {
         let sink: &mut dyn Write = match options.format {
             Format::Text => &mut out,
-            Format::Json => &mut document,
+            // run() admits text and json only
+            Format::Json | Format::Ndjson | Format::Junit => &mut document,
         };
         let mut report =
             Report::new(sink, config.format, config.verbose, info).map_err(write_error)?;
@@ -204,7 +210,7 @@ pub async fn run_checked<W: Write>(
     let mismatches = checks.iter().filter(|c| !c.ok).count();
     match options.format {
         Format::Text => check_lines(&mut out, &checks, mismatches),
-        Format::Json => {
+        Format::Json | Format::Ndjson | Format::Junit => {
             let section = DemoSection {
                 simulation: true,
                 note: "every server ran inside pinprobe on 127.0.0.1; the public root and the OS store were lab stand-ins",
@@ -223,6 +229,7 @@ pub async fn run_checked<W: Write>(
         ok: checks.len() - mismatches,
         failed: mismatches,
         verdicts: report_summary.verdicts,
+        ..Summary::default()
     };
     Ok((summary, checks))
 }

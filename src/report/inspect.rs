@@ -27,7 +27,8 @@ pub fn write<W: Write>(mut out: W, format: Format, inspection: &Inspection) -> i
     let mut buf = Vec::new();
     match format {
         Format::Text => text(&mut buf, inspection)?,
-        Format::Json => {
+        // inspect::run refuses the line-oriented formats; JSON is the document for all others
+        Format::Json | Format::Ndjson | Format::Junit => {
             let doc = Document {
                 pinprobe: &inspection.info,
                 inspect: &inspection.result,

@@ -6,6 +6,7 @@
 
 pub mod inspect;
 pub mod json;
+pub mod junit;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,10 @@ pub enum Format {
     Text,
     /// one JSON document
     Json,
+    /// one JSON result per line, as each finishes
+    Ndjson,
+    /// JUnit XML
+    Junit,
 }
 
 /// What the run was about, for report headers.
@@ -53,6 +58,11 @@ pub struct Summary {
     pub failed: usize,
     /// count per verdict code
     pub verdicts: BTreeMap<Verdict, usize>,
+    /// endpoints with at least one warning
+    pub warned: usize,
+    /// warnings fail the run (`--fail-on warning`)
+    #[serde(skip)]
+    pub fail_on_warning: bool,
 }
 
 impl Summary {
@@ -64,7 +74,15 @@ impl Summary {
         } else {
             self.failed += 1;
         }
+        if !result.warnings.is_empty() {
+            self.warned += 1;
+        }
         *self.verdicts.entry(result.verdict).or_default() += 1;
+    }
+
+    /// True when the run passes: every verdict ok, and no warning when warnings fail it.
+    pub fn passed(&self) -> bool {
+        self.failed == 0 && !(self.fail_on_warning && self.warned > 0)
     }
 }
 
@@ -74,6 +92,10 @@ pub struct Report<W: Write> {
     format: Format,
     text: text::Text,
     json: json::Json,
+    junit: junit::Junit,
+    /// counts for the line-oriented format, which keeps nothing else
+    ndjson: Summary,
+    fail_on_warning: bool,
     closed: bool,
 }
 
@@ -85,6 +107,9 @@ impl<W: Write> Report<W> {
             format,
             text: text::Text::new(verbose),
             json: json::Json::new(info.clone()),
+            junit: junit::Junit::new(info.clone(), false),
+            ndjson: Summary::default(),
+            fail_on_warning: false,
             closed: false,
         };
         if format == Format::Text {
@@ -93,6 +118,13 @@ impl<W: Write> Report<W> {
             report.write(&buf)?;
         }
         Ok(report)
+    }
+
+    /// Makes warnings fail the run (`--fail-on warning`): the summary says so, and JUnit
+    /// reports them as failures.
+    pub fn fail_on_warning(&mut self, yes: bool) {
+        self.fail_on_warning = yes;
+        self.junit.fail_on_warning(yes);
     }
 
     /// Adds one result (in input order).
@@ -107,16 +139,30 @@ impl<W: Write> Report<W> {
                 self.json.result(result);
                 Ok(())
             }
+            Format::Ndjson => {
+                // written at once and dropped: memory stays flat whatever the count
+                self.ndjson.add(&result);
+                let mut line = serde_json::to_vec(&result).map_err(io::Error::other)?;
+                line.push(b'\n');
+                self.write(&line)
+            }
+            Format::Junit => {
+                self.junit.result(&result);
+                Ok(())
+            }
         }
     }
 
     /// Ends the report (summary and advice, or the JSON document) and returns the counts.
     pub fn finish(mut self) -> io::Result<Summary> {
         let mut buf = Vec::new();
-        let summary = match self.format {
-            Format::Text => self.text.finish(&mut buf)?,
+        let mut summary = match self.format {
+            Format::Text => self.text.finish(&mut buf, self.fail_on_warning)?,
             Format::Json => self.json.finish(&mut buf)?,
+            Format::Ndjson => self.ndjson.clone(),
+            Format::Junit => self.junit.finish(&mut buf)?,
         };
+        summary.fail_on_warning = self.fail_on_warning;
         self.write(&buf)?;
         if !self.closed {
             match self.out.flush() {
@@ -133,7 +179,7 @@ impl<W: Write> Report<W> {
         }
         match self.out.write_all(bytes).and_then(|_| {
             // a line printed is a line the user can act on while the rest runs
-            if self.format == Format::Text {
+            if matches!(self.format, Format::Text | Format::Ndjson) {
                 self.out.flush()
             } else {
                 Ok(())

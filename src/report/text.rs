@@ -101,9 +101,17 @@ impl Text {
     }
 
     /// The summary and the advice block.
-    pub fn finish(&mut self, out: &mut impl Write) -> io::Result<Summary> {
+    pub fn finish(&mut self, out: &mut impl Write, fail_on_warning: bool) -> io::Result<Summary> {
         let s = &self.summary;
         writeln!(out)?;
+        if s.warned > 0 {
+            let failing = if fail_on_warning {
+                " (--fail-on warning: they fail the run)"
+            } else {
+                ""
+            };
+            writeln!(out, "{} with warnings{failing}", s.warned)?;
+        }
         // with --compare-direct each endpoint gives two results, one per route
         let what = if self.compare { "probes" } else { "endpoints" };
         if s.failed == 0 {

@@ -1,0 +1,115 @@
+//! The JUnit report: one testsuite per profile, one testcase per endpoint and route, for the
+//! test views of CI systems (GitHub Actions, GitLab, Jenkins).
+//!
+//! A failing verdict is a `<failure>` whose message is the verdict, the curl code and the
+//! evidence; the properties carry the pins of the verified path and the expiry of each
+//! certificate, so a drifting service shows what changed in the CI view itself.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{RunInfo, Summary};
+use crate::probe::ProbeResult;
+use crate::verdict::Verdict;
+
+/// The cases collected so far.
+pub struct Junit {
+    info: RunInfo,
+    suite: TestSuite,
+    summary: Summary,
+    fail_on_warning: bool,
+}
+
+impl Junit {
+    /// An empty report.
+    pub fn new(info: RunInfo, fail_on_warning: bool) -> Junit {
+        let suite = TestSuite::new(info.profile.clone());
+        Junit {
+            info,
+            suite,
+            summary: Summary::default(),
+            fail_on_warning,
+        }
+    }
+
+    /// Makes warnings failures.
+    pub fn fail_on_warning(&mut self, yes: bool) {
+        self.fail_on_warning = yes;
+    }
+
+    /// Adds the testcase of one result.
+    pub fn result(&mut self, r: &ProbeResult) {
+        self.summary.add(r);
+        let warned = self.fail_on_warning && !r.warnings.is_empty();
+        let status = if r.verdict == Verdict::Ok && !warned {
+            TestCaseStatus::success()
+        } else {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            if r.verdict == Verdict::Ok {
+                let codes: Vec<&str> = r.warnings.iter().map(|w| w.warning).collect();
+                status.set_message(format!("warnings: {}", codes.join(", ")));
+                status.set_type("warning");
+            } else {
+                status.set_message(format!(
+                    "{} (curl {}): {}",
+                    r.verdict, r.curl_code, r.detail
+                ));
+                status.set_type(r.verdict.code());
+            }
+            let mut description = String::new();
+            for s in &r.interception.evidence {
+                description.push_str(&format!("evidence {}: {}\n", s.signal, s.detail));
+            }
+            for w in &r.warnings {
+                description.push_str(&format!("warning {}: {}\n", w.warning, w.detail));
+            }
+            if !r.detail.is_empty() {
+                description.push_str(&format!("what to do: {}\n", r.verdict.advice()));
+            }
+            status.set_description(description);
+            status
+        };
+        let name = if r.route.proxy.is_some() {
+            format!("{} via {}", r.url, r.route.via)
+        } else {
+            r.url.clone()
+        };
+        let mut case = TestCase::new(name, status);
+        case.set_classname(self.info.profile.clone());
+        case.set_time(Duration::from_secs_f64(r.timings_ms.total / 1000.0));
+        let mut properties = vec![
+            Property::new("verdict", r.verdict.code()),
+            Property::new("curl_code", r.curl_code.to_string()),
+            Property::new("route", r.route.describe()),
+        ];
+        if let Some(set) = &r.pins.set {
+            properties.push(Property::new("pinset", set.clone()));
+        }
+        for m in &r.pins.path_pins {
+            properties.push(Property::new(
+                format!("pin {}", m.certificate),
+                m.pin.to_string(),
+            ));
+        }
+        for c in r.chain.iter().filter(|c| c.parse_error.is_none()) {
+            properties.push(Property::new(
+                format!("expires #{} {}", c.index, c.short_name()),
+                c.not_after.clone(),
+            ));
+        }
+        case.add_properties(properties);
+        self.suite.add_test_case(case);
+    }
+
+    /// Writes the XML document.
+    pub fn finish(&mut self, out: &mut impl Write) -> io::Result<Summary> {
+        let mut report = Report::new("pinprobe");
+        let suite = std::mem::replace(&mut self.suite, TestSuite::new(self.info.profile.clone()));
+        report.add_test_suite(suite);
+        report.serialize(&mut *out).map_err(io::Error::other)?;
+        writeln!(out)?;
+        Ok(self.summary.clone())
+    }
+}
