@@ -5,6 +5,7 @@ pub mod chain;
 pub mod config;
 pub mod convert;
 pub mod demo;
+pub mod drift;
 pub mod endpoint;
 pub mod error;
 pub mod evidence;

@@ -24,6 +24,19 @@ pub enum PinFormat {
     Android,
 }
 
+/// The format's name, as `--pin-format` spells it.
+pub fn name(format: PinFormat) -> &'static str {
+    match format {
+        PinFormat::Okhttp => "okhttp",
+        PinFormat::Curl => "curl",
+        PinFormat::Hpkp => "hpkp",
+        PinFormat::Hex => "hex",
+        PinFormat::Toml => "toml",
+        PinFormat::Chromium => "chromium",
+        PinFormat::Android => "android",
+    }
+}
+
 /// A named set of pins read from another format.
 #[derive(Clone, Debug, Default)]
 pub struct ForeignSet {

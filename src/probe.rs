@@ -23,6 +23,7 @@ use crate::chain::cert::CertInfo;
 use crate::chain::trust::{
     build_path, check_name, AnchorSet, NameCheck, PathReport, PathState, TimeProblem, ValidityCheck,
 };
+use crate::drift::{self, Drift, PathKey, Role};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::evidence::{self, Interception, Interceptors, Strength};
@@ -275,6 +276,9 @@ pub struct ProbeResult {
     pub pins: PinReport,
     /// interception evidence
     pub interception: Interception,
+    /// how the pin set and the verified path drifted apart, when they did
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Drift>,
     /// the HTTP check (absent when skipped or not reached)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpReport>,
@@ -308,6 +312,7 @@ impl ProbeResult {
                 ..PinReport::default()
             },
             interception: Interception::default(),
+            drift: None,
             http: None,
             tls: None,
             timings_ms: Timings::default(),
@@ -692,6 +697,17 @@ fn judge(
         _ => String::new(),
     };
 
+    if let (Some(set), Some(path)) = (pinset, trusted_path) {
+        let keys = path_keys(path, &r.chain);
+        r.drift = drift::compare(set, &keys, &taken_on(now));
+        if let Some(d) = r.drift.as_ref().filter(|d| d.matched) {
+            r.warnings.push(Warning {
+                warning: "pin-drift",
+                detail: d.summary.clone(),
+            });
+        }
+    }
+
     warnings(ctx, trusted_path, &r.chain, now, &mut r.warnings);
 
     let anchored = |p: &PathReport| match p.state {
@@ -740,6 +756,49 @@ fn judge(
         validity: Some(validity),
     });
     classify(&findings)
+}
+
+/// The certificates of a verified path with their roles, leaf first, anchor last.
+fn path_keys(path: &PathReport, chain: &[CertInfo]) -> Vec<PathKey> {
+    let mut keys: Vec<PathKey> = path
+        .path
+        .iter()
+        .filter_map(|i| chain.get(*i))
+        .filter_map(|c| {
+            c.pin.map(|pin| PathKey {
+                pin,
+                role: if c.index == 0 {
+                    Role::Leaf
+                } else {
+                    Role::Intermediate
+                },
+                certificate: format!("#{} {}", c.index, c.short_name()),
+                expires: c.not_after.clone(),
+            })
+        })
+        .collect();
+    if let Some(anchor) = &path.anchor {
+        // the anchor's dates are known when the server sent it too
+        let expires = chain
+            .iter()
+            .find(|c| c.pin == Some(anchor.spki_sha256))
+            .map(|c| c.not_after.clone())
+            .unwrap_or_default();
+        keys.push(PathKey {
+            pin: anchor.spki_sha256,
+            role: Role::Anchor,
+            certificate: anchor.subject.clone(),
+            expires,
+        });
+    }
+    keys
+}
+
+fn taken_on(now: UnixTime) -> String {
+    let date = time::OffsetDateTime::from_unix_timestamp(now.as_secs() as i64)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default();
+    format!("taken {date}")
 }
 
 fn untrusted_text(chain: &[CertInfo], public: &PathReport, os: &PathReport) -> String {

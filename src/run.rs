@@ -99,6 +99,7 @@ pub async fn run_to<W: Write>(
     };
     let mut report = Report::new(out, config.format, config.verbose, info).map_err(write_error)?;
     report.fail_on_warning(config.fail_on_warning);
+    report.pin_format(config.pin_format);
     feed(context, jobs, config.concurrency, &mut report, |_, _| {})
         .await
         .map_err(write_error)?;

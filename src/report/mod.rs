@@ -127,6 +127,11 @@ impl<W: Write> Report<W> {
         self.junit.fail_on_warning(yes);
     }
 
+    /// The format of the pins a drifted chain needs (`--pin-format`).
+    pub fn pin_format(&mut self, format: crate::pin_formats::PinFormat) {
+        self.text.pin_format(format);
+    }
+
     /// Adds one result (in input order).
     pub fn result(&mut self, result: ProbeResult) -> io::Result<()> {
         match self.format {

@@ -6,6 +6,8 @@ use std::io::{self, Write};
 
 use super::{one_line, truncate, RunInfo, Summary};
 use crate::chain::trust::PathReport;
+use crate::drift::Drift;
+use crate::pin_formats::PinFormat;
 use crate::probe::ProbeResult;
 use crate::verdict::Verdict;
 
@@ -20,6 +22,8 @@ pub struct Text {
     compare: bool,
     /// the previous result's URL, route and verdict, to compare the two routes of an endpoint
     previous: Option<(String, String, Verdict)>,
+    /// the format of the pins in drift reports
+    pin_format: PinFormat,
 }
 
 impl Text {
@@ -32,7 +36,13 @@ impl Text {
             vendors: BTreeMap::new(),
             compare: false,
             previous: None,
+            pin_format: PinFormat::Okhttp,
         }
+    }
+
+    /// The format of the pins a drifted chain needs.
+    pub fn pin_format(&mut self, format: PinFormat) {
+        self.pin_format = format;
     }
 
     /// The first line: what is probed, and how it is reached.
@@ -80,6 +90,13 @@ impl Text {
         }
         for w in &r.warnings {
             writeln!(out, "    warning {}: {}", w.warning, w.detail)?;
+        }
+        if let Some(d) = &r.drift {
+            // a set that no longer matches always shows what it needs; a set that still
+            // matches shows it with -v (its warning line says it drifted)
+            if !d.matched || self.verbose {
+                drift(out, d, self.pin_format)?;
+            }
         }
         if self.verbose {
             details(out, r)?;
@@ -268,6 +285,30 @@ fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
             (None, Some(e)) => writeln!(out, "    http {e}")?,
             (None, None) => {}
         }
+    }
+    Ok(())
+}
+
+fn drift(out: &mut impl Write, d: &Drift, format: PinFormat) -> io::Result<()> {
+    writeln!(out, "    drift: {}", d.summary)?;
+    for s in &d.stale {
+        writeln!(
+            out,
+            "      stale  {} ({})",
+            s.pin,
+            s.label.as_deref().unwrap_or("no label")
+        )?;
+    }
+    for k in &d.new {
+        writeln!(out, "      new    {} {}", k.certificate, k.pin)?;
+    }
+    writeln!(
+        out,
+        "      pins this chain needs ({}):",
+        crate::pin_formats::name(format)
+    )?;
+    for line in crate::pin_formats::write(format, &d.set, &d.needed).lines() {
+        writeln!(out, "        {line}")?;
     }
     Ok(())
 }

@@ -1,0 +1,331 @@
+//! Pin drift: how a pin set and the verified path have drifted apart, which position changed,
+//! and the pins the chain would need.
+//!
+//! A set drifts when its pins are no longer on the path (stale) or the path holds keys the set
+//! does not know (new). A stale leaf pin alone is the usual key rotation; stale intermediate or
+//! anchor pins mean the service changed CA, which breaks every client pinned to them. Roles of
+//! stale pins are read from their labels (`pinprobe pin` writes `leaf: ...`, `intermediate:
+//! ...`, `anchor: ...`); a set whose labels do not say is described by the new keys instead.
+
+use serde::Serialize;
+
+use crate::pins::{Pin, PinEntry, PinSet};
+
+/// A position on the path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// the server's own certificate
+    Leaf,
+    /// a CA between the leaf and the anchor
+    Intermediate,
+    /// the trust anchor reached
+    Anchor,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Leaf => "leaf",
+            Role::Intermediate => "intermediate",
+            Role::Anchor => "anchor",
+        }
+    }
+
+    /// The role a label names, if it names one.
+    pub fn from_label(label: &str) -> Option<Role> {
+        let l = label.to_ascii_lowercase();
+        if l.starts_with("leaf") || l.contains("(leaf") {
+            Some(Role::Leaf)
+        } else if l.starts_with("intermediate") || l.contains("(intermediate") {
+            Some(Role::Intermediate)
+        } else if l.starts_with("anchor") || l.starts_with("root") || l.contains("(root") {
+            Some(Role::Anchor)
+        } else {
+            None
+        }
+    }
+}
+
+/// A certificate of the verified path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PathKey {
+    /// its pin
+    pub pin: Pin,
+    /// its position
+    pub role: Role,
+    /// `#1 Issuing CA` or `anchor CN=...`
+    pub certificate: String,
+    /// its end of validity, RFC 3339 (empty when unknown)
+    pub expires: String,
+}
+
+/// A pin of the set that is not on the path any more.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StalePin {
+    /// the pin
+    pub pin: Pin,
+    /// its label in the set
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// the position the label names, if any
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// What changed, in one word for CI messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// only the leaf key changed: the usual rotation
+    LeafRotation,
+    /// an intermediate or the anchor changed: a CA change
+    CaChange,
+    /// the labels do not tell which position the stale pins held
+    Unknown,
+}
+
+/// The drift of one pin set against one verified path.
+#[derive(Clone, Debug, Serialize)]
+pub struct Drift {
+    /// the pin set
+    pub set: String,
+    /// a pin of the set is still on the path
+    pub matched: bool,
+    /// what changed
+    pub change: Change,
+    /// one line for humans
+    pub summary: String,
+    /// pins of the set no longer on the path (backups, which are meant to be absent, excluded)
+    pub stale: Vec<StalePin>,
+    /// keys of the path the set does not hold
+    pub new: Vec<PathKey>,
+    /// the pins of the whole path, as the set would need them
+    pub needed: Vec<PinEntry>,
+}
+
+fn is_backup(entry: &PinEntry) -> bool {
+    let says = |t: &Option<String>| {
+        t.as_deref()
+            .is_some_and(|t| t.to_ascii_lowercase().contains("backup"))
+    };
+    says(&entry.label) || says(&entry.source)
+}
+
+/// Compares `set` with the verified `path`; None when nothing drifted.
+pub fn compare(set: &PinSet, path: &[PathKey], taken: &str) -> Option<Drift> {
+    let on_path = |pin: &Pin| path.iter().any(|k| k.pin == *pin);
+    let stale: Vec<StalePin> = set
+        .pins
+        .iter()
+        .filter(|e| !on_path(&e.pin) && !is_backup(e))
+        .map(|e| StalePin {
+            pin: e.pin,
+            label: e.label.clone(),
+            role: e.label.as_deref().and_then(Role::from_label),
+        })
+        .collect();
+    let new: Vec<PathKey> = path
+        .iter()
+        .filter(|k| set.allowed(&k.pin).is_none())
+        .cloned()
+        .collect();
+    let matched = path.iter().any(|k| set.allowed(&k.pin).is_some());
+    if stale.is_empty() && matched {
+        return None;
+    }
+    let mut stale_roles: Vec<Role> = stale.iter().filter_map(|s| s.role).collect();
+    stale_roles.sort();
+    stale_roles.dedup();
+    let labelled = stale.iter().all(|s| s.role.is_some());
+    let change = if stale.is_empty() || !labelled {
+        // without roles, judge by the new keys: a new CA shows as a new intermediate or anchor
+        if !matched && new.iter().any(|k| k.role != Role::Leaf) {
+            Change::CaChange
+        } else if new.iter().all(|k| k.role == Role::Leaf) && !new.is_empty() {
+            Change::LeafRotation
+        } else {
+            Change::Unknown
+        }
+    } else if stale_roles == [Role::Leaf] {
+        Change::LeafRotation
+    } else {
+        Change::CaChange
+    };
+    let roles = |roles: &[Role]| {
+        roles
+            .iter()
+            .map(|r| r.name())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let state = if matched {
+        "still matches on another pin, but clients pinned to the stale ones will fail"
+    } else {
+        "no longer matches"
+    };
+    let summary = match change {
+        Change::LeafRotation => format!(
+            "the leaf key changed (the usual rotation); pin set {} {state}",
+            set.name
+        ),
+        Change::CaChange if !stale_roles.is_empty() && labelled => format!(
+            "the {} changed (a CA change); pin set {} {state}",
+            roles(&stale_roles),
+            set.name
+        ),
+        Change::CaChange => format!(
+            "the path has a new intermediate or anchor (a CA change); pin set {} {state}",
+            set.name
+        ),
+        Change::Unknown => format!(
+            "{} pin(s) of set {} are not on the path and their labels do not say which position they held; pin set {} {state}",
+            stale.len(),
+            set.name,
+            set.name
+        ),
+    };
+    let needed = path
+        .iter()
+        .map(|k| PinEntry {
+            pin: k.pin,
+            label: Some(format!(
+                "{}: {}{}",
+                k.role.name(),
+                k.certificate,
+                if k.expires.is_empty() {
+                    String::new()
+                } else {
+                    format!(", expires {}", k.expires)
+                }
+            )),
+            source: Some(format!("pinprobe drift report, {taken}")),
+        })
+        .collect();
+    Some(Drift {
+        set: set.name.clone(),
+        matched,
+        change,
+        summary,
+        stale,
+        new,
+        needed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(seed: &str, role: Role) -> PathKey {
+        PathKey {
+            pin: Pin::of_spki(seed.as_bytes()),
+            role,
+            certificate: seed.into(),
+            expires: "2027-01-01T00:00:00Z".into(),
+        }
+    }
+
+    fn entry(seed: &str, label: &str) -> PinEntry {
+        PinEntry {
+            pin: Pin::of_spki(seed.as_bytes()),
+            label: Some(label.into()),
+            source: None,
+        }
+    }
+
+    fn set(pins: Vec<PinEntry>) -> PinSet {
+        PinSet {
+            name: "svc".into(),
+            pins,
+            ..PinSet::default()
+        }
+    }
+
+    #[test]
+    fn drift_table() {
+        let path = [
+            key("leaf2", Role::Leaf),
+            key("inter", Role::Intermediate),
+            key("root", Role::Anchor),
+        ];
+        let full_old = vec![
+            entry("leaf1", "leaf: svc.test"),
+            entry("inter", "intermediate: Issuing"),
+            entry("root", "anchor: Root"),
+        ];
+
+        // nothing stale, matched: no drift
+        let current = vec![entry("leaf2", "leaf: x"), entry("inter", "intermediate: y")];
+        assert!(compare(&set(current), &path, "today").is_none());
+
+        // a backup pin is meant to be absent
+        let with_backup = vec![
+            entry("inter", "intermediate: y"),
+            entry("spare", "backup key"),
+        ];
+        assert!(compare(&set(with_backup), &path, "today").is_none());
+
+        // leaf rotated under a full set: still matches, leaf rotation reported
+        let d = compare(&set(full_old.clone()), &path, "today").unwrap();
+        assert!(d.matched);
+        assert_eq!(d.change, Change::LeafRotation);
+        assert_eq!(d.stale.len(), 1);
+        assert_eq!(d.new.len(), 1);
+        assert!(d.summary.contains("still matches"), "{}", d.summary);
+
+        // leaf-pinned set, leaf rotated: no match, leaf rotation
+        let d = compare(&set(vec![entry("leaf1", "leaf: svc.test")]), &path, "today").unwrap();
+        assert!(!d.matched);
+        assert_eq!(d.change, Change::LeafRotation);
+
+        // CA changed: stale intermediate and anchor
+        let new_ca = [
+            key("leaf3", Role::Leaf),
+            key("inter2", Role::Intermediate),
+            key("root2", Role::Anchor),
+        ];
+        let d = compare(&set(full_old), &new_ca, "today").unwrap();
+        assert_eq!(d.change, Change::CaChange);
+        assert!(
+            d.summary.contains("leaf and intermediate and anchor"),
+            "{}",
+            d.summary
+        );
+        assert_eq!(d.needed.len(), 3);
+        assert!(d.needed[1]
+            .label
+            .as_deref()
+            .unwrap()
+            .starts_with("intermediate: inter2"));
+
+        // unlabelled set (as the Defender profile): judged by the new keys
+        let d = compare(
+            &set(vec![entry("other", "DigiCert Global Root G2")]),
+            &new_ca,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(d.change, Change::CaChange);
+        let d = compare(
+            &set(vec![entry("old-leaf", "svc key")]),
+            &[key("l", Role::Leaf)],
+            "t",
+        )
+        .unwrap();
+        assert_eq!(d.change, Change::LeafRotation);
+    }
+
+    #[test]
+    fn roles_from_labels() {
+        for (label, role) in [
+            ("leaf: svc.test, expires 2027", Some(Role::Leaf)),
+            ("Intermediate: Issuing CA", Some(Role::Intermediate)),
+            ("anchor: CN=Root", Some(Role::Anchor)),
+            ("DigiCert Global Root G2 (root)", Some(Role::Anchor)),
+            ("DigiCert Global Root G2", None),
+        ] {
+            assert_eq!(Role::from_label(label), role, "{label}");
+        }
+    }
+}
