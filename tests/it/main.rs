@@ -6,6 +6,7 @@
 //! `proxy` probes through real squid instances (`squid`) and misbehaving lab proxies.
 //! `support` holds the shared builders.
 
+mod ci;
 mod cli;
 mod demo;
 mod hostile;
