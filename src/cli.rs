@@ -234,7 +234,7 @@ pub struct CommonArgs {
     pub verbose: bool,
 
     /// Probes run at the same time
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 32)]
+    #[arg(short = 'j', long, value_name = "N", default_value_t = pinprobe::config::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
 
     /// Seconds allowed for DNS, TCP connect and the TLS handshake together
@@ -262,6 +262,18 @@ pub struct CommonArgs {
     /// Probe every endpoint both directly and through the proxy, and report them side by side
     #[arg(long)]
     pub compare_direct: bool,
+
+    /// More endpoints, one URL or HOST[:PORT] per line (# comments); - for standard input
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+
+    /// Probe only the K-th of N deterministic slices of the endpoints (for N machines)
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// No progress bar (it shows only when standard error is a terminal)
+    #[arg(short, long)]
+    pub quiet: bool,
 
     /// Warn (expires-soon) about certificates on the verified path expiring within N days
     #[arg(long, value_name = "N", default_value_t = 30)]
@@ -313,6 +325,9 @@ impl CommonArgs {
             proxy: self.proxy,
             noproxy: self.noproxy,
             compare_direct: self.compare_direct,
+            targets: self.targets,
+            shard: self.shard,
+            quiet: self.quiet,
             warn_days: self.warn_days,
             fail_on_warning: matches!(self.fail_on, Some(FailOnArg::Warning)),
             pin_format: self.pin_format.format(),

@@ -16,9 +16,14 @@ use crate::pins::PinSet;
 use crate::probe::Settings;
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
 use crate::report::Format;
+use crate::targets::{self, Shard};
 
 /// Most concurrent probes accepted by `-j`.
 pub const MAX_CONCURRENCY: usize = 4096;
+
+/// Probes at a time unless `-j` says otherwise: enough to keep two cores busy while most
+/// probes wait on the network, far below the usual 1024 descriptors.
+pub const DEFAULT_CONCURRENCY: usize = 128;
 
 /// The options of `pinprobe test`, as given.
 #[derive(Clone, Debug)]
@@ -55,6 +60,12 @@ pub struct Options {
     pub noproxy: Option<String>,
     /// `--compare-direct`
     pub compare_direct: bool,
+    /// `--targets FILE` (`-` for standard input)
+    pub targets: Option<PathBuf>,
+    /// `--shard K/N`
+    pub shard: Option<String>,
+    /// `--quiet`: no progress bar
+    pub quiet: bool,
     /// `--warn-days N`
     pub warn_days: u32,
     /// `--fail-on warning`
@@ -75,13 +86,16 @@ impl Default for Options {
             format: Format::Text,
             output: None,
             verbose: false,
-            concurrency: 32,
+            concurrency: DEFAULT_CONCURRENCY,
             connect_timeout: 10.0,
             timeout: 20.0,
             no_http: false,
             proxy: None,
             noproxy: None,
             compare_direct: false,
+            targets: None,
+            shard: None,
+            quiet: false,
             warn_days: 30,
             fail_on_warning: false,
             pin_format: PinFormat::Okhttp,
@@ -118,8 +132,37 @@ pub struct Config {
     pub compare_direct: bool,
     /// warnings fail the run
     pub fail_on_warning: bool,
+    /// lines of --targets that are not endpoints, as messages
+    pub skipped: Vec<String>,
+    /// show a progress bar when standard error is a terminal
+    pub progress: bool,
     /// format of the pins in drift reports
     pub pin_format: PinFormat,
+}
+
+impl Default for Config {
+    /// No endpoint, the defaults of every flag: a base for callers that build a run
+    /// themselves (the demo).
+    fn default() -> Config {
+        Config {
+            source: String::new(),
+            endpoints: Vec::new(),
+            pinsets: Vec::new(),
+            cacerts: Vec::new(),
+            resolve: Vec::new(),
+            format: Format::Text,
+            output: None,
+            verbose: false,
+            concurrency: DEFAULT_CONCURRENCY,
+            settings: Settings::default(),
+            proxies: ProxyConfig::direct(),
+            compare_direct: false,
+            fail_on_warning: false,
+            skipped: Vec::new(),
+            progress: false,
+            pin_format: PinFormat::Okhttp,
+        }
+    }
 }
 
 fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
@@ -166,11 +209,66 @@ impl Config {
         let mut pinsets = profile.pinsets.clone();
         pinsets.extend(extra);
 
-        let (endpoints, source) = if o.urls.is_empty() {
+        if let Some(name) = &o.pinset {
+            if !pinsets.iter().any(|s| &s.name == name) {
+                let mut names: Vec<&str> = pinsets.iter().map(|s| s.name.as_str()).collect();
+                names.sort_unstable();
+                return Err(Error::usage(
+                    "--pinset",
+                    format!(
+                        "no pin set is named {name:?}: use one of {} (from {} and --pins)",
+                        names.join(", "),
+                        profile_name
+                    ),
+                ));
+            }
+        }
+        // ad-hoc endpoints: URL arguments, then the lines of --targets
+        let mut adhoc = Vec::new();
+        for url in &o.urls {
+            let endpoint = Endpoint::parse(url).map_err(|m| Error::usage(url.clone(), m))?;
+            adhoc.push(endpoint);
+        }
+        let mut skipped = Vec::new();
+        if let Some(path) = &o.targets {
+            let (name, read) = if path.as_os_str() == "-" {
+                (
+                    "standard input".to_string(),
+                    targets::read(std::io::stdin().lock()),
+                )
+            } else {
+                let file = std::fs::File::open(path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                (
+                    path.display().to_string(),
+                    targets::read(std::io::BufReader::new(file)),
+                )
+            };
+            let (endpoints, bad) = read.map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            adhoc.extend(endpoints);
+            skipped.extend(
+                bad.into_iter()
+                    .map(|b| format!("{name}:{}: {} (line skipped)", b.line, b.message)),
+            );
+        }
+        for endpoint in &mut adhoc {
+            endpoint.pinset = o.pinset.clone();
+        }
+        let pinset_text = match &o.pinset {
+            Some(set) => format!("pin set {set} from {profile_name}"),
+            None => "no pin set: verdict on trust alone".to_string(),
+        };
+
+        let (mut endpoints, source) = if o.urls.is_empty() && o.targets.is_none() {
             if let Some(name) = &o.pinset {
                 return Err(Error::usage(
                     "--pinset",
-                    format!("--pinset {name} applies to URL arguments; give the URLs to probe, or set `pinset` on the endpoints of the profile"),
+                    format!("--pinset {name} applies to URL arguments and --targets; give the endpoints to probe, or set `pinset` on the endpoints of the profile"),
                 ));
             }
             if profile.endpoints.is_empty() {
@@ -180,34 +278,20 @@ impl Config {
                 });
             }
             (profile.endpoints.clone(), profile_name)
+        } else if o.urls.is_empty() && o.profile.is_some() {
+            // --targets with an explicit profile: the sweep includes the profile's endpoints
+            let mut all = profile.endpoints.clone();
+            all.extend(adhoc);
+            (all, format!("{profile_name} and --targets ({pinset_text})"))
+        } else if o.urls.is_empty() {
+            (adhoc, format!("--targets ({pinset_text})"))
         } else {
-            if let Some(name) = &o.pinset {
-                if !pinsets.iter().any(|s| &s.name == name) {
-                    let mut names: Vec<&str> = pinsets.iter().map(|s| s.name.as_str()).collect();
-                    names.sort_unstable();
-                    return Err(Error::usage(
-                        "--pinset",
-                        format!(
-                            "no pin set is named {name:?}: use one of {} (from {} and --pins)",
-                            names.join(", "),
-                            profile_name
-                        ),
-                    ));
-                }
-            }
-            let mut endpoints = Vec::new();
-            for url in &o.urls {
-                let mut endpoint =
-                    Endpoint::parse(url).map_err(|m| Error::usage(url.clone(), m))?;
-                endpoint.pinset = o.pinset.clone();
-                endpoints.push(endpoint);
-            }
-            let source = match &o.pinset {
-                Some(set) => format!("the command line (pin set {set} from {profile_name})"),
-                None => "the command line (no pin set: verdict on trust alone)".to_string(),
-            };
-            (endpoints, source)
+            (adhoc, format!("the command line ({pinset_text})"))
         };
+        if let Some(text) = &o.shard {
+            let shard = Shard::parse(text).map_err(|m| Error::usage("--shard", m))?;
+            endpoints.retain(|e| shard.holds(e));
+        }
 
         let resolve = o
             .resolve
@@ -267,6 +351,8 @@ impl Config {
             proxies,
             compare_direct: o.compare_direct,
             fail_on_warning: o.fail_on_warning,
+            skipped,
+            progress: !o.quiet,
             pin_format: o.pin_format,
         })
     }

@@ -280,6 +280,7 @@ fn finish(
             endpoints: 1,
             routes: ctx.route_for_proxy_text(),
             compare_direct: false,
+            skipped: Vec::new(),
         },
         inspected,
         result,

@@ -17,6 +17,8 @@ pub mod pin_formats;
 pub mod pins;
 pub mod probe;
 pub mod profile;
+pub mod progress;
 pub mod report;
 pub mod run;
+pub mod targets;
 pub mod verdict;

@@ -33,6 +33,7 @@ use crate::net::proxy::{self, ConnectError, ProxyAnswer};
 use crate::net::resolve::{Resolver, Source};
 use crate::net::route::{ProxyConfig, Route};
 use crate::pins::{Pin, PinSet};
+use crate::progress::Progress;
 use crate::verdict::{classify, Anchored, Classified, Findings, NetFailure, Verdict};
 
 /// Deadlines and switches of a run.
@@ -72,6 +73,7 @@ pub struct Context {
     pinsets: HashMap<String, PinSet>,
     resolver: Resolver,
     proxies: ProxyConfig,
+    progress: Option<Progress>,
     /// deadlines and switches
     pub settings: Settings,
 }
@@ -118,8 +120,22 @@ impl Context {
             pinsets: pinsets.into_iter().map(|s| (s.name.clone(), s)).collect(),
             resolver,
             proxies: ProxyConfig::direct(),
+            progress: None,
             settings,
         })
+    }
+
+    /// The same context, counting each finished probe on `progress`.
+    pub fn with_progress(mut self, progress: Option<Progress>) -> Context {
+        self.progress = progress;
+        self
+    }
+
+    /// Ends the progress bar, if there is one.
+    pub fn finish_progress(&self) {
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
     }
 
     /// The same context, reaching endpoints through `proxies` (direct by default).
@@ -1071,6 +1087,9 @@ pub async fn run_jobs<F>(
             };
             let (endpoint, route) = &endpoints[index];
             let result = run_route(&ctx, endpoint, route.clone()).await;
+            if let Some(p) = &ctx.progress {
+                p.done(result.verdict == Verdict::Ok);
+            }
             let _ = tx.send((index, result));
         });
         task_index.insert(handle.id(), index);

@@ -2,7 +2,7 @@
 //! report in input order.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::sync::Arc;
 
 use crate::chain::trust::AnchorSet;
@@ -13,11 +13,15 @@ use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
 use crate::net::route::Route;
 use crate::probe::{self, Context, ProbeResult};
+use crate::progress::Progress;
 use crate::report::{Report, RunInfo, Summary};
 
 /// Probes every endpoint of `config` and writes the report; the summary decides the exit
 /// status. Only configuration and output problems are errors.
 pub fn run(config: &Config) -> Result<Summary, Error> {
+    if let Some(note) = raise_fd_limit(config.concurrency) {
+        let _ = writeln!(io::stderr(), "pinprobe: {note}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -96,27 +100,48 @@ pub async fn run_to<W: Write>(
         endpoints: config.endpoints.len(),
         routes,
         compare_direct: config.compare_direct,
+        skipped: config.skipped.clone(),
     };
+    // lines of --targets that are not endpoints: said once, up front, and counted
+    let mut stderr = io::stderr();
+    for line in &config.skipped {
+        let _ = writeln!(stderr, "pinprobe: {line}");
+    }
+    // a bar on the terminal while the report goes elsewhere (a file, a pipe): never mixed
+    // with report lines on the same screen
+    let report_to_terminal = config.output.is_none() && io::stdout().is_terminal();
+    let progress = Progress::start(jobs.len(), config.progress && !report_to_terminal);
+    let context = context.with_progress(progress);
     let mut report = Report::new(out, config.format, config.verbose, info).map_err(write_error)?;
     report.fail_on_warning(config.fail_on_warning);
     report.pin_format(config.pin_format);
-    feed(context, jobs, config.concurrency, &mut report, |_, _| {})
-        .await
-        .map_err(write_error)?;
-    report.finish().map_err(write_error)
+    let context = Arc::new(context);
+    feed(
+        Arc::clone(&context),
+        jobs,
+        config.concurrency,
+        &mut report,
+        |_, _| {},
+    )
+    .await
+    .map_err(write_error)?;
+    context.finish_progress();
+    let mut summary = report.finish().map_err(write_error)?;
+    summary.skipped = config.skipped.len();
+    Ok(summary)
 }
 
 /// Runs `jobs` and hands each result, in input order, to `observe` and then to `report`. The
 /// first write error stops the writing (the probes still finish) and is returned.
 pub async fn feed<W: Write>(
-    context: Context,
+    context: Arc<Context>,
     jobs: Vec<(Endpoint, Route)>,
     concurrency: usize,
     report: &mut Report<W>,
     mut observe: impl FnMut(usize, &ProbeResult),
 ) -> io::Result<()> {
     let mut failed = None;
-    probe::run_jobs(Arc::new(context), jobs, concurrency, |index, result| {
+    probe::run_jobs(context, jobs, concurrency, |index, result| {
         observe(index, &result);
         if failed.is_none() {
             if let Err(e) = report.result(result) {
@@ -126,6 +151,34 @@ pub async fn feed<W: Write>(
     })
     .await;
     failed.map_or(Ok(()), Err)
+}
+
+/// Descriptors a run needs: one socket per probe in flight (two through a proxy in the lab),
+/// plus the process's own files.
+fn descriptors_needed(concurrency: usize) -> u64 {
+    concurrency as u64 * 2 + 64
+}
+
+/// Raises the soft limit of open files when `-j` needs more, as far as the hard limit allows;
+/// says what it did, or why the run may hit the limit.
+pub fn raise_fd_limit(concurrency: usize) -> Option<String> {
+    let needed = descriptors_needed(concurrency);
+    let (soft, hard) = rlimit::Resource::NOFILE.get().ok()?;
+    if soft >= needed {
+        return None;
+    }
+    let target = needed.min(hard);
+    match rlimit::Resource::NOFILE.set(target, hard) {
+        Ok(()) if target >= needed => Some(format!(
+            "raised the open-file limit from {soft} to {target} for -j {concurrency}"
+        )),
+        Ok(()) => Some(format!(
+            "raised the open-file limit from {soft} to its maximum {target}; -j {concurrency} may need {needed}: lower -j or raise the hard limit"
+        )),
+        Err(e) => Some(format!(
+            "the open-file limit is {soft} and could not be raised ({e}); -j {concurrency} may need {needed}: lower -j"
+        )),
+    }
 }
 
 /// Now, RFC 3339.

@@ -22,7 +22,6 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::Interceptors;
-use crate::net::route::ProxyConfig;
 use crate::probe::{Context, Settings};
 use crate::report::{Format, Report, RunInfo, Summary};
 use crate::run::{self, now_rfc3339};
@@ -119,10 +118,7 @@ pub async fn run_checked<W: Write>(
         source: SOURCE.into(),
         endpoints: lab.endpoints.clone(),
         pinsets: lab.pinsets.clone(),
-        cacerts: Vec::new(),
-        resolve: Vec::new(),
         format: options.format,
-        output: None,
         verbose: options.verbose,
         concurrency: SCENARIOS.len().max(1),
         settings: Settings {
@@ -130,10 +126,7 @@ pub async fn run_checked<W: Write>(
             timeout: TIMEOUT,
             ..Settings::default()
         },
-        proxies: ProxyConfig::direct(),
-        compare_direct: false,
-        fail_on_warning: false,
-        pin_format: crate::pin_formats::PinFormat::Okhttp,
+        ..Config::default()
     };
     let context = Context::new(
         Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
@@ -158,6 +151,7 @@ pub async fn run_checked<W: Write>(
         endpoints: config.endpoints.len(),
         routes: "directly or through lab proxies on 127.0.0.1".into(),
         compare_direct: false,
+        skipped: Vec::new(),
     };
     let mut got = vec![None; SCENARIOS.len()];
     let report_summary = {
@@ -175,7 +169,7 @@ pub async fn run_checked<W: Write>(
             .zip(lab.routes.iter().cloned())
             .collect();
         run::feed(
-            context,
+            Arc::new(context),
             jobs,
             config.concurrency,
             &mut report,

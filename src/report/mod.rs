@@ -45,6 +45,9 @@ pub struct RunInfo {
     pub routes: String,
     /// each endpoint is probed directly and through the proxy
     pub compare_direct: bool,
+    /// lines of --targets that were not endpoints (`FILE:LINE: why`)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }
 
 /// Counts by verdict, in the order of the verdict table.
@@ -60,6 +63,8 @@ pub struct Summary {
     pub verdicts: BTreeMap<Verdict, usize>,
     /// endpoints with at least one warning
     pub warned: usize,
+    /// lines of --targets that were not endpoints
+    pub skipped: usize,
     /// warnings fail the run (`--fail-on warning`)
     #[serde(skip)]
     pub fail_on_warning: bool,
@@ -80,9 +85,10 @@ impl Summary {
         *self.verdicts.entry(result.verdict).or_default() += 1;
     }
 
-    /// True when the run passes: every verdict ok, and no warning when warnings fail it.
+    /// True when the run passes: every verdict ok, every target line read, and no warning when
+    /// warnings fail it.
     pub fn passed(&self) -> bool {
-        self.failed == 0 && !(self.fail_on_warning && self.warned > 0)
+        self.failed == 0 && self.skipped == 0 && !(self.fail_on_warning && self.warned > 0)
     }
 }
 

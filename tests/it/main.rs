@@ -14,6 +14,7 @@ mod hostile;
 mod inspect;
 mod proxy;
 mod readme;
+mod scale;
 mod squid;
 mod support;
 mod verdicts;
