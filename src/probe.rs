@@ -14,7 +14,6 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::ClientConfig;
 use serde::Serialize;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::timeout_at;
 use tokio_rustls::TlsConnector;
@@ -1058,72 +1057,78 @@ where
             (e, route)
         })
         .collect();
-    run_jobs(ctx, jobs, concurrency, emit).await
+    run_jobs(ctx, jobs, concurrency, Order::Input, emit).await
+}
+
+/// The order in which results reach the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// the order of the endpoints (text and JSON reports)
+    Input,
+    /// as each probe finishes (NDJSON: nothing is held back)
+    Completion,
 }
 
 /// As `run_all`, with the route of each probe given (`--compare-direct` gives each endpoint
-/// twice, direct and through the proxy).
+/// twice, direct and through the proxy) and the order of delivery chosen. Probes are started
+/// only as slots free up, so at most `concurrency` exist at a time whatever the count; with
+/// `Order::Input`, results that finish early wait for those before them.
 pub async fn run_jobs<F>(
     ctx: Arc<Context>,
     jobs: Vec<(Endpoint, Route)>,
     concurrency: usize,
+    order: Order,
     mut emit: F,
 ) where
     F: FnMut(usize, ProbeResult),
 {
-    let endpoints: Arc<Vec<(Endpoint, Route)>> = Arc::new(jobs);
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, ProbeResult)>();
+    let concurrency = concurrency.max(1);
+    let mut queue = jobs.into_iter().enumerate();
     let mut tasks = JoinSet::new();
-    let mut task_index = HashMap::new();
-    for index in 0..endpoints.len() {
-        let ctx = Arc::clone(&ctx);
-        let endpoints = Arc::clone(&endpoints);
-        let permits = Arc::clone(&permits);
-        let tx = tx.clone();
-        let handle = tasks.spawn(async move {
-            let Ok(_permit) = permits.acquire_owned().await else {
-                return;
-            };
-            let (endpoint, route) = &endpoints[index];
-            let result = run_route(&ctx, endpoint, route.clone()).await;
-            if let Some(p) = &ctx.progress {
-                p.done(result.verdict == Verdict::Ok);
-            }
-            let _ = tx.send((index, result));
-        });
-        task_index.insert(handle.id(), index);
-    }
-    drop(tx);
-
+    // the endpoint of each task in flight, to report a task that died
+    let mut in_flight: HashMap<tokio::task::Id, (usize, Endpoint)> = HashMap::new();
     let mut pending = BTreeMap::new();
     let mut next = 0;
-    let mut flush = |pending: &mut BTreeMap<usize, ProbeResult>, next: &mut usize| {
-        while let Some(result) = pending.remove(next) {
-            emit(*next, result);
-            *next += 1;
+    let mut deliver = |index: usize, result: ProbeResult| match order {
+        Order::Completion => emit(index, result),
+        Order::Input => {
+            pending.insert(index, result);
+            while let Some(result) = pending.remove(&next) {
+                emit(next, result);
+                next += 1;
+            }
         }
     };
     loop {
-        tokio::select! {
-            Some((index, result)) = rx.recv() => {
-                pending.insert(index, result);
-                flush(&mut pending, &mut next);
+        while tasks.len() < concurrency {
+            let Some((index, (endpoint, route))) = queue.next() else {
+                break;
+            };
+            let ctx = Arc::clone(&ctx);
+            let kept = endpoint.clone();
+            let handle = tasks.spawn(async move {
+                let result = run_route(&ctx, &endpoint, route).await;
+                if let Some(p) = &ctx.progress {
+                    p.done(result.verdict == Verdict::Ok);
+                }
+                (index, result)
+            });
+            in_flight.insert(handle.id(), (index, kept));
+        }
+        match tasks.join_next_with_id().await {
+            None => break,
+            Some(Ok((id, (index, result)))) => {
+                in_flight.remove(&id);
+                deliver(index, result);
             }
-            Some(joined) = tasks.join_next_with_id() => {
-                if let Err(e) = joined {
-                    if let Some(&index) = task_index.get(&e.id()) {
-                        pending.insert(index, ProbeResult::internal_error(&endpoints[index].0, &e.to_string()));
-                        flush(&mut pending, &mut next);
-                    }
+            Some(Err(e)) => {
+                if let Some((index, endpoint)) = in_flight.remove(&e.id()) {
+                    deliver(
+                        index,
+                        ProbeResult::internal_error(&endpoint, &e.to_string()),
+                    );
                 }
             }
-            else => break,
         }
     }
-    // results sent just before their task ended
-    while let Ok((index, result)) = rx.try_recv() {
-        pending.insert(index, result);
-    }
-    flush(&mut pending, &mut next);
 }

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
 use crate::net::route::Route;
-use crate::probe::{self, Context, ProbeResult};
+use crate::probe::{self, Context, Order, ProbeResult};
 use crate::progress::Progress;
 use crate::report::{Report, RunInfo, Summary};
 
@@ -116,10 +116,16 @@ pub async fn run_to<W: Write>(
     report.fail_on_warning(config.fail_on_warning);
     report.pin_format(config.pin_format);
     let context = Arc::new(context);
+    // NDJSON writes each result as it finishes; the others keep the order of the endpoints
+    let order = match config.format {
+        crate::report::Format::Ndjson => Order::Completion,
+        _ => Order::Input,
+    };
     feed(
         Arc::clone(&context),
         jobs,
         config.concurrency,
+        order,
         &mut report,
         |_, _| {},
     )
@@ -137,11 +143,12 @@ pub async fn feed<W: Write>(
     context: Arc<Context>,
     jobs: Vec<(Endpoint, Route)>,
     concurrency: usize,
+    order: Order,
     report: &mut Report<W>,
     mut observe: impl FnMut(usize, &ProbeResult),
 ) -> io::Result<()> {
     let mut failed = None;
-    probe::run_jobs(context, jobs, concurrency, |index, result| {
+    probe::run_jobs(context, jobs, concurrency, order, |index, result| {
         observe(index, &result);
         if failed.is_none() {
             if let Err(e) = report.result(result) {

@@ -172,6 +172,7 @@ pub async fn run_checked<W: Write>(
             Arc::new(context),
             jobs,
             config.concurrency,
+            crate::probe::Order::Input,
             &mut report,
             |index, result| {
                 if let Some(slot) = got.get_mut(index) {
