@@ -35,6 +35,23 @@ use crate::pins::{Pin, PinSet};
 use crate::progress::Progress;
 use crate::verdict::{classify, Anchored, Classified, Findings, NetFailure, Verdict};
 
+/// The analysis of one presented chain: each certificate, and the paths against both anchor
+/// sets. It depends only on the chain's bytes (and the clock, which moves little in a run),
+/// so endpoints that present the same chain (a CDN, a load balancer, an inspecting proxy)
+/// share it.
+#[derive(Debug)]
+pub struct ChainAnalysis {
+    /// each certificate as sent
+    pub infos: Vec<CertInfo>,
+    /// the path against the public anchors
+    pub public: PathReport,
+    /// the path against the OS store
+    pub os: PathReport,
+}
+
+/// Most distinct chains kept per run; later ones are analysed and not kept.
+const MAX_CACHED_CHAINS: usize = 4096;
+
 /// Deadlines and switches of a run.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -73,6 +90,7 @@ pub struct Context {
     resolver: Resolver,
     proxies: ProxyConfig,
     progress: Option<Progress>,
+    chains: std::sync::Mutex<HashMap<[u8; 32], Arc<ChainAnalysis>>>,
     /// deadlines and switches
     pub settings: Settings,
 }
@@ -120,8 +138,32 @@ impl Context {
             resolver,
             proxies: ProxyConfig::direct(),
             progress: None,
+            chains: std::sync::Mutex::new(HashMap::new()),
             settings,
         })
+    }
+
+    /// The analysis of `chain`, from the run's cache when the same chain was seen before.
+    pub fn analyse(&self, chain: &[CertificateDer<'_>], now: UnixTime) -> Arc<ChainAnalysis> {
+        let key = chain_key(chain);
+        if let Some(hit) = self.chains.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return hit;
+        }
+        let infos: Vec<CertInfo> = chain
+            .iter()
+            .enumerate()
+            .map(|(i, der)| CertInfo::analyse(i, der.as_ref()))
+            .collect();
+        let algs = self.provider.signature_verification_algorithms.all;
+        let public = build_path(&self.public, chain, &infos, algs, now);
+        let os = build_path(&self.os, chain, &infos, algs, now);
+        let analysis = Arc::new(ChainAnalysis { infos, public, os });
+        if let Ok(mut cache) = self.chains.lock() {
+            if cache.len() < MAX_CACHED_CHAINS {
+                cache.insert(key, Arc::clone(&analysis));
+            }
+        }
+        analysis
     }
 
     /// The same context, counting each finished probe on `progress`.
@@ -634,11 +676,6 @@ fn judge(
     r: &mut ProbeResult,
 ) -> Classified {
     let pinset = r.pins.set.as_ref().and_then(|name| ctx.pinsets.get(name));
-    r.chain = chain
-        .iter()
-        .enumerate()
-        .map(|(i, der)| CertInfo::analyse(i, der.as_ref()))
-        .collect();
     if chain.is_empty() {
         let failure = net_failure.unwrap_or(NetFailure {
             verdict: Verdict::HandshakeFailed,
@@ -648,9 +685,10 @@ fn judge(
     }
 
     let now = UnixTime::now();
-    let algs = ctx.provider.signature_verification_algorithms.all;
-    let public = build_path(&ctx.public, chain, &r.chain, algs, now);
-    let os = build_path(&ctx.os, chain, &r.chain, algs, now);
+    let analysis = ctx.analyse(chain, now);
+    r.chain = analysis.infos.clone();
+    let public = analysis.public.clone();
+    let os = analysis.os.clone();
     let hostname = server_name.map(|name| check_name(&chain[0], &r.chain[0], name));
     let validity = validity(&r.chain, now);
 
@@ -771,6 +809,17 @@ fn judge(
         validity: Some(validity),
     });
     classify(&findings)
+}
+
+/// SHA-256 over the chain: each certificate's length and bytes, in order.
+fn chain_key(chain: &[CertificateDer<'_>]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for der in chain {
+        hash.update((der.len() as u64).to_be_bytes());
+        hash.update(der.as_ref());
+    }
+    hash.finalize().into()
 }
 
 /// The certificates of a verified path with their roles, leaf first, anchor last.
@@ -1130,5 +1179,39 @@ pub async fn run_jobs<F>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{Ca, KeyKind, LeafSpec};
+
+    fn context(root: &Ca) -> Context {
+        Context::new(
+            Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+            AnchorSet::from_certificates("public", &[root.der().clone()], "test root"),
+            AnchorSet::from_certificates("os", &[], "test"),
+            Vec::new(),
+            Interceptors::bundled().unwrap(),
+            Resolver::fixed(Vec::new()),
+            Settings::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_chain_is_analysed_once_per_run() {
+        let root = Ca::root("Root", "Lab", KeyKind::EcdsaP256).unwrap();
+        let a = root.leaf(&LeafSpec::new(["a.test"])).unwrap();
+        let b = root.leaf(&LeafSpec::new(["b.test"])).unwrap();
+        let ctx = context(&root);
+        let now = UnixTime::now();
+        let first = ctx.analyse(&a.chain(), now);
+        assert!(first.public.verified);
+        assert!(Arc::ptr_eq(&first, &ctx.analyse(&a.chain(), now)));
+        let other = ctx.analyse(&b.chain(), now);
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert_eq!(other.infos[0].sans, ["b.test"]);
     }
 }
