@@ -2,12 +2,14 @@
 //!
 //! `verdicts` shows each verdict with its evidence, `hostile` peers that misbehave, `cli` the
 //! command line's contract (exit status, order, reports, configuration errors), `demo` the
-//! self-contained lab of `pinprobe demo`, `inspect` the chain analysis of one endpoint or file,
+//! self-contained lab of `pinprobe demo`, `inspect` the chain analysis of one endpoint or file, `generate`
+//! the profiles `pinprobe pin` writes,
 //! `proxy` probes through real squid instances (`squid`) and misbehaving lab proxies.
 //! `support` holds the shared builders.
 
 mod cli;
 mod demo;
+mod generate;
 mod hostile;
 mod inspect;
 mod proxy;
