@@ -35,11 +35,12 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
-    /// Endpoints to pin: https://host[:port]/path or host[:port]
-    #[arg(value_name = "URL", required = true)]
+    /// Endpoints to pin: https://host[:port]/path or host[:port] (default with --update: every
+    /// endpoint of the file)
+    #[arg(value_name = "URL", required_unless_present = "update")]
     pub urls: Vec<String>,
 
-    /// One pin set for every endpoint, with this name (default: one set per endpoint)
+    /// One pin set for every endpoint, with this name (default: one set per host and port)
     #[arg(long, value_name = "NAME")]
     pub shared_set: Option<String>,
 
@@ -55,8 +56,43 @@ pub struct PinArgs {
     #[arg(long, value_name = "FILE")]
     pub update: Option<PathBuf>,
 
-    #[command(flatten)]
-    pub common: CommonArgs,
+    /// Write the profile to FILE (default: standard output, or the --update file)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Extra anchors trusted like the public roots (private PKI, labs); PEM or DER; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+
+    /// Use ADDR for HOST:PORT instead of DNS, as curl; repeatable
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+
+    /// Probes run at the same time
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+
+    /// Seconds allowed for DNS, TCP connect and the TLS handshake together
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+
+    /// Hard deadline in seconds for each endpoint, HTTP included
+    #[arg(long = "timeout", value_name = "SECONDS", default_value_t = 20.0)]
+    pub timeout: f64,
+
+    /// Skip the HTTP GET after the handshake (no expect_status / expect_body is written)
+    #[arg(long)]
+    pub no_http: bool,
+
+    /// HTTP proxy (http://[user:pass@]HOST:PORT); '' ignores the proxy variables of the
+    /// environment (HTTPS_PROXY, https_proxy, ALL_PROXY, all_proxy), as curl
+    #[arg(short = 'x', long, value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Hosts, domains, addresses and CIDR blocks to reach without the proxy (comma-separated,
+    /// `*` for all); replaces NO_PROXY / no_proxy, as curl
+    #[arg(long, value_name = "LIST")]
+    pub noproxy: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -124,7 +160,8 @@ impl PinFormatArg {
 }
 
 impl PinArgs {
-    /// The library's options.
+    /// The library's options. `pin` takes only the flags of `test` that decide how a chain is
+    /// reached and trusted; the others (profile, pin set, report format) mean nothing here.
     pub fn options(self) -> pinprobe::generate::Options {
         pinprobe::generate::Options {
             urls: self.urls,
@@ -132,7 +169,18 @@ impl PinArgs {
             allow_untrusted: self.allow_untrusted,
             backup_pins: self.backup_pin,
             update: self.update,
-            common: self.common.options(Vec::new()),
+            common: Options {
+                cacert: self.cacert,
+                resolve: self.resolve,
+                output: self.output,
+                concurrency: self.concurrency,
+                connect_timeout: self.connect_timeout,
+                timeout: self.timeout,
+                no_http: self.no_http,
+                proxy: self.proxy,
+                noproxy: self.noproxy,
+                ..Options::default()
+            },
         }
     }
 }

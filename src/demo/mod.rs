@@ -97,7 +97,7 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
     runtime.block_on(run_to(options, io::stdout(), "standard output"))
 }
 
-/// As [`run`], inside a runtime, writing to `out` (`target` names it in errors).
+/// As [`run()`], inside a runtime, writing to `out` (`target` names it in errors).
 pub async fn run_to<W: Write>(options: &Options, out: W, target: &str) -> Result<Summary, Error> {
     let (summary, _) = run_checked(options, out, target).await?;
     Ok(summary)
