@@ -1,9 +1,15 @@
 //! `pinprobe pins convert`: pin files from and to the formats of other tools.
+//!
+//! The input is read whole (a file, or standard input for `-`), parsed strictly (any entry that
+//! is not a readable pin stops the conversion with its line), and written in the output format:
+//! by default a complete pinprobe profile whose every pin says where it was converted from.
 
-use std::path::PathBuf;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::pin_formats::PinFormat;
+use crate::pin_formats::{self, PinFormat, STDIN_NAME};
+use crate::report::Summary;
 
 /// The options of `pinprobe pins convert`.
 #[derive(Clone, Debug)]
@@ -19,6 +25,68 @@ pub struct Options {
 }
 
 /// Converts and writes; the exit status is 0 when every entry was read.
-pub fn run(_options: &Options) -> Result<crate::report::Summary, Error> {
-    Err(Error::usage("pins convert", "not available yet"))
+pub fn run(options: &Options) -> Result<Summary, Error> {
+    let (text, name) = read_input(&options.input)?;
+    let mut sets = pin_formats::read(options.from, &text, &name)?;
+    let origin = if name == STDIN_NAME {
+        format!("converted from {} on standard input", options.from)
+    } else {
+        format!("converted from {} file {name}", options.from)
+    };
+    for set in &mut sets {
+        for entry in set.pins.iter_mut().chain(set.deny.iter_mut()) {
+            if entry.source.is_none() {
+                entry.source = Some(origin.clone());
+            }
+        }
+    }
+    let document = pin_formats::write_sets(options.to, &sets, Some(&origin))
+        .map_err(|e| Error::usage(format!("--to {}", options.to), e.to_string()))?;
+    write_output(options.output.as_deref(), document.as_bytes())?;
+    Ok(Summary::default())
+}
+
+/// The input's text and its name for messages (`<stdin>` for `-`).
+fn read_input(input: &Path) -> Result<(String, String), Error> {
+    if input == Path::new("-") {
+        let mut text = String::new();
+        io::stdin()
+            .lock()
+            .read_to_string(&mut text)
+            .map_err(|source| Error::Read {
+                path: PathBuf::from("standard input"),
+                source,
+            })?;
+        return Ok((text, STDIN_NAME.to_string()));
+    }
+    let text = std::fs::read_to_string(input).map_err(|source| Error::Read {
+        path: input.to_path_buf(),
+        source,
+    })?;
+    Ok((text, input.display().to_string()))
+}
+
+/// Writes to `-o FILE` or standard output; a closed pipe (`| head`) ends quietly.
+fn write_output(output: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
+    match output {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|mut file| {
+                file.write_all(bytes)?;
+                file.flush()
+            })
+            .map_err(|source| Error::Write {
+                target: path.display().to_string(),
+                source,
+            }),
+        None => {
+            let mut out = io::stdout().lock();
+            match out.write_all(bytes).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::Write {
+                    target: "standard output".to_string(),
+                    source: e,
+                }),
+                _ => Ok(()),
+            }
+        }
+    }
 }

@@ -302,11 +302,7 @@ fn drift(out: &mut impl Write, d: &Drift, format: PinFormat) -> io::Result<()> {
     for k in &d.new {
         writeln!(out, "      new    {} {}", k.certificate, k.pin)?;
     }
-    writeln!(
-        out,
-        "      pins this chain needs ({}):",
-        crate::pin_formats::name(format)
-    )?;
+    writeln!(out, "      pins this chain needs ({}):", format.name())?;
     for line in crate::pin_formats::write(format, &d.set, &d.needed).lines() {
         writeln!(out, "        {line}")?;
     }

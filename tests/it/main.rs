@@ -3,13 +3,15 @@
 //! `verdicts` shows each verdict with its evidence, `hostile` peers that misbehave, `cli` the
 //! command line's contract (exit status, order, reports, configuration errors), `demo` the
 //! self-contained lab of `pinprobe demo`, `inspect` the chain analysis of one endpoint or file,
-//! `generate` the profiles `pinprobe pin` writes, `proxy` probes through real squid instances
+//! `generate` the profiles `pinprobe pin` writes, `convert` pin files of other tools
+//! (`tests/data/pins/`) to profiles and back, `proxy` probes through real squid instances
 //! (`squid`) and misbehaving lab proxies, `ci` the drift reports, expiry warnings and CI report
 //! formats, `scale` target lists and shards, `readme` the README's CI examples.
 //! `support` holds the shared builders.
 
 mod ci;
 mod cli;
+mod convert;
 mod demo;
 mod generate;
 mod hostile;

@@ -1,0 +1,881 @@
+//! Readers on good and malformed input (each problem with its position), writers, and round
+//! trips through every format that can hold a sample.
+
+use super::*;
+
+// SPKI pins of DigiCert Global Root G2 and G3 and Microsoft RSA Root CA 2017 (pins/mde.toml)
+const G2: &str = "i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=";
+const G3: &str = "uUwZgwDOxcBXrQcntwu+kYFpkiVkOaezL0WYEZ3anJc=";
+const MS: &str = "svcpi1K/LDysTd/nLeTWgqxYlXWVmC8rYjAa9ZfGmcU=";
+// a digest whose base64 starts with '/': 0xfc 0x07 0x07 ...
+const SLASH: &str = "/AcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+
+fn pin(b64: &str) -> Pin {
+    Pin::parse(&format!("sha256/{b64}")).unwrap()
+}
+
+fn labelled(b64: &str, label: Option<&str>) -> PinEntry {
+    PinEntry {
+        pin: pin(b64),
+        label: label.map(str::to_string),
+        source: None,
+    }
+}
+
+/// (name, pins with labels, deny with labels) of each set, for comparing.
+type Shape = (
+    String,
+    Vec<(String, Option<String>)>,
+    Vec<(String, Option<String>)>,
+);
+
+fn shape(sets: &[ForeignSet]) -> Vec<Shape> {
+    let list = |pins: &[PinEntry]| {
+        pins.iter()
+            .map(|p| (p.pin.to_base64(), p.label.clone()))
+            .collect::<Vec<_>>()
+    };
+    sets.iter()
+        .map(|s| (s.name.clone(), list(&s.pins), list(&s.deny)))
+        .collect()
+}
+
+fn set(name: &str, pins: &[(&str, Option<&str>)]) -> Shape {
+    (
+        name.to_string(),
+        pins.iter()
+            .map(|(b, l)| (b.to_string(), l.map(str::to_string)))
+            .collect(),
+        Vec::new(),
+    )
+}
+
+fn ok(format: PinFormat, text: &str) -> Vec<ForeignSet> {
+    read(format, text, "in.txt").unwrap_or_else(|e| panic!("{format}: {e}\n{text}"))
+}
+
+fn err(format: PinFormat, text: &str) -> String {
+    match read(format, text, "in.txt") {
+        Ok(sets) => panic!("{format}: read {:?} from\n{text}", shape(&sets)),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn assert_has(got: &str, want: &str) {
+    assert!(got.contains(want), "want {want:?} in:\n{got}");
+}
+
+// ---- OkHttp ----
+
+#[test]
+fn okhttp_lines_with_comments_and_labels() {
+    let text = format!(
+        "# pins for the Defender endpoints\n\nsha256/{G2}  // DigiCert Global Root G2\n  sha256/{G3}\n// a backup\nsha256/{SLASH} # odd digest\n"
+    );
+    assert_eq!(
+        shape(&ok(PinFormat::Okhttp, &text)),
+        vec![set(
+            "in",
+            &[
+                (G2, Some("DigiCert Global Root G2")),
+                (G3, None),
+                (SLASH, Some("odd digest"))
+            ]
+        )]
+    );
+}
+
+#[test]
+fn okhttp_kotlin_and_java_code_gives_one_set_per_host() {
+    let kotlin = format!(
+        r#"import okhttp3.CertificatePinner
+
+private const val BACKUP: String = "sha256/{MS}" // offline backup key
+
+val pinner = CertificatePinner.Builder()
+    .add("*.cp.wd.microsoft.com", "sha256/{G2}") // DigiCert Global Root G2
+    .add(
+        "**.events.data.microsoft.com",
+        "sha256/{G2}",
+        "sha256/{G3}", // DigiCert Global Root G3
+        BACKUP,
+    )
+    .add("*.cp.wd.microsoft.com", BACKUP)
+    .build()
+val client = OkHttpClient.Builder().certificatePinner(pinner).build()
+"#
+    );
+    assert_eq!(
+        shape(&ok(PinFormat::Okhttp, &kotlin)),
+        vec![
+            set(
+                "*.cp.wd.microsoft.com",
+                &[
+                    (G2, Some("DigiCert Global Root G2")),
+                    (MS, Some("offline backup key"))
+                ]
+            ),
+            set(
+                "**.events.data.microsoft.com",
+                &[
+                    (G2, None),
+                    (G3, Some("DigiCert Global Root G3")),
+                    (MS, Some("offline backup key"))
+                ]
+            ),
+        ]
+    );
+
+    // OkHttp's own documentation example, in Java
+    let java = format!(
+        "String hostname = \"publicobject.com\";\nCertificatePinner certificatePinner = new CertificatePinner.Builder()\n    .add(hostname, \"sha256/{G2}\")\n    .build();\n"
+    );
+    assert_eq!(
+        shape(&ok(PinFormat::Okhttp, &java)),
+        vec![set("publicobject.com", &[(G2, None)])]
+    );
+
+    // pin strings outside a call join the set named after the file
+    let list = format!("val pins = listOf(\n    \"sha256/{G2}\",\n    \"sha256/{G3}\",\n)\n");
+    assert_eq!(
+        shape(&ok(PinFormat::Okhttp, &list)),
+        vec![set("in", &[(G2, None), (G3, None)])]
+    );
+}
+
+#[test]
+fn okhttp_problems_name_line_and_column() {
+    let cases = [
+        (
+            format!("sha256/{G2}\nsha1/DmxUShsZuNiqPQsX2Oi9uv2sCnw=\n"),
+            "in.txt:2: column 1: \"sha1/DmxUShsZuNiqPQsX2Oi9uv2sCnw=\" is a SHA-1 pin",
+        ),
+        (
+            format!("  sha256//{G2}\n"),
+            "in.txt:1: column 3: \"sha256//i7WT",
+        ),
+        ("sha256/abc\n".to_string(), "in.txt:1: column 1: \"sha256/abc\" is not a valid pin: bad base64"),
+        (
+            format!("sha256/{G2} extra\n"),
+            "in.txt:1: column 53: unexpected \"extra\" after the pin",
+        ),
+        (
+            format!("{G2}\n"),
+            "is not an OkHttp pin: expected sha256/<base64>",
+        ),
+        (
+            format!("CertificatePinner.Builder()\n    .add(\"a.example\", \"sha256/{G2}\")\n    .add(\"a.example\", \"sha256/AAAA\")\n"),
+            "in.txt:3: column 23: \"sha256/AAAA\" is not a valid pin",
+        ),
+        (
+            format!(".add(host, \"sha256/{G2}\")\n"),
+            "in.txt:1: column 6: the host of add() is `host`",
+        ),
+        (
+            "CertificatePinner.Builder()\n  .add(\"a.example\", BuildConfig.PIN)\n  .build()\n".to_string(),
+            "in.txt:2: column 21: argument 2 of add(\"a.example\", ...) is `BuildConfig.PIN`, not a pin",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_has(&err(PinFormat::Okhttp, &text), want);
+    }
+    // the curl form is named as such
+    assert_has(
+        &err(PinFormat::Okhttp, &format!("sha256//{G2}\n")),
+        "is curl's form (sha256//)",
+    );
+}
+
+#[test]
+fn every_problem_of_a_file_is_listed_with_its_line() {
+    let text = format!("sha256/{G2}\nsha256/bad\n\nsha256/worse\n");
+    let got = err(PinFormat::Okhttp, &text);
+    assert!(
+        got.starts_with("in.txt:2: column 1: \"sha256/bad\""),
+        "{got}"
+    );
+    assert_has(&got, "\nin.txt:4: column 1: \"sha256/worse\"");
+
+    let many: String = (0..30).map(|i| format!("bad{i}\n")).collect();
+    let got = err(PinFormat::Okhttp, &many);
+    assert_eq!(got.lines().count(), PROBLEMS_LISTED + 1, "{got}");
+    assert_has(&got, "in.txt: and 10 more problems");
+}
+
+// ---- curl ----
+
+#[test]
+fn curl_pinnedpubkey_strings() {
+    let want = vec![set("in", &[(G2, None), (G3, None), (SLASH, None)])];
+    for text in [
+        format!("sha256//{G2};sha256//{G3};sha256//{SLASH}\n"),
+        format!("# staging\nsha256//{G2} ; sha256//{G3} ;sha256//{SLASH};\n"),
+        format!("--pinnedpubkey 'sha256//{G2};sha256//{G3};sha256//{SLASH}'"),
+        format!("pinnedpubkey = \"sha256//{G2};sha256//{G3}\"\nsha256//{SLASH}\n"),
+    ] {
+        assert_eq!(shape(&ok(PinFormat::Curl, &text)), want, "{text}");
+    }
+}
+
+#[test]
+fn curl_problems_name_the_entry_and_column() {
+    let cases = [
+        (
+            format!("sha256//{G2};sha256/{G3}\n"),
+            "in.txt:1: entry 2 (column 54): \"sha256/uUwZ",
+        ),
+        (
+            format!("sha256//{G2};;sha256//{G3}\n"),
+            "in.txt:1: entry 2 (column 54) is empty",
+        ),
+        (
+            format!("\nsha256//{G2}; /etc/pki/server.pub\n"),
+            "in.txt:2: entry 2 (column 55): \"/etc/pki/server.pub\" is not a curl pin",
+        ),
+        (
+            "sha256//AAAA\n".to_string(),
+            "in.txt:1: entry 1 (column 1): \"sha256//AAAA\" is not a valid pin",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_has(&err(PinFormat::Curl, &text), want);
+    }
+    assert_has(
+        &err(PinFormat::Curl, &format!("sha256//{G2};sha256/{G3}")),
+        "one slash",
+    );
+}
+
+// ---- HPKP ----
+
+const GITHUB_2016: &str = "Public-Key-Pins: max-age=5184000; pin-sha256=\"WoiWRyIOVNa9ihaBciRSC7XHjliYS9VwUGOIud4PB18=\"; pin-sha256=\"RRM1dGqnDFsCJXBTHky16vi1obOlCgFFn/yOhI/y+ho=\"; pin-sha256=\"k2v657xBsOVe1PQRwOsHsw3bsGT2VzIqz5K+59sNQws=\"; pin-sha256=\"K87oWBWM9UZfyddvDfoxL+8lpNyoUB2ptGtn0fv6G2Q=\"; pin-sha256=\"IQBnNBEiFuhj+8x6X8XLgh01V9Ic5/V3IRQLNFFc7v4=\"; pin-sha256=\"iie1VXtL7HzAMF+/PVPR9xzT80kQxdZeJ+zduCB3uj0=\"; pin-sha256=\"LvRiGEjRqfzurezaWuj8Wie2gyHMrW5Q06LspMnox7A=\"; includeSubDomains";
+
+#[test]
+fn hpkp_header_with_its_directives() {
+    let sets = ok(PinFormat::Hpkp, GITHUB_2016);
+    assert_eq!(sets.len(), 1);
+    assert_eq!(sets[0].pins.len(), 7);
+    assert_eq!(
+        sets[0].pins[0].pin.to_base64(),
+        "WoiWRyIOVNa9ihaBciRSC7XHjliYS9VwUGOIud4PB18="
+    );
+    let d = &sets[0].details;
+    assert_eq!(
+        (d.max_age, d.include_subdomains, d.report_only),
+        (Some(5_184_000), true, false)
+    );
+    assert_eq!(
+        d.description.as_deref(),
+        Some("Public-Key-Pins header with max-age=5184000; includeSubDomains")
+    );
+
+    let report_only = format!(
+        "public-key-pins-report-only: pin-sha256=\"{G2}\";pin-sha256={G3}; report-uri=\"https://example.com/hpkp;report\"\n"
+    );
+    let sets = ok(PinFormat::Hpkp, &report_only);
+    assert_eq!(shape(&sets), vec![set("in", &[(G2, None), (G3, None)])]);
+    assert!(sets[0].details.report_only);
+    assert_eq!(
+        sets[0].details.report_uri.as_deref(),
+        Some("https://example.com/hpkp;report")
+    );
+    // the value alone, as in a server's configuration
+    let value = format!(
+        "# nginx add_header value\npin-sha256=\"{G2}\"; pin-sha256=\"{G3}\"; max-age=600\n"
+    );
+    assert_eq!(ok(PinFormat::Hpkp, &value)[0].details.max_age, Some(600));
+}
+
+#[test]
+fn hpkp_problems_name_the_directive_and_column() {
+    let cases = [
+        (
+            format!("Public-Key-Pins: pin-sha256=\"{G2}\"; pin-sha1=\"DmxUShsZuNiqPQsX2Oi9uv2sCnw=\"; max-age=60"),
+            "in.txt:1: directive 2 (column 77): pin-sha1 is not supported",
+        ),
+        (
+            format!("pin-sha256=\"{G2}\"; max-age=60; preload"),
+            "in.txt:1: directive 3 (column 72): unknown directive \"preload\"",
+        ),
+        (
+            format!("pin-sha256=\"{G2}\"; max-age=two-months"),
+            "directive 2 (column 60): max-age=two-months is not a number of seconds",
+        ),
+        (
+            "pin-sha256=\"AAAA\"; max-age=60".to_string(),
+            "in.txt:1: directive 1 (column 1): pin-sha256=\"AAAA\" is not a valid pin",
+        ),
+        (
+            format!("Strict-Transport-Security: max-age=31536000\nPublic-Key-Pins: pin-sha256=\"{G2}\""),
+            "in.txt:1: \"Strict-Transport-Security\" is not an HPKP header",
+        ),
+        (
+            format!("pin-sha256=\"{G2}\"\n\npin-sha256=\"{G3}\""),
+            "in.txt:3: a second header (the first is on line 1)",
+        ),
+        (
+            "Public-Key-Pins: max-age=60; includeSubDomains".to_string(),
+            "in.txt:1: the header has no pin-sha256 directive",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_has(&err(PinFormat::Hpkp, &text), want);
+    }
+}
+
+// ---- hex ----
+
+#[test]
+fn hex_lines_with_colons_labels_and_sets() {
+    let g2_hex = pin(G2).to_hex();
+    let colons = ::hex::decode(pin(G3).to_hex())
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    let text = format!(
+        "# from openssl\n{g2_hex}  # DigiCert Global Root G2\n\n# pinset backup\n{colons}\n"
+    );
+    assert_eq!(
+        shape(&ok(PinFormat::Hex, &text)),
+        vec![
+            set("in", &[(G2, Some("DigiCert Global Root G2"))]),
+            set("backup", &[(G3, None)])
+        ]
+    );
+}
+
+#[test]
+fn hex_problems_say_what_the_digits_are() {
+    let g2_hex = pin(G2).to_hex();
+    let cases = [
+        (
+            format!("{g2_hex}\n  8bb593a9\n"),
+            "in.txt:2: column 3: \"8bb593a9\" has 8 hex digits: a SHA-256 pin has 64",
+        ),
+        (
+            "dd3bfe6d5e5e7b3c6c8d0e4a3f0a5c1e7d2b9f60\n".to_string(),
+            "in.txt:1: column 1: \"dd3bfe6d5e5e7b3c6c8d0e4a3f0a5c1e7d2b9f60\" is 40 hex digits, a SHA-1 digest",
+        ),
+        (
+            "SHA256 Fingerprint=AB:CD\n".to_string(),
+            "is a certificate fingerprint, not a pin",
+        ),
+        (format!("sha256/{G2}\n"), "in.txt:1: column 1: \"sha256/i7WT"),
+    ];
+    for (text, want) in cases {
+        assert_has(&err(PinFormat::Hex, &text), want);
+    }
+}
+
+// ---- Chromium ----
+
+const CHROMIUM: &str = r#"// Copyright 2012 The Chromium Authors
+// This file contains the HSTS preloaded list and the static pinsets.
+{
+  "pinsets": [
+    {
+      "name": "microsoft",
+      "static_spki_hashes": [
+        // DigiCert Global Root G2
+        "sha256/i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=",
+        "sha256/svcpi1K/LDysTd/nLeTWgqxYlXWVmC8rYjAa9ZfGmcU="
+      ],
+      "bad_static_spki_hashes": [
+        "sha256/uUwZgwDOxcBXrQcntwu+kYFpkiVkOaezL0WYEZ3anJc="
+      ],
+      "report_uri": "https://example.com/pkp"
+    }
+  ],
+  "entries": [
+    { "name": "cdn.x.cp.wd.microsoft.com", "policy": "custom", "pins": "microsoft" }
+  ]
+}
+"#;
+
+#[test]
+fn chromium_pinsets_with_comments_deny_and_labels() {
+    let sets = ok(PinFormat::Chromium, CHROMIUM);
+    assert_eq!(
+        shape(&sets),
+        vec![(
+            "microsoft".to_string(),
+            vec![
+                (G2.to_string(), Some("DigiCert Global Root G2".to_string())),
+                (MS.to_string(), None)
+            ],
+            vec![(G3.to_string(), None)],
+        )]
+    );
+    assert_eq!(
+        sets[0].details.report_uri.as_deref(),
+        Some("https://example.com/pkp")
+    );
+}
+
+#[test]
+fn chromium_problems_name_the_pinset_and_line() {
+    let symbolic = r#"{
+  "pinsets": [
+    {
+      "name": "google",
+      "static_spki_hashes": [
+        "GoogleBackup2048",
+        "sha256/i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY="
+      ],
+      "bad_static_spki_hashes": [ "sha1/DmxUShsZuNiqPQsX2Oi9uv2sCnw=" ],
+      "include_subdomains": true
+    }
+  ]
+}"#;
+    let got = err(PinFormat::Chromium, symbolic);
+    assert_has(
+        &got,
+        "in.txt:6: column 9: pinset \"google\": static_spki_hashes[0]: \"GoogleBackup2048\" is a symbolic name",
+    );
+    assert_has(
+        &got,
+        "\nin.txt:9: column 35: pinset \"google\": bad_static_spki_hashes[0]: \"sha1/",
+    );
+    assert_has(
+        &got,
+        "\nin.txt:10: column 7: pinset \"google\": unknown member \"include_subdomains\"",
+    );
+
+    let cases = [
+        (
+            "// comment\n{\"pinsets\": [\n  {\"name\": \"a\", \"static_spki_hashes\": [\"sha256/x\"]}\n]}",
+            "in.txt:3: column 40: pinset \"a\": static_spki_hashes[0]: \"sha256/x\" is not a valid pin",
+        ),
+        (
+            "// comment\n{\"pinsets\": [\n  {\"name\": \"a\" \"static_spki_hashes\": []}\n]}",
+            "in.txt:3: column 16: expected ',' or '}'",
+        ),
+        ("{\"entries\": []}", "in.txt: no \"pinsets\" member"),
+        (
+            "{\"pinsets\": [{\"static_spki_hashes\": []}]}",
+            "in.txt:1: column 14: pinsets[0] has no \"name\"",
+        ),
+        (
+            "{\"pinsets\": [{\"name\": \"a\", \"static_spki_hashes\": []}]}",
+            "in.txt:1: pinset \"a\" has no hashes",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_has(&err(PinFormat::Chromium, text), want);
+    }
+}
+
+// ---- Android ----
+
+const ANDROID: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<network-security-config xmlns:tools="http://schemas.android.com/tools">
+    <base-config cleartextTrafficPermitted="false" />
+    <domain-config>
+        <domain includeSubdomains="true">cp.wd.microsoft.com</domain>
+        <domain>events.data.microsoft.com</domain>
+        <pin-set expiration="2027-01-01">
+            <!-- DigiCert Global Root G2 -->
+            <pin digest="SHA-256">i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=</pin>
+            <pin digest="SHA-256">svcpi1K/LDysTd/nLeTWgqxYlXWVmC8rYjAa9ZfGmcU=</pin>
+        </pin-set>
+        <domain-config>
+            <domain>eu.cp.wd.microsoft.com</domain>
+            <pin-set>
+                <pin digest="SHA-256">uUwZgwDOxcBXrQcntwu+kYFpkiVkOaezL0WYEZ3anJc=</pin>
+            </pin-set>
+        </domain-config>
+    </domain-config>
+    <domain-config cleartextTrafficPermitted="true">
+        <domain>localhost</domain>
+    </domain-config>
+</network-security-config>
+"#;
+
+#[test]
+fn android_domain_configs_become_sets() {
+    let sets = ok(PinFormat::Android, ANDROID);
+    assert_eq!(
+        shape(&sets),
+        vec![
+            set(
+                "cp.wd.microsoft.com",
+                &[(G2, Some("DigiCert Global Root G2")), (MS, None)]
+            ),
+            set("eu.cp.wd.microsoft.com", &[(G3, None)]),
+        ]
+    );
+    let d = &sets[0].details;
+    assert_eq!(d.expiration.as_deref(), Some("2027-01-01"));
+    assert_eq!(
+        d.domains,
+        vec![
+            Domain {
+                name: "cp.wd.microsoft.com".into(),
+                include_subdomains: true
+            },
+            Domain {
+                name: "events.data.microsoft.com".into(),
+                include_subdomains: false
+            },
+        ]
+    );
+    assert_eq!(
+        d.description.as_deref(),
+        Some("Android domain-config for cp.wd.microsoft.com (and subdomains), events.data.microsoft.com; the pins expire on 2027-01-01")
+    );
+}
+
+#[test]
+fn android_problems_name_the_line() {
+    let wrap = |body: &str| {
+        format!("<network-security-config>\n  <domain-config>\n    <domain>a.example</domain>\n{body}  </domain-config>\n</network-security-config>\n")
+    };
+    let cases = [
+        (
+            wrap(&format!("    <pin-set>\n      <pin digest=\"SHA-1\">DmxUShsZuNiqPQsX2Oi9uv2sCnw=</pin>\n      <pin digest=\"SHA-256\">{G2}</pin>\n    </pin-set>\n")),
+            "in.txt:5: digest=\"SHA-1\" is not supported",
+        ),
+        (
+            wrap("    <pin-set>\n      <pin digest=\"SHA-256\">AAAA</pin>\n    </pin-set>\n"),
+            "in.txt:5: <pin> \"AAAA\" is not a valid pin",
+        ),
+        (
+            wrap(&format!("    <pin-set expiration=\"01/01/2027\">\n      <pin digest=\"SHA-256\">{G2}</pin>\n    </pin-set>\n")),
+            "in.txt:4: expiration=\"01/01/2027\" is not a date",
+        ),
+        (
+            wrap(&format!("    <pin-set>\n      <certificates src=\"system\"/>\n      <pin digest=\"SHA-256\">{G2}</pin>\n    </pin-set>\n")),
+            "in.txt:5: unknown element <certificates> in <pin-set>",
+        ),
+        (
+            format!("<network-security-config>\n  <base-config>\n    <pin-set><pin digest=\"SHA-256\">{G2}</pin></pin-set>\n  </base-config>\n</network-security-config>"),
+            "in.txt:3: <pin-set> inside <base-config>",
+        ),
+        (
+            "<network-security-config>\n  <domain-config>\n</network-security-config>".to_string(),
+            "in.txt:3: column 1: not well-formed XML",
+        ),
+        ("<manifest/>".to_string(), "in.txt:1: the root element is <manifest>"),
+    ];
+    for (text, want) in cases {
+        assert_has(&err(PinFormat::Android, &text), want);
+    }
+}
+
+// ---- TOML ----
+
+#[test]
+fn toml_reads_the_pin_sets_of_a_profile() {
+    let sets = ok(PinFormat::Toml, crate::profile::BUNDLED_MDE);
+    assert_eq!(sets[0].name, "microsoft-cloud");
+    assert!(sets[0]
+        .pins
+        .iter()
+        .all(|p| p.label.is_some() && p.source.is_some()));
+    assert_eq!(
+        sets[0].details.expect_issuer_orgs,
+        vec!["Microsoft Corporation", "DigiCert Inc"]
+    );
+    assert_has(
+        &err(PinFormat::Toml, "[pinsets.a]\npins = [\"sha256/abc\"]\n"),
+        "in.txt:2: \"sha256/abc\" is not a valid pin",
+    );
+    assert_has(
+        &err(PinFormat::Toml, "description = \"x\"\n"),
+        "in.txt: no pins found",
+    );
+}
+
+#[test]
+fn empty_input_says_what_was_expected() {
+    for format in PinFormat::ALL {
+        let text = match format {
+            PinFormat::Chromium => "{\"pinsets\": []}",
+            PinFormat::Android => "<network-security-config/>",
+            _ => "\n",
+        };
+        let got = err(format, text);
+        assert!(
+            got.starts_with("in.txt: no pins found: expected"),
+            "{format}: {got}"
+        );
+    }
+}
+
+// ---- writers ----
+
+fn sample() -> Vec<PinEntry> {
+    vec![
+        labelled(G2, Some("DigiCert Global Root G2")),
+        labelled(SLASH, None),
+    ]
+}
+
+#[test]
+fn writers_give_each_tools_syntax() {
+    let pins = sample();
+    let g2_hex = pin(G2).to_hex();
+    let slash_hex = pin(SLASH).to_hex();
+    let cases = [
+        (
+            PinFormat::Okhttp,
+            format!("sha256/{G2}  // DigiCert Global Root G2\nsha256/{SLASH}\n"),
+        ),
+        (PinFormat::Curl, format!("sha256//{G2};sha256//{SLASH}\n")),
+        (
+            PinFormat::Hpkp,
+            format!("Public-Key-Pins: pin-sha256=\"{G2}\"; pin-sha256=\"{SLASH}\"; max-age=5184000\n"),
+        ),
+        (
+            PinFormat::Hex,
+            format!("{g2_hex}  # DigiCert Global Root G2\n{slash_hex}\n"),
+        ),
+        (
+            PinFormat::Toml,
+            format!("[pinsets.\"cdn.example\"]\npins = [\n  {{ pin = \"sha256/{G2}\", label = \"DigiCert Global Root G2\" }},\n  {{ pin = \"sha256/{SLASH}\" }},\n]\n"),
+        ),
+        (
+            PinFormat::Chromium,
+            format!("{{\n  \"pinsets\": [\n    {{\n      \"name\": \"cdn.example\",\n      \"static_spki_hashes\": [\n        // DigiCert Global Root G2\n        \"sha256/{G2}\",\n        \"sha256/{SLASH}\"\n      ]\n    }}\n  ]\n}}\n"),
+        ),
+        (
+            PinFormat::Android,
+            format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<network-security-config>\n    <domain-config>\n        <domain>cdn.example</domain>\n        <pin-set>\n            <!-- DigiCert Global Root G2 -->\n            <pin digest=\"SHA-256\">{G2}</pin>\n            <pin digest=\"SHA-256\">{SLASH}</pin>\n        </pin-set>\n    </domain-config>\n</network-security-config>\n"),
+        ),
+    ];
+    for (format, want) in cases {
+        assert_eq!(write(format, "cdn.example", &pins), want, "{format}");
+    }
+}
+
+#[test]
+fn the_toml_snippet_loads_as_a_profile() {
+    let mut pins = sample();
+    pins[1].label = Some("a \"quoted\" label\\".into());
+    pins[1].source = Some("pinprobe inspect".into());
+    let snippet = write(PinFormat::Toml, "weird name \"x\"", &pins);
+    let profile = crate::profile::Profile::parse(&snippet, "snippet.toml").unwrap();
+    assert_eq!(profile.pinsets[0].name, "weird name \"x\"");
+    assert_eq!(
+        profile.pinsets[0].pins[1].label.as_deref(),
+        Some("a \"quoted\" label\\")
+    );
+    assert_eq!(
+        profile.pinsets[0].pins[1].source.as_deref(),
+        Some("pinprobe inspect")
+    );
+}
+
+#[test]
+fn write_sets_refuses_what_a_format_cannot_hold() {
+    let a = ForeignSet {
+        name: "a".into(),
+        pins: vec![labelled(G2, None)],
+        ..ForeignSet::default()
+    };
+    let b = ForeignSet {
+        name: "b".into(),
+        pins: vec![labelled(G3, None)],
+        deny: vec![labelled(MS, None)],
+        ..ForeignSet::default()
+    };
+    for format in [PinFormat::Curl, PinFormat::Hpkp] {
+        let got = write_sets(format, &[a.clone(), a.clone()], None)
+            .unwrap_err()
+            .to_string();
+        assert_has(
+            &got,
+            &format!("{format} holds one pin set and the input has 2 (a, a)"),
+        );
+    }
+    for format in [
+        PinFormat::Okhttp,
+        PinFormat::Curl,
+        PinFormat::Hpkp,
+        PinFormat::Hex,
+        PinFormat::Android,
+    ] {
+        let got = write_sets(format, std::slice::from_ref(&b), None)
+            .unwrap_err()
+            .to_string();
+        assert_has(
+            &got,
+            &format!("pin set \"b\" has 1 deny pin(s), which {format} cannot express"),
+        );
+    }
+}
+
+// ---- round trips ----
+
+/// What survives a trip through `format`: names only where the format has them, labels only
+/// where it keeps them.
+fn expected_after(format: PinFormat, sets: &[ForeignSet], file_stem: &str) -> Vec<Shape> {
+    shape(sets)
+        .into_iter()
+        .map(|(name, pins, deny)| {
+            let strip = |list: Vec<(String, Option<String>)>| {
+                list.into_iter()
+                    .map(|(p, l)| (p, l.filter(|_| format.keeps_labels())))
+                    .collect()
+            };
+            let named = sets.len() > 1
+                || matches!(
+                    format,
+                    PinFormat::Toml | PinFormat::Chromium | PinFormat::Android
+                );
+            (
+                if named { name } else { file_stem.to_string() },
+                strip(pins),
+                strip(deny),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_format_reads_back_what_it_wrote() {
+    let pins = vec![
+        labelled(G2, Some("DigiCert Global Root G2")),
+        labelled(MS, Some("Microsoft RSA Root Certificate Authority 2017")),
+        labelled(SLASH, None),
+        labelled(G3, Some("label -- with # and // and \"quotes\" <&>")),
+    ];
+    let one = vec![ForeignSet {
+        name: "cdn.x.cp.wd.microsoft.com".into(),
+        pins: pins.clone(),
+        ..ForeignSet::default()
+    }];
+    for format in PinFormat::ALL {
+        let written = write(format, &one[0].name, &pins);
+        let back =
+            read(format, &written, "rt.txt").unwrap_or_else(|e| panic!("{format}: {e}\n{written}"));
+        let mut want = expected_after(format, &one, "rt");
+        if format == PinFormat::Android {
+            // "--" cannot stand in an XML comment
+            want[0].1[3].1 = Some("label - - with # and // and \"quotes\" <&>".into());
+        }
+        assert_eq!(shape(&back), want, "{format}:\n{written}");
+    }
+}
+
+#[test]
+fn several_sets_and_deny_pins_survive_the_formats_that_hold_them() {
+    let sets = vec![
+        ForeignSet {
+            name: "cp.wd.microsoft.com".into(),
+            pins: vec![labelled(G2, Some("G2")), labelled(MS, None)],
+            ..ForeignSet::default()
+        },
+        ForeignSet {
+            name: "*.events.data.microsoft.com".into(),
+            pins: vec![labelled(G3, None), labelled(SLASH, Some("odd"))],
+            ..ForeignSet::default()
+        },
+    ];
+    for format in PinFormat::ALL
+        .into_iter()
+        .filter(|f| f.holds_several_sets())
+    {
+        let written = write_sets(format, &sets, Some("test")).unwrap();
+        let back =
+            read(format, &written, "rt.txt").unwrap_or_else(|e| panic!("{format}: {e}\n{written}"));
+        let (mut got, mut want) = (shape(&back), expected_after(format, &sets, "rt"));
+        if format == PinFormat::Toml {
+            // a profile's sets come back in name order
+            got.sort();
+            want.sort();
+        }
+        assert_eq!(got, want, "{format}:\n{written}");
+    }
+
+    let with_deny = vec![ForeignSet {
+        name: "microsoft".into(),
+        pins: vec![labelled(G2, Some("G2"))],
+        deny: vec![labelled(G3, Some("retired"))],
+        details: SetDetails {
+            report_uri: Some("https://example.com/pkp".into()),
+            ..SetDetails::default()
+        },
+    }];
+    for format in PinFormat::ALL.into_iter().filter(|f| f.holds_deny()) {
+        let written = write_sets(format, &with_deny, None).unwrap();
+        let back = read(format, &written, "rt.txt").unwrap();
+        assert_eq!(shape(&back), shape(&with_deny), "{format}:\n{written}");
+    }
+}
+
+#[test]
+fn details_survive_their_own_format() {
+    // HPKP: max-age, includeSubDomains, report-uri, report-only
+    let sets = ok(PinFormat::Hpkp, &format!("Public-Key-Pins-Report-Only: pin-sha256=\"{G2}\"; pin-sha256=\"{G3}\"; max-age=600; includeSubDomains; report-uri=\"https://example.com/r\"\n"));
+    let written = write_sets(PinFormat::Hpkp, &sets, None).unwrap();
+    assert_eq!(
+        written,
+        format!("Public-Key-Pins-Report-Only: pin-sha256=\"{G2}\"; pin-sha256=\"{G3}\"; max-age=600; includeSubDomains; report-uri=\"https://example.com/r\"\n")
+    );
+    assert_eq!(ok(PinFormat::Hpkp, &written)[0].details, sets[0].details);
+
+    // Android: every domain and the expiration
+    let sets = ok(PinFormat::Android, ANDROID);
+    let written = write_sets(PinFormat::Android, &sets, None).unwrap();
+    let back = ok(PinFormat::Android, &written);
+    assert_eq!(shape(&back), shape(&sets));
+    assert_eq!(back[0].details, sets[0].details);
+
+    // a profile: descriptions, expected issuers, sources
+    let sets = ok(PinFormat::Toml, crate::profile::BUNDLED_MDE);
+    let written = write_sets(PinFormat::Toml, &sets, Some("copy")).unwrap();
+    let back = ok(PinFormat::Toml, &written);
+    assert_eq!(shape(&back), shape(&sets));
+    assert_eq!(back[0].details, sets[0].details);
+    assert_eq!(
+        back[0].pins.iter().map(|p| &p.source).collect::<Vec<_>>(),
+        sets[0].pins.iter().map(|p| &p.source).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn no_input_makes_a_reader_panic() {
+    let kotlin = format!(
+        "val c = 'x'; val q = '\\''; val é = \"ü\"\nCertificatePinner.Builder()\n  .add(\"ä.example\", \"sha256/{G2}\", /* x */ \"\"\"sha256/{G3}\"\"\") // ✓ label\n  .add(\n"
+    );
+    let samples = [
+        (PinFormat::Okhttp, kotlin),
+        (
+            PinFormat::Hpkp,
+            format!("{GITHUB_2016}; report-uri=\"https://é.example/\\\"x\""),
+        ),
+        (
+            PinFormat::Curl,
+            format!("--pinnedpubkey 'sha256//{G2}; sha256//é'"),
+        ),
+        (
+            PinFormat::Hex,
+            format!("{}  # ü\n# pinset é\nzz:ÿ\n", pin(G2).to_hex()),
+        ),
+        (PinFormat::Chromium, format!("{CHROMIUM}\n// ü\n")),
+        (
+            PinFormat::Chromium,
+            "[\"\\u00e9\\ud800\\u0041\\ud83d\", \"\\é\", 1e5, -0]".to_string(),
+        ),
+        (
+            PinFormat::Android,
+            ANDROID.replace("microsoft", "micrösoft"),
+        ),
+        (
+            PinFormat::Toml,
+            format!("[pinsets.\"é\"]\npins = [{{ pin = \"sha256/{G2}\", label = \"ü\" }}]\n"),
+        ),
+    ];
+    for (format, text) in samples {
+        // every prefix, cut at each character boundary
+        for (cut, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let _ = read(format, &text[..cut], "cut.txt");
+        }
+        for other in PinFormat::ALL {
+            let _ = read(other, &text, "other.txt");
+        }
+    }
+}

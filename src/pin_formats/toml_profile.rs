@@ -1,0 +1,110 @@
+//! pinprobe's own profile (TOML): its pin sets, read with the profile parser, and written so
+//! that the same parser loads them back (`[pinsets.NAME]` with `pins = [{ pin, label, source }]`).
+
+use super::{ForeignSet, SetDetails};
+use crate::error::Error;
+use crate::pins::PinEntry;
+use crate::profile::Profile;
+
+pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
+    let profile = Profile::parse(text, file)?;
+    Ok(profile
+        .pinsets
+        .into_iter()
+        .map(|set| ForeignSet {
+            name: set.name,
+            pins: set.pins,
+            deny: set.deny,
+            details: SetDetails {
+                description: set.description,
+                expect_issuer_orgs: set.expect_issuer_orgs,
+                ..SetDetails::default()
+            },
+        })
+        .collect())
+}
+
+/// A TOML basic string.
+fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A table key: bare when TOML allows it, quoted otherwise (`"example.com"`).
+fn key(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        name.to_string()
+    } else {
+        quote(name)
+    }
+}
+
+fn entries(name: &str, pins: &[PinEntry]) -> String {
+    let mut out = format!("{name} = [\n");
+    for p in pins {
+        let mut fields = vec![format!("pin = {}", quote(&p.pin.to_string()))];
+        if let Some(label) = &p.label {
+            fields.push(format!("label = {}", quote(label)));
+        }
+        if let Some(source) = &p.source {
+            fields.push(format!("source = {}", quote(source)));
+        }
+        out.push_str(&format!("  {{ {} }},\n", fields.join(", ")));
+    }
+    out.push_str("]\n");
+    out
+}
+
+/// One `[pinsets.NAME]` table, ready to paste into a profile.
+pub(super) fn write_set(set: &ForeignSet) -> String {
+    let mut out = format!("[pinsets.{}]\n", key(&set.name));
+    if let Some(description) = &set.details.description {
+        out.push_str(&format!("description = {}\n", quote(description)));
+    }
+    if !set.details.expect_issuer_orgs.is_empty() {
+        let orgs: Vec<String> = set
+            .details
+            .expect_issuer_orgs
+            .iter()
+            .map(|o| quote(o))
+            .collect();
+        out.push_str(&format!("expect_issuer_orgs = [{}]\n", orgs.join(", ")));
+    }
+    out.push_str(&entries("pins", &set.pins));
+    if !set.deny.is_empty() {
+        out.push_str(&entries("deny", &set.deny));
+    }
+    out
+}
+
+/// A whole profile: `description`, then every set.
+pub(super) fn write(sets: &[ForeignSet], description: Option<&str>) -> String {
+    let mut out = String::new();
+    if let Some(description) = description {
+        out.push_str(&format!("description = {}\n", quote(description)));
+    }
+    for set in sets {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&write_set(set));
+    }
+    out
+}
