@@ -65,6 +65,16 @@ impl Junit {
             for w in &r.warnings {
                 description.push_str(&format!("warning {}: {}\n", w.warning, w.detail));
             }
+            if let Some(d) = &r.drift {
+                description.push_str(&format!("drift: {}\n", d.summary));
+                for entry in &d.needed {
+                    description.push_str(&format!(
+                        "needed {} ({})\n",
+                        entry.pin,
+                        entry.label.as_deref().unwrap_or("")
+                    ));
+                }
+            }
             if !r.detail.is_empty() {
                 description.push_str(&format!("what to do: {}\n", r.verdict.advice()));
             }

@@ -219,9 +219,16 @@ async fn junit_has_one_testcase_per_endpoint_and_the_failure_message() {
         TestCaseStatus::Success { .. }
     ));
     match &suite.test_cases[1].status {
-        TestCaseStatus::NonSuccess { message, .. } => {
+        TestCaseStatus::NonSuccess {
+            message,
+            description,
+            ..
+        } => {
             let message = message.as_ref().map(|m| m.as_str()).unwrap_or_default();
             assert!(message.starts_with("pin-mismatch (curl 90): "), "{message}");
+            let description = description.as_ref().map(|d| d.as_str()).unwrap_or_default();
+            assert!(description.contains("drift: "), "{description}");
+            assert!(description.contains("needed sha256/"), "{description}");
         }
         other => panic!("the second endpoint should fail: {other:?}"),
     }
