@@ -30,7 +30,7 @@ use crate::net::handshake;
 use crate::net::http::{self, HttpError};
 use crate::net::proxy::{self, ConnectError, ProxyAnswer};
 use crate::net::resolve::{Resolver, Source};
-use crate::net::route::{ProxyConfig, Route};
+use crate::net::route::{Hop, ProxyConfig, Route, Skipped};
 use crate::pins::{Pin, PinSet};
 use crate::progress::Progress;
 use crate::verdict::{classify, Anchored, Classified, Findings, NetFailure, Verdict};
@@ -413,72 +413,74 @@ pub async fn run_route(ctx: &Context, endpoint: &Endpoint, route: Route) -> Prob
     let mut chain: Vec<CertificateDer<'static>> = Vec::new();
 
     'network: {
-        // DNS: of the endpoint, or of the proxy (which resolves the endpoint itself)
-        let (lookup_host, lookup_port, whose) = match &route.proxy {
-            Some(p) => (p.host.as_str(), p.port, format!("the proxy {}: ", p.url())),
-            None => (endpoint.host.as_str(), endpoint.port, String::new()),
-        };
-        let t = Instant::now();
-        let resolved = timeout_at(
-            connect_deadline,
-            ctx.resolver.resolve(lookup_host, lookup_port),
-        )
-        .await;
-        r.timings_ms.dns = Some(ms(t));
-        let addrs = match resolved {
-            Err(_) => {
-                net_failure = failure(
-                    Verdict::Timeout,
-                    format!(
-                        "phase dns: {whose}{lookup_host} did not resolve within {}",
-                        seconds(connect_limit)
-                    ),
-                );
-                break 'network;
-            }
-            Ok(Err(e)) => {
-                net_failure = failure(Verdict::DnsFailed, format!("{whose}{e}"));
-                break 'network;
-            }
-            Ok(Ok((addrs, source))) => {
-                r.resolved_by = Some(source);
-                addrs
-            }
-        };
-
-        // TCP: each address in turn, as curl does without happy eyeballs
-        let t = Instant::now();
-        let mut tcp = None;
-        let mut errors = Vec::new();
-        for addr in addrs.iter().take(8) {
-            r.address = Some(*addr);
-            match timeout_at(connect_deadline, TcpStream::connect(addr)).await {
-                Ok(Ok(stream)) => {
-                    tcp = Some(stream);
+        // the ways to reach the endpoint, in order: one, or the entries of a PAC answer, each
+        // tried when the one before could not be reached (as browsers do)
+        let hops = route.hops();
+        let mut reached = None;
+        let mut skipped: Vec<Skipped> = Vec::new();
+        for (i, hop) in hops.iter().enumerate() {
+            let last = i + 1 == hops.len();
+            let (host, port, whose) = match hop {
+                Hop::Unsupported { entry, why } => {
+                    skipped.push(Skipped {
+                        entry: entry.clone(),
+                        why: why.clone(),
+                    });
+                    continue;
+                }
+                Hop::Direct => (endpoint.host.as_str(), endpoint.port, String::new()),
+                Hop::Proxy(p) => (p.host.as_str(), p.port, format!("the proxy {}: ", p.url())),
+            };
+            match reach(
+                ctx,
+                host,
+                port,
+                &whose,
+                connect_deadline,
+                connect_limit,
+                &mut r,
+            )
+            .await
+            {
+                Ok(stream) => {
+                    reached = Some((stream, hop.clone()));
                     break;
                 }
-                Ok(Err(e)) => errors.push(format!("{addr}: {}", io_text(&e))),
-                Err(_) => {
-                    r.timings_ms.connect = Some(ms(t));
-                    net_failure = failure(
-                        Verdict::Timeout,
-                        format!(
-                            "phase connect: {whose}no TCP answer from {addr} within {}",
-                            seconds(connect_limit)
-                        ),
-                    );
-                    break 'network;
+                Err(f) if !last && hops.len() > 1 => skipped.push(Skipped {
+                    entry: hop.describe(),
+                    why: f.detail,
+                }),
+                Err(f) => {
+                    net_failure = Some(f);
+                    break;
                 }
             }
         }
-        r.timings_ms.connect = Some(ms(t));
-        let Some(mut tcp) = tcp else {
-            net_failure = failure(
-                Verdict::ConnectFailed,
-                format!("{whose}{}", errors.join("; ")),
-            );
+        if let Some(pac) = r.route.pac.as_mut() {
+            pac.skipped = skipped.clone();
+        }
+        let Some((mut tcp, hop)) = reached else {
+            let failure = net_failure.take().unwrap_or(NetFailure {
+                verdict: Verdict::ConnectFailed,
+                detail: "no entry of the PAC answer could be used".into(),
+            });
+            let detail = if skipped.is_empty() {
+                failure.detail
+            } else {
+                let passed: Vec<String> = skipped
+                    .iter()
+                    .map(|s| format!("{}: {}", s.entry, s.why))
+                    .collect();
+                format!("{} (after {})", failure.detail, passed.join("; "))
+            };
+            net_failure = Some(NetFailure {
+                verdict: failure.verdict,
+                detail,
+            });
             break 'network;
         };
+        r.route.taken(&hop);
+        let route = r.route.clone();
         // a probe sends one small request; waiting to coalesce it would only add latency
         let _ = tcp.set_nodelay(true);
 
@@ -966,6 +968,70 @@ fn warnings(
     }
 }
 
+/// Resolves `host` and opens TCP to it (the endpoint, or a proxy: `whose` says which in
+/// messages), trying each address in turn as curl does without happy eyeballs.
+async fn reach(
+    ctx: &Context,
+    host: &str,
+    port: u16,
+    whose: &str,
+    deadline: tokio::time::Instant,
+    limit: Duration,
+    r: &mut ProbeResult,
+) -> Result<TcpStream, NetFailure> {
+    let t = Instant::now();
+    let resolved = timeout_at(deadline, ctx.resolver.resolve(host, port)).await;
+    r.timings_ms.dns = Some(ms(t));
+    let addrs = match resolved {
+        Err(_) => {
+            return Err(NetFailure {
+                verdict: Verdict::Timeout,
+                detail: format!(
+                    "phase dns: {whose}{host} did not resolve within {}",
+                    seconds(limit)
+                ),
+            })
+        }
+        Ok(Err(e)) => {
+            return Err(NetFailure {
+                verdict: Verdict::DnsFailed,
+                detail: format!("{whose}{e}"),
+            })
+        }
+        Ok(Ok((addrs, source))) => {
+            r.resolved_by = Some(source);
+            addrs
+        }
+    };
+    let t = Instant::now();
+    let mut errors = Vec::new();
+    for addr in addrs.iter().take(8) {
+        r.address = Some(*addr);
+        match timeout_at(deadline, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                r.timings_ms.connect = Some(ms(t));
+                return Ok(stream);
+            }
+            Ok(Err(e)) => errors.push(format!("{addr}: {}", io_text(&e))),
+            Err(_) => {
+                r.timings_ms.connect = Some(ms(t));
+                return Err(NetFailure {
+                    verdict: Verdict::Timeout,
+                    detail: format!(
+                        "phase connect: {whose}no TCP answer from {addr} within {}",
+                        seconds(limit)
+                    ),
+                });
+            }
+        }
+    }
+    r.timings_ms.connect = Some(ms(t));
+    Err(NetFailure {
+        verdict: Verdict::ConnectFailed,
+        detail: format!("{whose}{}", errors.join("; ")),
+    })
+}
+
 /// The verdict for a CONNECT that did not open a tunnel.
 fn proxy_failure(
     e: ConnectError,
@@ -1213,5 +1279,76 @@ mod tests {
         let other = ctx.analyse(&b.chain(), now);
         assert!(!Arc::ptr_eq(&first, &other));
         assert_eq!(other.infos[0].sans, ["b.test"]);
+    }
+}
+
+#[cfg(test)]
+mod hop_tests {
+    use super::*;
+    use crate::lab::{Behaviour, Ca, KeyKind, LabProxy, LeafSpec, ProxyBehaviour, Server};
+    use crate::net::route::{PacDecision, Proxy};
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn entries_are_tried_in_order_until_one_is_reached() {
+        let root = Ca::root("Root", "Lab", KeyKind::EcdsaP256).unwrap();
+        let leaf = root.leaf(&LeafSpec::new(["lab.test"])).unwrap();
+        let server = Server::start(
+            leaf.chain(),
+            leaf.key.clone_key(),
+            Behaviour::Http {
+                status: 200,
+                body: "OK".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let endpoint = Endpoint::parse("https://lab.test/ping").unwrap();
+        let targets = HashMap::from([("lab.test:443".to_string(), server.addr())]);
+        let working = LabProxy::start(ProxyBehaviour::Forward { targets })
+            .await
+            .unwrap();
+        let dead = crate::lab::closed_port().unwrap();
+        let hops = vec![
+            Hop::Unsupported {
+                entry: "SOCKS5 127.0.0.1:1080".into(),
+                why: "SOCKS proxies are not supported".into(),
+            },
+            Hop::Proxy(Proxy::parse(&format!("127.0.0.1:{dead}")).unwrap()),
+            Hop::Proxy(Proxy::parse(&working.url()).unwrap()),
+            Hop::Direct,
+        ];
+        let route = Route::from_pac(
+            hops,
+            PacDecision {
+                source: "test.pac".into(),
+                returned: "SOCKS5 ...; PROXY dead; PROXY working; DIRECT".into(),
+                ..PacDecision::default()
+            },
+        );
+        let ctx = Context::new(
+            Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+            AnchorSet::from_certificates("public", &[root.der().clone()], "test root"),
+            AnchorSet::from_certificates("os", &[], "test"),
+            Vec::new(),
+            Interceptors::bundled().unwrap(),
+            Resolver::fixed(Vec::new()),
+            Settings::default(),
+        )
+        .unwrap();
+        let r = run_route(&ctx, &endpoint, route).await;
+        assert_eq!(r.verdict, Verdict::Ok, "{}", r.detail);
+        assert_eq!(r.route.via, working.url());
+        let pac = r.route.pac.as_ref().unwrap();
+        assert_eq!(pac.skipped.len(), 2, "{pac:?}");
+        assert!(pac.skipped[1].why.contains("the proxy"), "{pac:?}");
+        assert_eq!(
+            pac.used.as_deref(),
+            Some(format!("PROXY {}", working.addr()).as_str())
+        );
+        assert!(
+            r.route.describe().contains("skipped SOCKS5"),
+            "{}",
+            r.route.describe()
+        );
     }
 }

@@ -217,11 +217,7 @@ impl Lab {
                 file: "pinprobe demo".into(),
                 message,
             })?;
-            Ok(Route {
-                via: p.url(),
-                source: Some(format!("demo {what} (simulation)")),
-                proxy: Some(p),
-            })
+            Ok(Route::through(p, Some(format!("demo {what} (simulation)"))))
         };
         let routes = scenarios
             .iter()

@@ -378,11 +378,7 @@ impl ProxyConfig {
     /// headers).
     pub fn route_for_proxy(&self, proxy: &Proxy) -> Route {
         let origin = self.proxy.as_ref().map(|(_, o)| o.to_string());
-        Route {
-            via: proxy.url(),
-            source: origin,
-            proxy: Some(proxy.clone()),
-        }
+        Route::through(proxy.clone(), origin)
     }
 
     /// The route for `host`.
@@ -397,12 +393,61 @@ impl ProxyConfig {
             let origin = self.no_proxy_origin.unwrap_or("no_proxy");
             return Route::direct(Some(format!("{origin} entry {entry}")));
         }
-        Route {
-            via: proxy.url(),
-            source: Some(origin.to_string()),
-            proxy: Some(proxy.clone()),
+        Route::through(proxy.clone(), Some(origin.to_string()))
+    }
+}
+
+/// One way to reach an endpoint, as a PAC file lists them.
+#[derive(Clone, Debug)]
+pub enum Hop {
+    /// straight to the endpoint
+    Direct,
+    /// through an HTTP proxy
+    Proxy(Proxy),
+    /// an entry pinprobe cannot follow (HTTPS or SOCKS proxies), with why
+    Unsupported {
+        /// the entry as the PAC file wrote it
+        entry: String,
+        /// why it is skipped
+        why: String,
+    },
+}
+
+impl Hop {
+    /// The entry as a PAC file would write it.
+    pub fn describe(&self) -> String {
+        match self {
+            Hop::Direct => "DIRECT".into(),
+            Hop::Proxy(p) => format!("PROXY {}", p.url().trim_start_matches("http://")),
+            Hop::Unsupported { entry, .. } => entry.clone(),
         }
     }
+}
+
+/// An entry of a PAC answer that was not used, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    /// the entry
+    pub entry: String,
+    /// why it was passed over
+    pub why: String,
+}
+
+/// What a PAC file decided for one endpoint.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PacDecision {
+    /// where the PAC file came from (file, URL, WPAD candidate)
+    pub source: String,
+    /// what `FindProxyForURL` returned
+    pub returned: String,
+    /// the entry used, when one could be reached
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used: Option<String>,
+    /// the entries passed over before it, with why
+    pub skipped: Vec<Skipped>,
+    /// set when the PAC file itself failed for this endpoint (threw, looped, answered garbage)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// How a probe reaches its endpoint.
@@ -416,6 +461,12 @@ pub struct Route {
     /// the proxy itself
     #[serde(skip)]
     pub proxy: Option<Proxy>,
+    /// the ways to try in order (a PAC answer); empty means the one of `proxy`
+    #[serde(skip)]
+    pub hops: Vec<Hop>,
+    /// the PAC decision, when a PAC file chose the route
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pac: Option<PacDecision>,
 }
 
 impl Route {
@@ -425,17 +476,80 @@ impl Route {
             via: "direct".into(),
             source,
             proxy: None,
+            hops: Vec::new(),
+            pac: None,
+        }
+    }
+
+    /// A route through `proxy`, chosen by `source`.
+    pub fn through(proxy: Proxy, source: Option<String>) -> Route {
+        Route {
+            via: proxy.url(),
+            source,
+            proxy: Some(proxy),
+            hops: Vec::new(),
+            pac: None,
+        }
+    }
+
+    /// A route a PAC file chose: its entries, tried in order.
+    pub fn from_pac(hops: Vec<Hop>, decision: PacDecision) -> Route {
+        Route {
+            via: "pac".into(),
+            source: Some(format!("PAC {}", decision.source)),
+            proxy: None,
+            hops,
+            pac: Some(decision),
+        }
+    }
+
+    /// The ways to try, in order.
+    pub fn hops(&self) -> Vec<Hop> {
+        if !self.hops.is_empty() {
+            return self.hops.clone();
+        }
+        match &self.proxy {
+            Some(p) => vec![Hop::Proxy(p.clone())],
+            None => vec![Hop::Direct],
+        }
+    }
+
+    /// The route as taken, once a hop of a PAC answer was reached: `via` and `proxy` name it.
+    pub fn taken(&mut self, hop: &Hop) {
+        match hop {
+            Hop::Direct => {
+                self.via = "direct".into();
+                self.proxy = None;
+            }
+            Hop::Proxy(p) => {
+                self.via = p.url();
+                self.proxy = Some(p.clone());
+            }
+            Hop::Unsupported { .. } => {}
+        }
+        if let Some(pac) = self.pac.as_mut() {
+            pac.used = Some(hop.describe());
         }
     }
 
     /// A short text: `direct` or `via http://proxy:3128 (HTTPS_PROXY)`.
     pub fn describe(&self) -> String {
-        match (&self.proxy, &self.source) {
+        let mut text = match (&self.proxy, &self.source) {
             (None, None) => "direct".into(),
-            (None, Some(why)) => format!("direct ({why})"),
+            (None, Some(why)) => format!("{} ({why})", self.via),
             (Some(_), Some(source)) => format!("via {} ({source})", self.via),
             (Some(_), None) => format!("via {}", self.via),
+        };
+        if let Some(pac) = &self.pac {
+            text.push_str(&format!("; PAC returned \"{}\"", pac.returned));
+            for s in &pac.skipped {
+                text.push_str(&format!(", skipped {} ({})", s.entry, s.why));
+            }
+            if let Some(used) = &pac.used {
+                text.push_str(&format!(", used {used}"));
+            }
         }
+        text
     }
 }
 
