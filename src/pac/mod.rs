@@ -1,10 +1,13 @@
 //! PAC files: loading one (from disk, or over plain HTTP), asking its `FindProxyForURL` where an
 //! endpoint should go, and reading the answer as browsers do.
 //!
-//! The Defender agent, like a browser, may be told its proxy by a PAC file. pinprobe evaluates
-//! the file with a real JavaScript engine (QuickJS, through rquickjs), with the standard helper
-//! functions, under a time and a memory limit, so that a PAC file that loops, allocates without
-//! end or throws becomes a clear error naming the file, and the other endpoints go on.
+//! The Defender agent, like a browser, may be told its proxy by a PAC file, found directly or by
+//! WPAD ([`wpad`]).
+//!
+//! pinprobe evaluates the file with a real JavaScript engine (QuickJS, through rquickjs), with
+//! the standard helper functions, under a time and a memory limit, so that a PAC file that
+//! loops, allocates without end or throws becomes a clear error naming the file, and the other
+//! endpoints go on.
 //!
 //! A [`Pac`] is cheap to clone and can be used from several tasks at once: each evaluation runs
 //! in a fresh JavaScript runtime on the calling thread (about a millisecond for a typical
@@ -15,6 +18,7 @@
 mod answer;
 mod engine;
 mod fetch;
+pub mod wpad;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
