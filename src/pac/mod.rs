@@ -2,7 +2,7 @@
 //! endpoint should go, and reading the answer as browsers do.
 //!
 //! The Defender agent, like a browser, may be told its proxy by a PAC file, found directly or by
-//! WPAD ([`wpad`]).
+//! WPAD ([`wpad`]); on macOS the system settings ([`scutil`]) may name one.
 //!
 //! pinprobe evaluates the file with a real JavaScript engine (QuickJS, through rquickjs), with
 //! the standard helper functions, under a time and a memory limit, so that a PAC file that
@@ -18,6 +18,7 @@
 mod answer;
 mod engine;
 mod fetch;
+pub mod scutil;
 pub mod wpad;
 
 use std::collections::HashMap;
