@@ -15,7 +15,7 @@ use rquickjs::allocator::{Allocator, RustAllocator};
 use rquickjs::context::EvalOptions;
 use rquickjs::{Array, Coerced, Context, Ctx, Function, Object, Runtime, Value};
 
-use super::{DnsCache, Inner, PacErrorKind};
+use super::{shorten, DnsCache, Inner, PacErrorKind};
 
 /// The helper functions every PAC file may call.
 const HELPERS: &str = include_str!("helpers.js");
@@ -217,7 +217,7 @@ fn failure(
             });
             PacErrorKind::Script {
                 during: during.into(),
-                message,
+                message: shorten(&message),
                 frame,
                 stack: stack.filter(|s| !s.trim().is_empty()),
             }

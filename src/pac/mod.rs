@@ -170,6 +170,17 @@ pub enum PacErrorKind {
     Engine(String),
 }
 
+/// Most characters of a value from the script (an answer, a message) kept in an error.
+const SHOWN_CHARS: usize = 300;
+
+/// `text`, cut at [`SHOWN_CHARS`] with a note of its length: a script's values are unbounded.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((end, _)) => format!("{}... ({} characters)", &text[..end], text.chars().count()),
+        None => text.to_string(),
+    }
+}
+
 fn status_text(status: u16, reason: &str) -> String {
     if reason.is_empty() {
         status.to_string()
@@ -314,8 +325,8 @@ impl Pac {
         parse_answer(&answer).map_err(|why| {
             self.error(PacErrorKind::Garbage {
                 during,
-                answer: format!("{answer:?}"),
-                why,
+                answer: shorten(&format!("{answer:?}")),
+                why: shorten(&why),
             })
         })
     }

@@ -381,6 +381,14 @@ async fn a_pac_that_throws_names_the_file_and_the_javascript_error() {
         .find_proxy("https://a/", "a")
         .unwrap_err();
     assert!(e.to_string().ends_with("threw \"no proxy today\""), "{e}");
+    let e = script("function FindProxyForURL(u, h) { throw new Error('x'.repeat(5000)); }")
+        .find_proxy("https://a/", "a")
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("... (5007 characters), at FindProxyForURL"),
+        "{e}"
+    );
     let e = Pac::from_script(
         "broken.pac",
         "function FindProxyForURL(u, h) {\n  return 'DIRECT'\n",
@@ -533,6 +541,10 @@ async fn garbage_answers_are_errors_naming_the_answer() {
         ("null", "returned null: not a string"),
         ("{}", "returned a value of type object: not a string"),
         ("['DIRECT']", "returned an array: not a string"),
+        (
+            "'PROXY ' + 'x'.repeat(100000) + ':0'",
+            "xxx... (100010 characters): \"PROXY xxx",
+        ),
     ] {
         let e = script(&format!(
             "function FindProxyForURL(u, h) {{ return {answer}; }}"
