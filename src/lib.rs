@@ -13,6 +13,7 @@ pub mod generate;
 pub mod inspect;
 pub mod lab;
 pub mod net;
+pub mod pac;
 pub mod pin_formats;
 pub mod pins;
 pub mod probe;

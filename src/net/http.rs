@@ -4,7 +4,9 @@
 //! A completed handshake only shows that the server holds some key; whether it is the real
 //! service shows in what it answers (Defender endpoints answer 200 "OK", an interceptor's block
 //! page or a captive portal does not). The server is not trusted: every odd behaviour ends as an
-//! [`Answer`] or an [`HttpError`], at most [`MAX_ANSWER`] bytes are read, and nothing here panics.
+//! [`Answer`] or an [`HttpError`], at most [`MAX_ANSWER`] bytes are read ([`get_body`], which
+//! fetches a document such as a PAC file, reads as many as its caller allows), and nothing here
+//! panics.
 //! There is no timeout inside: the caller bounds the whole exchange with its own deadline.
 
 use std::io::ErrorKind;
@@ -65,16 +67,11 @@ pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
     host_header: &str,
     path: &str,
 ) -> Result<Answer, HttpError> {
-    let request = request(host_header, path).map_err(HttpError::Send)?;
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(HttpError::Send)?;
-    stream.flush().await.map_err(HttpError::Send)?;
-
+    send(stream, host_header, path).await?;
     let mut reader = Reader {
         stream,
         buf: Vec::new(),
+        limit: MAX_ANSWER,
     };
     let (head, body_start) = read_head(&mut reader).await?;
     let (bytes, cut) = read_body(&mut reader, body_start, head.framing).await?;
@@ -91,6 +88,59 @@ pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
         body,
         truncated: cut || cut_chars,
     })
+}
+
+/// An answer whose body is a document to use (a PAC file), not evidence to show.
+#[derive(Clone, Debug)]
+pub struct Body {
+    pub status: u16,
+    pub reason: String,
+    /// the body's bytes, at most the `max_bytes` asked for
+    pub bytes: Vec<u8>,
+    /// true when the server sent more than `max_bytes`; `bytes` is then cut there
+    pub truncated: bool,
+}
+
+/// Sends the same request as [`get`] and returns the status and the raw body, keeping up to
+/// `max_bytes` of it (reading stops soon after). Framing, interim answers and malformed answers
+/// are handled as in [`get`]; there is no timeout inside either.
+pub async fn get_body<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    host_header: &str,
+    path: &str,
+    max_bytes: usize,
+) -> Result<Body, HttpError> {
+    send(stream, host_header, path).await?;
+    let mut reader = Reader {
+        stream,
+        buf: Vec::new(),
+        // room for the largest head, and one byte more than wanted to tell "exactly
+        // max_bytes" from "more"
+        limit: HEAD_LIMIT.saturating_add(max_bytes).saturating_add(1),
+    };
+    let (head, body_start) = read_head(&mut reader).await?;
+    let (mut bytes, cut) = read_body(&mut reader, body_start, head.framing).await?;
+    let truncated = cut || bytes.len() > max_bytes;
+    bytes.truncate(max_bytes);
+    Ok(Body {
+        status: head.status,
+        reason: head.reason,
+        bytes,
+        truncated,
+    })
+}
+
+async fn send<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    host_header: &str,
+    path: &str,
+) -> Result<(), HttpError> {
+    let request = request(host_header, path).map_err(HttpError::Send)?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(HttpError::Send)?;
+    stream.flush().await.map_err(HttpError::Send)
 }
 
 /// Why the answer does not meet the expectation, or None when it does. `status` None = any status; `body` None = any body; body compared after trimming ASCII white space on both sides.
@@ -142,10 +192,12 @@ fn request(host_header: &str, path: &str) -> std::io::Result<String> {
     ))
 }
 
-/// The stream and every byte read from it; `buf.len()` is what is held against [`MAX_ANSWER`].
+/// The stream and every byte read from it; `buf.len()` is what is held against `limit`
+/// ([`MAX_ANSWER`] for [`get`]).
 struct Reader<'a, S> {
     stream: &'a mut S,
     buf: Vec<u8>,
+    limit: usize,
 }
 
 /// What one read brought.
@@ -155,13 +207,13 @@ enum Fill {
     More,
     /// the server closed the connection (with or without TLS close_notify)
     Closed,
-    /// MAX_ANSWER bytes have been read; nothing more will be
+    /// the reader's limit of bytes has been read; nothing more will be
     Full,
 }
 
 impl<S: AsyncRead + Unpin> Reader<'_, S> {
     async fn fill(&mut self) -> std::io::Result<Fill> {
-        let room = MAX_ANSWER.saturating_sub(self.buf.len()).min(READ_CHUNK);
+        let room = self.limit.saturating_sub(self.buf.len()).min(READ_CHUNK);
         if room == 0 {
             return Ok(Fill::Full);
         }
@@ -246,7 +298,8 @@ async fn read_head<S: AsyncRead + Unpin>(
                     "the connection closed in the middle of the answer head".into(),
                 ),
                 _ => HttpError::Malformed(format!(
-                    "no final answer head within the first {MAX_ANSWER} bytes"
+                    "no final answer head within the first {} bytes",
+                    reader.limit
                 )),
             });
         }
@@ -384,8 +437,8 @@ enum Chunk {
     DataEnd,
 }
 
-/// Reads the body that starts at `body_start`; returns its bytes and whether it was cut at
-/// [`MAX_ANSWER`]. A close before the framing says the body is complete ends the body: servers
+/// Reads the body that starts at `body_start`; returns its bytes and whether it was cut at the
+/// reader's limit. A close before the framing says the body is complete ends the body: servers
 /// often close early, and what was received is still evidence.
 async fn read_body<S: AsyncRead + Unpin>(
     reader: &mut Reader<'_, S>,
@@ -934,6 +987,67 @@ mod tests {
                 .await
                 .unwrap_err();
             assert!(matches!(err, HttpError::Send(_)), "{err:?}");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn get_body_keeps_raw_bytes_and_stops_at_max_bytes() {
+        bounded(async {
+            // bytes that are not UTF-8 come back as they were sent, chunked or not
+            let (mut client, _server) = serve(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n\xff\x00a\r\n0\r\n\r\n"
+                    .to_vec(),
+            );
+            let body = get_body(&mut client, "lab.test", "/wpad.dat", 10)
+                .await
+                .unwrap();
+            assert_eq!(
+                (body.status, body.bytes.as_slice()),
+                (200, &b"\xff\x00a"[..])
+            );
+            assert!(!body.truncated);
+
+            // exactly max_bytes is not truncated
+            let body = get_body(
+                &mut serve("HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope").0,
+                "lab.test",
+                "/",
+                4,
+            )
+            .await
+            .unwrap();
+            assert_eq!((body.status, body.reason.as_str()), (404, "Not Found"));
+            assert_eq!(
+                (body.bytes.as_slice(), body.truncated),
+                (&b"nope"[..], false)
+            );
+
+            // a body far larger than max_bytes is cut, and reading stops soon after
+            let max = 100 * 1024;
+            for head in [
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 8 * max),
+                "HTTP/1.0 200 OK\r\n\r\n".to_string(),
+            ] {
+                let mut text = head.into_bytes();
+                text.extend(std::iter::repeat_n(b'x', 8 * max));
+                let (inner, server) = serve(text);
+                let mut client = Probe {
+                    inner,
+                    read: 0,
+                    eof_as_error: false,
+                };
+                let body = get_body(&mut client, "lab.test", "/", max).await.unwrap();
+                assert!(body.truncated);
+                assert_eq!(body.bytes.len(), max);
+                assert!(
+                    client.read <= max + HEAD_LIMIT + 1,
+                    "read {} bytes",
+                    client.read
+                );
+                drop(client);
+                server.await.unwrap();
+            }
         })
         .await;
     }
