@@ -307,6 +307,18 @@ pub struct CommonArgs {
     #[arg(long, value_name = "LIST")]
     pub noproxy: Option<String>,
 
+    /// Find the proxy of each endpoint with this proxy auto-config file (a path or an http:// URL)
+    #[arg(long, value_name = "FILE|URL")]
+    pub pac: Option<String>,
+
+    /// Find the PAC file as WPAD clients do over DNS (http://wpad.<domain>/wpad.dat)
+    #[arg(long)]
+    pub wpad: bool,
+
+    /// Use the system's proxy settings: the environment, and on macOS `scutil --proxy`
+    #[arg(long)]
+    pub system_proxy: bool,
+
     /// Probe every endpoint both directly and through the proxy, and report them side by side
     #[arg(long)]
     pub compare_direct: bool,
@@ -374,6 +386,9 @@ impl CommonArgs {
             noproxy: self.noproxy,
             compare_direct: self.compare_direct,
             targets: self.targets,
+            pac: self.pac,
+            wpad: self.wpad,
+            system_proxy: self.system_proxy,
             shard: self.shard,
             quiet: self.quiet,
             warn_days: self.warn_days,

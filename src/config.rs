@@ -62,6 +62,12 @@ pub struct Options {
     pub compare_direct: bool,
     /// `--targets FILE` (`-` for standard input)
     pub targets: Option<PathBuf>,
+    /// `--pac FILE|URL`
+    pub pac: Option<String>,
+    /// `--wpad`
+    pub wpad: bool,
+    /// `--system-proxy`
+    pub system_proxy: bool,
     /// `--shard K/N`
     pub shard: Option<String>,
     /// `--quiet`: no progress bar
@@ -94,6 +100,9 @@ impl Default for Options {
             noproxy: None,
             compare_direct: false,
             targets: None,
+            pac: None,
+            wpad: false,
+            system_proxy: false,
             shard: None,
             quiet: false,
             warn_days: 30,
@@ -128,6 +137,8 @@ pub struct Config {
     pub settings: Settings,
     /// the proxy, from the flags or the environment
     pub proxies: ProxyConfig,
+    /// where a PAC file comes from, when one decides the routes (loaded when the run starts)
+    pub auto_proxy: Option<AutoProxy>,
     /// probe every endpoint directly and through the proxy
     pub compare_direct: bool,
     /// warnings fail the run
@@ -138,6 +149,17 @@ pub struct Config {
     pub progress: bool,
     /// format of the pins in drift reports
     pub pin_format: PinFormat,
+}
+
+/// How the proxy is found when it is not given directly.
+#[derive(Clone, Debug)]
+pub enum AutoProxy {
+    /// `--pac FILE|URL`
+    Pac(crate::pac::PacSource),
+    /// `--wpad`: `http://wpad.<domain>/wpad.dat` for the search domains
+    Wpad,
+    /// `--system-proxy`: the environment, and on macOS `scutil --proxy`
+    System,
 }
 
 impl Default for Config {
@@ -156,6 +178,7 @@ impl Default for Config {
             concurrency: DEFAULT_CONCURRENCY,
             settings: Settings::default(),
             proxies: ProxyConfig::direct(),
+            auto_proxy: None,
             compare_direct: false,
             fail_on_warning: false,
             skipped: Vec::new(),
@@ -330,7 +353,26 @@ impl Config {
             std::env::var(name).ok()
         })
         .map_err(|(flag, message)| Error::usage(flag, message))?;
-        if o.compare_direct && proxies.proxy().is_none() {
+        let chosen = [o.proxy.is_some(), o.pac.is_some(), o.wpad, o.system_proxy]
+            .iter()
+            .filter(|c| **c)
+            .count();
+        if chosen > 1 {
+            return Err(Error::usage(
+                "--proxy/--pac/--wpad/--system-proxy",
+                "give one way to find the proxy",
+            ));
+        }
+        let auto_proxy = if let Some(pac) = &o.pac {
+            Some(AutoProxy::Pac(crate::pac::PacSource::parse(pac)))
+        } else if o.wpad {
+            Some(AutoProxy::Wpad)
+        } else if o.system_proxy {
+            Some(AutoProxy::System)
+        } else {
+            None
+        };
+        if o.compare_direct && proxies.proxy().is_none() && auto_proxy.is_none() {
             return Err(Error::usage(
                 "--compare-direct",
                 "there is no proxy to compare with: give --proxy URL or set HTTPS_PROXY",
@@ -349,6 +391,7 @@ impl Config {
             concurrency: o.concurrency,
             settings,
             proxies,
+            auto_proxy,
             compare_direct: o.compare_direct,
             fail_on_warning: o.fail_on_warning,
             skipped,

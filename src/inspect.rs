@@ -176,7 +176,9 @@ fn inspect_live(options: &Options) -> Result<Inspection, Error> {
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    let ctx = run::context(&config, Resolver::system(config.resolve.clone()))?;
+    let resolver = Resolver::system(config.resolve.clone());
+    let proxies = runtime.block_on(run::proxies(&config, &resolver))?;
+    let ctx = run::context(&config, resolver)?.with_proxies(proxies);
     let result = runtime.block_on(probe::run(&ctx, &endpoint));
     Ok(finish(
         Inspected::Live {

@@ -185,12 +185,10 @@ impl Context {
         self
     }
 
-    /// `via http://proxy:port (origin)` for the configured proxy, or `direct`.
+    /// How the endpoints are reached, for report headers: `direct`, `via http://proxy:port
+    /// (origin)`, or the PAC file that decides.
     pub fn route_for_proxy_text(&self) -> String {
-        match self.proxies.proxy() {
-            Some(p) => self.proxies.route_for_proxy(p).describe(),
-            None => "direct".into(),
-        }
+        self.proxies.describe()
     }
 
     /// The route the proxy configuration gives for `endpoint`.
@@ -407,6 +405,24 @@ pub async fn run_route(ctx: &Context, endpoint: &Endpoint, route: Route) -> Prob
         tokio::time::Instant::from_std(start + settings.connect_timeout.min(settings.timeout));
     let connect_limit = settings.connect_timeout.min(settings.timeout);
     let mut r = ProbeResult::new(endpoint);
+    let route = match decide_by_pac(ctx, endpoint, route).await {
+        Ok(route) => route,
+        Err(route) => {
+            // the PAC file failed for this endpoint: a verdict, and the run goes on
+            r.route = route;
+            let detail = r
+                .route
+                .pac
+                .as_ref()
+                .and_then(|p| p.error.clone())
+                .unwrap_or_default();
+            r.verdict = Verdict::PacFailed;
+            r.curl_code = Verdict::PacFailed.curl_code();
+            r.detail = detail;
+            r.timings_ms.total = ms(start);
+            return r;
+        }
+    };
     r.route = route.clone();
     let mut net_failure = None;
     let mut http_problem = None;
@@ -964,6 +980,45 @@ fn warnings(
                     ),
                 });
             }
+        }
+    }
+}
+
+/// Asks the PAC file, when one decides the routes, which entries to try for `endpoint`. The
+/// evaluation is synchronous JavaScript with its own time limit, so it runs off the async
+/// threads. Err carries the route with the PAC error, for the `pac-failed` verdict.
+async fn decide_by_pac(
+    ctx: &Context,
+    endpoint: &Endpoint,
+    mut route: Route,
+) -> Result<Route, Route> {
+    let (Some(pac), Some(decision)) = (ctx.proxies.pac(), route.pac.as_mut()) else {
+        return Ok(route);
+    };
+    if !route.hops.is_empty() {
+        return Ok(route);
+    }
+    let outcome = match crate::pac::arguments(&endpoint.url) {
+        Err(e) => Err(e),
+        Ok((url, host)) => {
+            let pac = pac.clone();
+            match tokio::task::spawn_blocking(move || pac.find_proxy(&url, &host)).await {
+                Ok(Ok(entries)) => Ok(entries),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(e) => Err(format!("the PAC evaluation stopped: {e}")),
+            }
+        }
+    };
+    match outcome {
+        Ok(entries) => {
+            decision.returned = crate::pac::describe_list(&entries);
+            route.hops = crate::pac::hops(&entries);
+            route.via = "pac".into();
+            Ok(route)
+        }
+        Err(e) => {
+            decision.error = Some(e);
+            Err(route)
         }
     }
 }

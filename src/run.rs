@@ -6,12 +6,12 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::sync::Arc;
 
 use crate::chain::trust::AnchorSet;
-use crate::config::Config;
+use crate::config::{AutoProxy, Config};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
-use crate::net::route::Route;
+use crate::net::route::{ProxyConfig, Route};
 use crate::probe::{self, Context, Order, ProbeResult};
 use crate::progress::Progress;
 use crate::report::{Report, RunInfo, Summary};
@@ -32,7 +32,8 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
 /// As `run`, inside a runtime, with the resolver given (tests use one that never leaves the
 /// machine).
 pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, Error> {
-    let context = context(config, resolver)?;
+    let proxies = proxies(config, &resolver).await?;
+    let context = context(config, resolver)?.with_proxies(proxies);
     let (target, out): (String, Box<dyn Write>) = match &config.output {
         Some(path) => {
             let file = File::create(path).map_err(|source| Error::Write {
@@ -44,6 +45,77 @@ pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, E
         None => ("standard output".into(), Box::new(io::stdout())),
     };
     run_to(config, context, out, &target).await
+}
+
+/// The proxy configuration of the run: the static one of the flags and environment, or the
+/// one a PAC file gives (from `--pac`, WPAD or the system settings), loaded now. What WPAD
+/// tried is said on standard error.
+pub async fn proxies(config: &Config, resolver: &Resolver) -> Result<ProxyConfig, Error> {
+    let limits = crate::pac::Limits::default();
+    let mut stderr = io::stderr();
+    match &config.auto_proxy {
+        None => Ok(config.proxies.clone()),
+        Some(AutoProxy::Pac(source)) => {
+            let pac = crate::pac::load(source, resolver, limits).await?;
+            Ok(ProxyConfig::with_pac(pac, format!("--pac {source}")))
+        }
+        Some(AutoProxy::Wpad) => {
+            let domains = crate::pac::wpad::search_domains();
+            let wpad_limits = crate::pac::Limits {
+                fetch_time: std::time::Duration::from_secs(3),
+                ..limits
+            };
+            let outcome = crate::pac::wpad::discover(&domains, resolver, wpad_limits).await;
+            for line in outcome.describe() {
+                let _ = writeln!(stderr, "pinprobe: wpad: {line}");
+            }
+            match outcome.found {
+                Some((url, pac)) => Ok(ProxyConfig::with_pac(pac, format!("WPAD {url}"))),
+                None => {
+                    let _ = writeln!(
+                        stderr,
+                        "pinprobe: wpad: no PAC file found; probing directly"
+                    );
+                    Ok(config.proxies.clone())
+                }
+            }
+        }
+        Some(AutoProxy::System) => {
+            let system = crate::pac::scutil::query().map_err(|message| Error::File {
+                file: "scutil --proxy".into(),
+                message,
+            })?;
+            let Some(system) = system else {
+                // not macOS: the system settings are the environment, read as curl does
+                return Ok(config.proxies.clone());
+            };
+            if let Some(url) = &system.pac_url {
+                let source = crate::pac::PacSource::parse(url);
+                let pac = crate::pac::load(&source, resolver, limits).await?;
+                return Ok(ProxyConfig::with_pac(
+                    pac,
+                    format!("system settings (scutil) {source}"),
+                ));
+            }
+            match system.proxy() {
+                None => Ok(config.proxies.clone()),
+                Some(Err(message)) => Err(Error::File {
+                    file: "scutil --proxy".into(),
+                    message,
+                }),
+                Some(Ok(proxy)) => {
+                    let (no_proxy, left_out) = system.no_proxy();
+                    for (exception, why) in left_out {
+                        let _ = writeln!(
+                            stderr,
+                            "pinprobe: system proxy exception {exception} left out: {why}"
+                        );
+                    }
+                    Ok(ProxyConfig::with_proxy(proxy).with_no_proxy(no_proxy, "scutil exceptions"))
+                }
+            }
+        }
+    }
 }
 
 /// Builds the shared context: provider, both anchor sets (read once), pin sets, names, and
@@ -86,12 +158,10 @@ pub async fn run_to<W: Write>(
         }
         jobs.push((endpoint.clone(), route));
     }
-    let routes = match config.proxies.proxy() {
-        None => "direct".to_string(),
-        Some(_) if config.compare_direct => {
-            format!("each directly and {}", context.route_for_proxy_text())
-        }
-        Some(_) => context.route_for_proxy_text(),
+    let routes = if config.compare_direct {
+        format!("each directly and {}", context.route_for_proxy_text())
+    } else {
+        context.route_for_proxy_text()
     };
     let info = RunInfo {
         version: env!("CARGO_PKG_VERSION"),

@@ -40,13 +40,15 @@ pub enum Verdict {
     ProxyRefused,
     /// TLS and pins fine, the HTTP answer was not the expected one
     HttpUnexpected,
+    /// the PAC file failed for this endpoint (threw, looped, answered garbage)
+    PacFailed,
     /// pinprobe itself failed on this endpoint (a bug; please report it)
     InternalError,
 }
 
 impl Verdict {
     /// Every verdict, in table order.
-    pub const ALL: [Verdict; 15] = [
+    pub const ALL: [Verdict; 16] = [
         Verdict::Ok,
         Verdict::SslInterception,
         Verdict::UntrustedChain,
@@ -61,6 +63,7 @@ impl Verdict {
         Verdict::ProxyAuthRequired,
         Verdict::ProxyRefused,
         Verdict::HttpUnexpected,
+        Verdict::PacFailed,
         Verdict::InternalError,
     ];
 
@@ -81,6 +84,7 @@ impl Verdict {
             Verdict::ProxyAuthRequired => "proxy-auth-required",
             Verdict::ProxyRefused => "proxy-refused",
             Verdict::HttpUnexpected => "http-unexpected",
+            Verdict::PacFailed => "pac-failed",
             Verdict::InternalError => "internal-error",
         }
     }
@@ -102,6 +106,7 @@ impl Verdict {
             Verdict::Timeout => 28,
             Verdict::ProxyAuthRequired | Verdict::ProxyRefused => 56,
             Verdict::HttpUnexpected => 22,
+            Verdict::PacFailed => 5,
             Verdict::InternalError => 2,
         }
     }
@@ -123,6 +128,7 @@ impl Verdict {
             Verdict::ProxyAuthRequired => "the proxy asks for credentials; Defender does not support authenticated proxies. Allow these URLs on the proxy without authentication",
             Verdict::ProxyRefused => "the proxy refused to open a tunnel to the endpoint; allow these URLs on the proxy",
             Verdict::HttpUnexpected => "TLS and pins are fine but the service did not give the expected answer: a device that answers in its place, or a service-side problem",
+            Verdict::PacFailed => "the PAC file gave no usable answer for this endpoint (see the JavaScript error): the agent, like a browser, cannot find its proxy; fix the PAC file",
             Verdict::InternalError => "pinprobe failed on this endpoint; please report it with the output of -v",
         }
     }
@@ -303,6 +309,7 @@ mod tests {
                 ("proxy-auth-required", 56),
                 ("proxy-refused", 56),
                 ("http-unexpected", 22),
+                ("pac-failed", 5),
                 ("internal-error", 2),
             ]
         );

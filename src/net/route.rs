@@ -292,6 +292,8 @@ impl std::fmt::Display for Origin {
 #[derive(Clone, Debug, Default)]
 pub struct ProxyConfig {
     proxy: Option<(Proxy, Origin)>,
+    /// a PAC file that decides per endpoint, and where it came from
+    pac: Option<(crate::pac::Pac, String)>,
     /// set when `--proxy ''` turned the environment off
     disabled_by_flag: bool,
     no_proxy: NoProxy,
@@ -369,6 +371,38 @@ impl ProxyConfig {
         }
     }
 
+    /// A configuration where `pac` decides for every endpoint; `source` says where the file
+    /// came from (`--pac FILE`, WPAD, the system settings).
+    pub fn with_pac(pac: crate::pac::Pac, source: String) -> ProxyConfig {
+        ProxyConfig {
+            pac: Some((pac, source)),
+            ..ProxyConfig::default()
+        }
+    }
+
+    /// How endpoints are reached, for report headers.
+    pub fn describe(&self) -> String {
+        if let Some((_, source)) = &self.pac {
+            return format!("routes from the PAC file of {source}");
+        }
+        match &self.proxy {
+            Some((p, _)) => self.route_for_proxy(p).describe(),
+            None => "direct".into(),
+        }
+    }
+
+    /// The PAC file, if one decides the routes.
+    pub fn pac(&self) -> Option<&crate::pac::Pac> {
+        self.pac.as_ref().map(|(p, _)| p)
+    }
+
+    /// The same configuration with another no-proxy list (macOS exceptions).
+    pub fn with_no_proxy(mut self, no_proxy: NoProxy, origin: &'static str) -> ProxyConfig {
+        self.no_proxy = no_proxy;
+        self.no_proxy_origin = Some(origin);
+        self
+    }
+
     /// The proxy configured, if any, whatever the no-proxy list says.
     pub fn proxy(&self) -> Option<&Proxy> {
         self.proxy.as_ref().map(|(p, _)| p)
@@ -381,8 +415,18 @@ impl ProxyConfig {
         Route::through(proxy.clone(), origin)
     }
 
-    /// The route for `host`.
+    /// The route for `host`. With a PAC file the route is decided per endpoint when it is
+    /// probed (`PacDecision` without hops yet).
     pub fn route_for(&self, host: &str) -> Route {
+        if let Some((_, source)) = &self.pac {
+            return Route::from_pac(
+                Vec::new(),
+                PacDecision {
+                    source: source.clone(),
+                    ..PacDecision::default()
+                },
+            );
+        }
         let Some((proxy, origin)) = &self.proxy else {
             let source = self
                 .disabled_by_flag

@@ -60,7 +60,15 @@ impl Text {
     pub fn result(&mut self, out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         self.summary.add(r);
         // the route is shown when it is not the plain direct one, and always when comparing
-        let shown_url = if self.compare || r.route.proxy.is_some() || r.route.source.is_some() {
+        let shown_url = if let Some(pac) = &r.route.pac {
+            // the PAC decision on the line itself: what it returned and what was used
+            let used = match (&pac.used, &pac.error) {
+                (Some(used), _) => used.clone(),
+                (None, Some(_)) => "no answer".into(),
+                (None, None) => "nothing reachable".into(),
+            };
+            format!("{} (PAC \"{}\" -> {used})", r.url, pac.returned)
+        } else if self.compare || r.route.proxy.is_some() || r.route.source.is_some() {
             let route = if r.route.proxy.is_some() {
                 format!("via {}", r.route.via)
             } else {

@@ -16,6 +16,7 @@ mod demo;
 mod generate;
 mod hostile;
 mod inspect;
+mod pac;
 mod proxy;
 mod readme;
 mod scale;

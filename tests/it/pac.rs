@@ -1,0 +1,198 @@
+//! Routes from PAC files: served over HTTP on loopback, sending some hosts through a real
+//! squid and the rest DIRECT; failover to the next entry; scripts that throw, loop or answer
+//! garbage give `pac-failed` for their endpoint while the others still run.
+
+use pinprobe::lab::{closed_port, LabProxy, ProxyBehaviour};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::squid::{self, Mode};
+use crate::support::*;
+
+/// Serves `body` as a PAC file on 127.0.0.1:0 for as long as the returned task runs.
+async fn serve_pac(body: String) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/proxy.pac", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        for _ in 0..64 {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(answer.as_bytes()).await;
+            let _ = s.shutdown().await;
+        }
+    });
+    (url, task)
+}
+
+fn pac_of(r: &serde_json::Value) -> &serde_json::Value {
+    &r["route"]["pac"]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pac_served_over_http_sends_one_host_through_squid_and_the_rest_direct() {
+    let pki = Pki::genuine(&[HOST, "other.test"]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let Some(proxy) = squid::start(Mode::Forward, &[HOST]) else {
+        return;
+    };
+    let script = format!(
+        "function FindProxyForURL(url, host) {{\n  if (dnsDomainIs(host, \"{HOST}\")) return \"PROXY {}\";\n  return \"DIRECT\";\n}}\n",
+        proxy.url().trim_start_matches("http://")
+    );
+    let (pac_url, _task) = serve_pac(script).await;
+    let other = format!("https://other.test:{}/ping", server.port());
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .args([
+            "--pac".to_string(),
+            pac_url.clone(),
+            "--resolve".into(),
+            format!("other.test:{}:127.0.0.1", server.port()),
+            url(server.port()),
+            other.clone(),
+        ])
+        .json()
+        .run()
+        .await;
+    let results = out.results();
+    assert_eq!(results.len(), 2);
+    let (via_proxy, direct) = (&results[0], &results[1]);
+    assert_verdict(via_proxy, "ok", 0);
+    assert_verdict(direct, "ok", 0);
+    assert_eq!(via_proxy["route"]["via"], proxy.url(), "{}", proxy.log());
+    let returned = format!("PROXY {}", proxy.url().trim_start_matches("http://"));
+    assert_eq!(pac_of(via_proxy)["returned"], returned.as_str());
+    assert_eq!(pac_of(via_proxy)["used"], returned.as_str());
+    assert!(text(&pac_of(via_proxy)["source"], "source").contains(&pac_url));
+    assert_eq!(direct["route"]["via"], "direct");
+    assert_eq!(pac_of(direct)["used"], "DIRECT");
+    out.assert_code(0);
+
+    // the decision is on the text line too
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .args(["--pac", &pac_url, &url(server.port())])
+        .run()
+        .await;
+    let line = format!(
+        "Testing connection with {} (PAC \"{returned}\" -> {returned}) ... [OK]",
+        url(server.port())
+    );
+    assert!(out.stdout.contains(&line), "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_first_proxy_fails_over_to_the_second() {
+    let pki = Pki::genuine(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let targets =
+        std::collections::HashMap::from([(format!("{HOST}:{}", server.port()), server.addr())]);
+    let live = LabProxy::start(ProxyBehaviour::Forward { targets })
+        .await
+        .expect("proxy");
+    let dead = closed_port().expect("closed port");
+    let probe = Probe::new();
+    let pac = probe.file(
+        "failover.pac",
+        &format!(
+            "function FindProxyForURL(url, host) {{ return \"PROXY 127.0.0.1:{dead}; PROXY {}; DIRECT\"; }}",
+            live.addr()
+        ),
+    );
+    let out = probe
+        .cacert(&pki.root)
+        .args([std::ffi::OsString::from("--pac"), pac.into_os_string()])
+        .args([url(server.port())])
+        .json()
+        .run()
+        .await;
+    let r = out.result();
+    assert_verdict(&r, "ok", 0);
+    assert_eq!(r["route"]["via"], live.url());
+    let skipped = &pac_of(&r)["skipped"][0];
+    assert_eq!(skipped["entry"], format!("PROXY 127.0.0.1:{dead}"));
+    assert!(
+        text(&skipped["why"], "why").contains("the proxy"),
+        "{skipped}"
+    );
+    out.assert_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scripts_that_throw_loop_or_answer_garbage_fail_their_endpoint_only() {
+    let pki = Pki::genuine(&[HOST, "bad.test"]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    for (body, words) in [
+        (
+            "throw new Error('no proxy for ' + host);",
+            "no proxy for bad.test",
+        ),
+        ("for (;;) {}", "time limit"),
+        ("return 42;", "42"),
+        ("return 'FOO bar';", "FOO"),
+    ] {
+        let probe = Probe::new();
+        let pac = probe.file(
+            "broken.pac",
+            &format!(
+                "function FindProxyForURL(url, host) {{\n  if (host == \"bad.test\") {{ {body} }}\n  return \"DIRECT\";\n}}\n"
+            ),
+        );
+        let out = probe
+            .cacert(&pki.root)
+            .resolve(server.port())
+            .args([std::ffi::OsString::from("--pac"), pac.into_os_string()])
+            .args([
+                "--resolve".to_string(),
+                format!("bad.test:{}:127.0.0.1", server.port()),
+                format!("https://bad.test:{}/ping", server.port()),
+                url(server.port()),
+            ])
+            .json()
+            .run()
+            .await;
+        let results = out.results();
+        assert_verdict(&results[0], "pac-failed", 5);
+        let detail = text(&results[0]["detail"], "detail");
+        assert!(
+            detail.contains("broken.pac") && detail.contains(words),
+            "{body}: {detail}"
+        );
+        assert_verdict(&results[1], "ok", 0);
+        out.assert_code(1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pac_that_cannot_be_loaded_is_a_configuration_error() {
+    let port = closed_port().expect("closed port");
+    for pac in [
+        "/nonexistent/proxy.pac".to_string(),
+        format!("http://127.0.0.1:{port}/proxy.pac"),
+    ] {
+        let out = Probe::new()
+            .args(["--pac", &pac, "https://lab.test/"])
+            .run()
+            .await;
+        out.assert_code(2);
+        assert!(out.stderr.contains("proxy.pac"), "{}", out.stderr);
+    }
+    let out = Probe::new()
+        .args([
+            "--pac",
+            "x.pac",
+            "--proxy",
+            "http://127.0.0.1:1",
+            "https://lab.test/",
+        ])
+        .run()
+        .await;
+    out.assert_code(2);
+}
