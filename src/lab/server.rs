@@ -30,7 +30,7 @@ const CONNECTION_DEADLINE: Duration = Duration::from_secs(30);
 const SILENT_HOLD: Duration = Duration::from_secs(60);
 /// Most bytes read from a client before the behaviour acts (request head, ClientHello).
 const MAX_READ: usize = 16 * 1024;
-/// Most connections one server accepts over its lifetime.
+/// Most connections one server accepts over its lifetime, unless started with another capacity.
 const MAX_CONNECTIONS: usize = 1024;
 /// Most connections one server handles at the same time; further clients wait in the backlog.
 const MAX_CONCURRENT: usize = 64;
@@ -65,6 +65,17 @@ pub enum Behaviour {
     Garbage,
     /// Completes the TLS handshake, then closes TCP without an HTTP answer or close_notify.
     CloseAfterHandshake,
+    /// As [`Behaviour::Http`], but waits `delay` after the TLS handshake before reading the
+    /// request and answering: a slow origin, for measuring how probes overlap. The delay is
+    /// capped by the connection deadline (30 s).
+    DelayedHttp {
+        /// Status code of the answer.
+        status: u16,
+        /// Body of the answer.
+        body: String,
+        /// Time between the end of the handshake and the answer.
+        delay: Duration,
+    },
 }
 
 impl Behaviour {
@@ -75,13 +86,14 @@ impl Behaviour {
             Behaviour::Silent => "Silent",
             Behaviour::Garbage => "Garbage",
             Behaviour::CloseAfterHandshake => "CloseAfterHandshake",
+            Behaviour::DelayedHttp { .. } => "DelayedHttp",
         }
     }
 
     fn needs_certificate(&self) -> bool {
         matches!(
             self,
-            Behaviour::Http { .. } | Behaviour::CloseAfterHandshake
+            Behaviour::Http { .. } | Behaviour::CloseAfterHandshake | Behaviour::DelayedHttp { .. }
         )
     }
 }
@@ -105,6 +117,17 @@ impl Server {
         key: PrivateKeyDer<'static>,
         behaviour: Behaviour,
     ) -> Result<Server, LabError> {
+        Server::start_with_capacity(chain, key, behaviour, MAX_CONNECTIONS).await
+    }
+
+    /// As [`Server::start`], accepting up to `connections` connections over its lifetime
+    /// instead of 1024: the benchmark sweeps tens of thousands of endpoints against one origin.
+    pub async fn start_with_capacity(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        behaviour: Behaviour,
+        connections: usize,
+    ) -> Result<Server, LabError> {
         if chain.is_empty() {
             return Err(LabError::EmptyChain);
         }
@@ -119,7 +142,12 @@ impl Server {
         // No resumption: every connection shows the full chain, whatever the client caches.
         config.session_storage = Arc::new(NoServerSessionStorage {});
         config.send_tls13_tickets = 0;
-        spawn(Some(TlsAcceptor::from(Arc::new(config))), behaviour).await
+        spawn(
+            Some(TlsAcceptor::from(Arc::new(config))),
+            behaviour,
+            connections,
+        )
+        .await
     }
 
     /// Starts a server for a behaviour that never completes a handshake
@@ -128,7 +156,7 @@ impl Server {
         if behaviour.needs_certificate() {
             return Err(LabError::NeedsCertificate(behaviour.name()));
         }
-        spawn(None, behaviour).await
+        spawn(None, behaviour, MAX_CONNECTIONS).await
     }
 
     /// The address the server listens on.
@@ -164,7 +192,11 @@ pub fn closed_port() -> Result<u16, LabError> {
     Ok(listener.local_addr()?.port())
 }
 
-async fn spawn(acceptor: Option<TlsAcceptor>, behaviour: Behaviour) -> Result<Server, LabError> {
+async fn spawn(
+    acceptor: Option<TlsAcceptor>,
+    behaviour: Behaviour,
+    connections: usize,
+) -> Result<Server, LabError> {
     // A plain `tokio::spawn` panics outside a runtime; this turns that into an error.
     let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
@@ -175,6 +207,7 @@ async fn spawn(acceptor: Option<TlsAcceptor>, behaviour: Behaviour) -> Result<Se
         acceptor,
         Arc::new(behaviour),
         Arc::clone(&accepted),
+        connections,
     ));
     Ok(Server {
         addr,
@@ -188,10 +221,11 @@ async fn serve(
     acceptor: Option<TlsAcceptor>,
     behaviour: Arc<Behaviour>,
     accepted: Arc<AtomicUsize>,
+    capacity: usize,
 ) {
     let end = Instant::now() + SERVER_LIFETIME;
     let mut connections = JoinSet::new();
-    for _ in 0..MAX_CONNECTIONS {
+    for _ in 0..capacity {
         while connections.try_join_next().is_some() {}
         if connections.len() >= MAX_CONCURRENT
             && tokio::time::timeout_at(end, connections.join_next())
@@ -243,6 +277,25 @@ async fn handle(
             drain(&mut tls).await;
             Ok(())
         }
+        (
+            Behaviour::DelayedHttp {
+                status,
+                body,
+                delay,
+            },
+            Some(acceptor),
+        ) => {
+            let mut tls = acceptor.accept(tcp).await?;
+            tokio::time::sleep(*delay).await;
+            if !read_request_head(&mut tls).await? {
+                return Ok(());
+            }
+            tls.write_all(http_response(*status, body).as_bytes())
+                .await?;
+            tls.shutdown().await?;
+            drain(&mut tls).await;
+            Ok(())
+        }
         (Behaviour::CloseAfterHandshake, Some(acceptor)) => {
             let tls = acceptor.accept(tcp).await?;
             let (mut tcp, _session) = tls.into_inner();
@@ -282,7 +335,10 @@ async fn handle(
             Ok(())
         }
         // start_raw refuses these, so there is no acceptor only if the caller bypassed it.
-        (Behaviour::Http { .. } | Behaviour::CloseAfterHandshake, None) => Ok(()),
+        (
+            Behaviour::Http { .. } | Behaviour::CloseAfterHandshake | Behaviour::DelayedHttp { .. },
+            None,
+        ) => Ok(()),
     }
 }
 
@@ -595,6 +651,77 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
+    }
+
+    #[tokio::test]
+    async fn delayed_http_answers_only_after_the_delay() {
+        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let delay = Duration::from_millis(200);
+        let server = Server::start(
+            leaf.chain(),
+            leaf.key.clone_key(),
+            Behaviour::DelayedHttp {
+                status: 200,
+                body: "late".to_owned(),
+                delay,
+            },
+        )
+        .await
+        .unwrap();
+        let config = client_trusting(&root, &all_versions());
+        let mut tls = connect(&server, config, "localhost").await.unwrap();
+        // the handshake is not delayed, the answer is
+        let asked = Instant::now();
+        tls.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(CLIENT_PATIENCE, tls.read_to_end(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            asked.elapsed() >= delay / 2,
+            "answered after {:?}",
+            asked.elapsed()
+        );
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(answer.ends_with("\r\n\r\nlate"), "{answer}");
+        let raw = Server::start_raw(Behaviour::DelayedHttp {
+            status: 200,
+            body: String::new(),
+            delay,
+        })
+        .await;
+        assert!(matches!(
+            raw,
+            Err(LabError::NeedsCertificate("DelayedHttp"))
+        ));
+    }
+
+    #[tokio::test]
+    async fn capacity_bounds_the_connections_accepted() {
+        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let server = Server::start_with_capacity(leaf.chain(), leaf.key.clone_key(), ok_hello(), 2)
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let config = client_trusting(&root, &all_versions());
+            let answer = get(&server, config, "localhost").await.unwrap();
+            assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        }
+        // the listener closes once the capacity is used up
+        let mut refused = false;
+        for _ in 0..100 {
+            if TcpStream::connect(server.addr()).await.is_err() {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(refused, "a third connection was accepted");
+        assert_eq!(server.accepted(), 2);
     }
 
     #[tokio::test]
