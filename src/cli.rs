@@ -60,39 +60,8 @@ pub struct PinArgs {
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Extra anchors trusted like the public roots (private PKI, labs); PEM or DER; repeatable
-    #[arg(long, value_name = "FILE")]
-    pub cacert: Vec<PathBuf>,
-
-    /// Use ADDR for HOST:PORT instead of DNS, as curl; repeatable
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    pub resolve: Vec<String>,
-
-    /// Probes run at the same time
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 32)]
-    pub concurrency: usize,
-
-    /// Seconds allowed for DNS, TCP connect and the TLS handshake together
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-    pub connect_timeout: f64,
-
-    /// Hard deadline in seconds for each endpoint, HTTP included
-    #[arg(long = "timeout", value_name = "SECONDS", default_value_t = 20.0)]
-    pub timeout: f64,
-
-    /// Skip the HTTP GET after the handshake (no expect_status / expect_body is written)
-    #[arg(long)]
-    pub no_http: bool,
-
-    /// HTTP proxy (http://[user:pass@]HOST:PORT); '' ignores the proxy variables of the
-    /// environment (HTTPS_PROXY, https_proxy, ALL_PROXY, all_proxy), as curl
-    #[arg(short = 'x', long, value_name = "URL")]
-    pub proxy: Option<String>,
-
-    /// Hosts, domains, addresses and CIDR blocks to reach without the proxy (comma-separated,
-    /// `*` for all); replaces NO_PROXY / no_proxy, as curl
-    #[arg(long, value_name = "LIST")]
-    pub noproxy: Option<String>,
+    #[command(flatten)]
+    pub network: NetworkArgs,
 }
 
 #[derive(Debug, Args)]
@@ -170,15 +139,15 @@ impl PinArgs {
             backup_pins: self.backup_pin,
             update: self.update,
             common: Options {
-                cacert: self.cacert,
-                resolve: self.resolve,
+                cacert: self.network.cacert,
+                resolve: self.network.resolve,
                 output: self.output,
-                concurrency: self.concurrency,
-                connect_timeout: self.connect_timeout,
-                timeout: self.timeout,
-                no_http: self.no_http,
-                proxy: self.proxy,
-                noproxy: self.noproxy,
+                concurrency: self.network.concurrency,
+                connect_timeout: self.network.connect_timeout,
+                timeout: self.network.timeout,
+                no_http: self.network.no_http,
+                proxy: self.network.proxy,
+                noproxy: self.network.noproxy,
                 ..Options::default()
             },
         }
@@ -246,21 +215,9 @@ pub struct TestArgs {
     pub common: CommonArgs,
 }
 
-/// The flags `test` and `inspect` share.
+/// How chains are reached and trusted: the flags of `test`, `inspect` and `pin`.
 #[derive(Debug, Args)]
-pub struct CommonArgs {
-    /// Profile with endpoints and pin sets (TOML); replaces the bundled Defender profile
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-
-    /// Extra pin sets (TOML, same format as profiles); repeatable
-    #[arg(long, value_name = "FILE")]
-    pub pins: Vec<PathBuf>,
-
-    /// Pin set that URL arguments must match (without it, the verdict rests on trust alone)
-    #[arg(long, value_name = "NAME")]
-    pub pinset: Option<String>,
-
+pub struct NetworkArgs {
     /// Extra anchors trusted like the public roots (private PKI, labs); PEM or DER; repeatable
     #[arg(long, value_name = "FILE")]
     pub cacert: Vec<PathBuf>,
@@ -268,18 +225,6 @@ pub struct CommonArgs {
     /// Use ADDR for HOST:PORT instead of DNS, as curl; repeatable
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
-
-    /// Output format
-    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
-    pub format: FormatArg,
-
-    /// Write the report to FILE instead of standard output
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Show each chain, both paths, the pins and the evidence under each line
-    #[arg(short, long)]
-    pub verbose: bool,
 
     /// Probes run at the same time
     #[arg(short = 'j', long, value_name = "N", default_value_t = pinprobe::config::DEFAULT_CONCURRENCY)]
@@ -306,6 +251,37 @@ pub struct CommonArgs {
     /// `*` for all); replaces NO_PROXY / no_proxy, as curl
     #[arg(long, value_name = "LIST")]
     pub noproxy: Option<String>,
+}
+
+/// The flags `test` and `inspect` share.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+
+    /// Profile with endpoints and pin sets (TOML); replaces the bundled Defender profile
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
+    /// Extra pin sets (TOML, same format as profiles); repeatable
+    #[arg(long, value_name = "FILE")]
+    pub pins: Vec<PathBuf>,
+
+    /// Pin set that URL arguments must match (without it, the verdict rests on trust alone)
+    #[arg(long, value_name = "NAME")]
+    pub pinset: Option<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Show each chain, both paths, the pins and the evidence under each line
+    #[arg(short, long)]
+    pub verbose: bool,
 
     /// Find the proxy of each endpoint with this proxy auto-config file (a path or an http:// URL)
     #[arg(long, value_name = "FILE|URL")]
@@ -372,18 +348,18 @@ impl CommonArgs {
             profile: self.profile,
             pins: self.pins,
             pinset: self.pinset,
-            cacert: self.cacert,
-            resolve: self.resolve,
+            cacert: self.network.cacert,
+            resolve: self.network.resolve,
             urls,
             format: self.format.format(),
             output: self.output,
             verbose: self.verbose,
-            concurrency: self.concurrency,
-            connect_timeout: self.connect_timeout,
-            timeout: self.timeout,
-            no_http: self.no_http,
-            proxy: self.proxy,
-            noproxy: self.noproxy,
+            concurrency: self.network.concurrency,
+            connect_timeout: self.network.connect_timeout,
+            timeout: self.network.timeout,
+            no_http: self.network.no_http,
+            proxy: self.network.proxy,
+            noproxy: self.network.noproxy,
             compare_direct: self.compare_direct,
             targets: self.targets,
             pac: self.pac,
