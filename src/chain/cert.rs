@@ -121,6 +121,14 @@ fn first_attr<'a>(mut it: impl Iterator<Item = &'a AttributeTypeAndValue<'a>>) -
     it.next().and_then(|a| a.as_str().ok()).map(str::to_string)
 }
 
+/// The CN of a distinguished name as pinprobe prints it (`O=x, CN=y`), for short labels.
+pub fn common_name(subject: &str) -> Option<String> {
+    subject
+        .split(", ")
+        .find_map(|part| part.strip_prefix("CN="))
+        .map(str::to_string)
+}
+
 /// The X.509 extension that carries embedded SCTs (RFC 6962, section 3.3).
 pub const SCT_LIST_OID: &str = "1.3.6.1.4.1.11129.2.4.2";
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use toml_edit::DocumentMut;
 
-use crate::chain::cert::CertInfo;
+use crate::chain::cert::{common_name, CertInfo};
 use crate::chain::trust::{read_certificates, AnchorInfo, PathReport, PathState, TimeProblem};
 use crate::config::{self, Config};
 use crate::endpoint::Endpoint;
@@ -509,14 +509,6 @@ fn path_pins(
         );
     }
     pins
-}
-
-/// The CN of a distinguished name as pinprobe prints it (`O=x, CN=y`).
-fn common_name(subject: &str) -> Option<String> {
-    subject
-        .split(", ")
-        .find_map(|part| part.strip_prefix("CN="))
-        .map(str::to_string)
 }
 
 /// `YYYY-MM-DD` of an RFC 3339 time.

@@ -256,7 +256,8 @@ impl NoProxy {
     }
 }
 
-fn in_block(addr: IpAddr, net: IpAddr, bits: u8) -> bool {
+/// True when `addr` is in the block `net/bits` (both of the same family).
+pub(crate) fn in_block(addr: IpAddr, net: IpAddr, bits: u8) -> bool {
     match (addr, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);

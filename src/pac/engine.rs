@@ -16,6 +16,7 @@ use rquickjs::context::EvalOptions;
 use rquickjs::{Array, Coerced, Context, Ctx, Function, Object, Runtime, Value};
 
 use super::{shorten, DnsCache, Inner, PacErrorKind};
+use crate::net::route::in_block;
 
 /// The helper functions every PAC file may call.
 const HELPERS: &str = include_str!("helpers.js");
@@ -454,18 +455,4 @@ fn machine_address() -> IpAddr {
             .filter(|ip| !ip.is_unspecified())
             .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
     })
-}
-
-fn in_block(addr: IpAddr, net: IpAddr, bits: u8) -> bool {
-    match (addr, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
 }

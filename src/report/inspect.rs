@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{one_line, plural, truncate, Format, RunInfo};
-use crate::chain::cert::CertInfo;
+use crate::chain::cert::{common_name, CertInfo};
 use crate::chain::trust::PathReport;
 use crate::inspect::{Inspected, Inspection, Stop, Stops};
 use crate::probe::ProbeResult;
@@ -338,14 +338,6 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
         });
     }
     pins
-}
-
-/// The CN of a distinguished name as x509-parser prints it (`O=x, CN=y`), for a short label.
-fn common_name(subject: &str) -> Option<String> {
-    subject
-        .split(", ")
-        .find_map(|part| part.strip_prefix("CN="))
-        .map(str::to_string)
 }
 
 /// A TOML basic string.
