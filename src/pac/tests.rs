@@ -260,7 +260,8 @@ async fn fetch_failures_name_the_url_and_what_happened() {
         let text = e.to_string();
         assert!(text.starts_with(&format!("PAC {url}: ")), "{text}");
         assert!(text.contains(words), "{path}: {text}");
-        assert!(started.elapsed() < Duration::from_secs(3), "{path}");
+        // bounded: the limit worked (generous, for loaded machines)
+        assert!(started.elapsed() < Duration::from_secs(10), "{path}");
     }
 
     for (url, words) in [
@@ -415,7 +416,8 @@ async fn a_pac_that_loops_hits_the_time_limit() {
         matches!(&e.kind, PacErrorKind::TimeLimit { limit, .. } if *limit == Duration::from_secs(1)),
         "{e:?}"
     );
-    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // the loop was stopped (bound generous, for loaded machines)
+    assert!(took < Duration::from_secs(10), "took {took:?}");
     assert!(
         e.to_string()
             .contains("loop.pac: time limit hit (1 s) in FindProxyForURL(\"https://a/\", \"a\")"),
@@ -434,7 +436,7 @@ async fn a_pac_that_loops_hits_the_time_limit() {
                 .starts_with("PAC top.pac: time limit hit (1 s) in loading the file"),
             "{e}"
         );
-        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 
     // a catastrophic regular expression is stopped too
