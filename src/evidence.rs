@@ -525,6 +525,7 @@ mod tests {
                 subject: subject.into(),
                 spki_sha256: Pin::of_spki(subject.as_bytes()),
                 origin: store.into(),
+                not_after: String::new(),
             }),
             path: vec![0],
             error: None,

@@ -860,12 +860,7 @@ fn path_keys(path: &PathReport, chain: &[CertInfo]) -> Vec<PathKey> {
         })
         .collect();
     if let Some(anchor) = &path.anchor {
-        // the anchor's dates are known when the server sent it too
-        let expires = chain
-            .iter()
-            .find(|c| c.pin == Some(anchor.spki_sha256))
-            .map(|c| c.not_after.clone())
-            .unwrap_or_default();
+        let expires = anchor.not_after.clone();
         keys.push(PathKey {
             pin: anchor.spki_sha256,
             role: Role::Anchor,

@@ -27,6 +27,8 @@ pub struct AnchorInfo {
     pub spki_sha256: Pin,
     /// where it came from: "mozilla", "--cacert FILE" or "os"
     pub origin: String,
+    /// end of the anchor certificate's validity, RFC 3339
+    pub not_after: String,
 }
 
 fn pin_base64<S: serde::Serializer>(pin: &Pin, serializer: S) -> Result<S::Ok, S::Error> {
@@ -101,6 +103,7 @@ impl AnchorSet {
             subject: info.subject,
             spki_sha256: pin,
             origin: origin.to_string(),
+            not_after: info.not_after,
         });
         Ok(())
     }

@@ -12,7 +12,7 @@
 
 pub mod document;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use toml_edit::DocumentMut;
 
 use crate::chain::cert::{common_name, CertInfo};
-use crate::chain::trust::{read_certificates, AnchorInfo, PathReport, PathState, TimeProblem};
+use crate::chain::trust::{AnchorInfo, PathReport, PathState, TimeProblem};
 use crate::config::{self, Config};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
@@ -124,7 +124,6 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
     ));
 
     let taken_on = today();
-    let mut anchors = AnchorDates::new(&config.cacerts);
     let mut summary = Summary::default();
     let mut pinned = Vec::new();
     let mut refused = Vec::new();
@@ -135,13 +134,7 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
         *summary.verdicts.entry(result.verdict).or_default() += 1;
         summary.total += 1;
         verdicts.push((endpoint.url.clone(), result.verdict));
-        match take(
-            endpoint,
-            &result,
-            options.allow_untrusted,
-            &mut anchors,
-            &taken_on,
-        ) {
+        match take(endpoint, &result, options.allow_untrusted, &taken_on) {
             Ok(p) => {
                 summary.ok += 1;
                 pinned.push(p);
@@ -338,7 +331,6 @@ pub fn take(
     endpoint: &Endpoint,
     r: &ProbeResult,
     allow_untrusted: bool,
-    anchors: &mut AnchorDates,
     taken_on: &str,
 ) -> Result<Pinned, Refusal> {
     let refuse = |why: Vec<String>| Refusal {
@@ -429,7 +421,7 @@ pub fn take(
     } else {
         format!("pinprobe pin, live chain of {}", r.url)
     };
-    let pins = path_pins(&r.chain, path, anchors, taken_on, &source);
+    let pins = path_pins(&r.chain, path, taken_on, &source);
     // the issuer organisations of the chain as served (what the unexpected-issuer signal
     // reads); a certificate without one would make that signal fire on the genuine chain
     let orgs = r.chain.iter().filter(|c| c.parse_error.is_none()).try_fold(
@@ -474,13 +466,7 @@ fn anchor_text(anchor: Option<&AnchorInfo>) -> String {
 }
 
 /// The pins of the certificates on `path`, leaf first, then the anchor, without duplicates.
-fn path_pins(
-    chain: &[CertInfo],
-    path: &PathReport,
-    anchors: &mut AnchorDates,
-    taken_on: &str,
-    source: &str,
-) -> Vec<Taken> {
+fn path_pins(chain: &[CertInfo], path: &PathReport, taken_on: &str, source: &str) -> Vec<Taken> {
     let mut pins: Vec<Taken> = Vec::new();
     let mut add = |pin: Pin, role: &str, name: &str, expires: Option<String>| {
         if pins.iter().any(|t| t.pin == pin) {
@@ -501,12 +487,7 @@ fn path_pins(
     }
     if let Some(anchor) = &path.anchor {
         let name = common_name(&anchor.subject).unwrap_or_else(|| anchor.subject.clone());
-        add(
-            anchor.spki_sha256,
-            "anchor",
-            &name,
-            anchors.expiry(anchor, chain),
-        );
+        add(anchor.spki_sha256, "anchor", &name, date(&anchor.not_after));
     }
     pins
 }
@@ -522,75 +503,6 @@ fn date(rfc3339: &str) -> Option<String> {
 fn today() -> String {
     let d = time::OffsetDateTime::now_utc().date();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-/// Expiry dates of anchors: an anchor is a certificate of a store, which the path report names
-/// by subject and key only; its certificate is found again in the chain as sent, the
-/// `--cacert` files, Mozilla's roots or the OS store (each read once, when first needed).
-pub struct AnchorDates {
-    cacerts: Vec<PathBuf>,
-    loaded: Vec<&'static str>,
-    dates: HashMap<(Pin, String), String>,
-}
-
-impl AnchorDates {
-    /// Lookups for a run with these `--cacert` files.
-    pub fn new(cacerts: &[PathBuf]) -> AnchorDates {
-        AnchorDates {
-            cacerts: cacerts.to_vec(),
-            loaded: Vec::new(),
-            dates: HashMap::new(),
-        }
-    }
-
-    fn learn<'a>(&mut self, ders: impl IntoIterator<Item = &'a [u8]>) {
-        for der in ders {
-            let info = CertInfo::analyse(0, der);
-            if let (Some(pin), Some(day)) = (info.pin, date(&info.not_after)) {
-                self.dates.entry((pin, info.subject)).or_insert(day);
-            }
-        }
-    }
-
-    /// The day the anchor's certificate expires, when it can be found.
-    pub fn expiry(&mut self, anchor: &AnchorInfo, chain: &[CertInfo]) -> Option<String> {
-        if let Some(c) = chain
-            .iter()
-            .find(|c| c.pin == Some(anchor.spki_sha256) && c.subject == anchor.subject)
-        {
-            return date(&c.not_after);
-        }
-        let store: &'static str = match anchor.origin.as_str() {
-            "mozilla" => "mozilla",
-            "os" => "os",
-            _ => "cacert",
-        };
-        if !self.loaded.contains(&store) {
-            self.loaded.push(store);
-            match store {
-                "mozilla" => self.learn(
-                    webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                        .iter()
-                        .map(|c| c.as_ref()),
-                ),
-                "os" => {
-                    let certs = rustls_native_certs::load_native_certs().certs;
-                    self.learn(certs.iter().map(|c| c.as_ref()));
-                }
-                _ => {
-                    let files = self.cacerts.clone();
-                    for file in files {
-                        if let Ok(certs) = read_certificates(&file) {
-                            self.learn(certs.iter().map(|c| c.as_ref()));
-                        }
-                    }
-                }
-            }
-        }
-        self.dates
-            .get(&(anchor.spki_sha256, anchor.subject.clone()))
-            .cloned()
-    }
 }
 
 fn count(n: usize, what: &str) -> String {
