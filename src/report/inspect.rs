@@ -133,7 +133,12 @@ fn tls(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
         return writeln!(out, "  not applicable: the chain was read from a file");
     }
     let Some(tls) = &i.result.tls else {
-        return writeln!(out, "  no session: the handshake did not complete");
+        let why = if i.result.timings_ms.handshake.is_some() {
+            "the handshake did not complete"
+        } else {
+            "the probe ended before the handshake"
+        };
+        return writeln!(out, "  no session: {why} ({})", i.result.verdict);
     };
     let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
     writeln!(out, "  version       {}", field(&tls.version))?;
