@@ -20,7 +20,8 @@ use tokio_rustls::TlsConnector;
 
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{
-    build_path, check_name, AnchorSet, NameCheck, PathReport, PathState, TimeProblem, ValidityCheck,
+    build_path, check_name, check_validity, AnchorSet, NameCheck, PathReport, PathState,
+    TimeProblem, ValidityCheck,
 };
 use crate::drift::{self, Drift, PathKey, Role};
 use crate::endpoint::Endpoint;
@@ -708,7 +709,7 @@ fn judge(
     let public = analysis.public.clone();
     let os = analysis.os.clone();
     let hostname = server_name.map(|name| check_name(&chain[0], &r.chain[0], name));
-    let validity = validity(&r.chain, now);
+    let validity = check_validity(&r.chain, now);
 
     r.interception = evidence::collect(&evidence::Inputs {
         chain: &r.chain,
@@ -897,33 +898,6 @@ fn untrusted_text(chain: &[CertInfo], public: &PathReport, os: &PathReport) -> S
         "; the OS store does not trust it either"
     };
     format!("{what}{why}{os_text}")
-}
-
-fn validity(chain: &[CertInfo], now: UnixTime) -> ValidityCheck {
-    let now = now.as_secs() as i64;
-    let problem = chain.iter().filter(|c| c.pin.is_some()).find_map(|c| {
-        if c.not_after_unix < now {
-            Some(format!(
-                "#{} {} expired on {}",
-                c.index,
-                c.short_name(),
-                c.not_after
-            ))
-        } else if c.not_before_unix > now {
-            Some(format!(
-                "#{} {} is not valid before {}",
-                c.index,
-                c.short_name(),
-                c.not_before
-            ))
-        } else {
-            None
-        }
-    });
-    ValidityCheck {
-        ok: problem.is_none(),
-        detail: problem,
-    }
 }
 
 fn warnings(

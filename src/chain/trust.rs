@@ -374,25 +374,37 @@ pub fn build_path(
     }
 }
 
+/// What is wrong with a certificate's dates at `now` (seconds), if anything.
+fn time_problem(c: &CertInfo, now: i64) -> Option<(TimeProblem, String)> {
+    if c.not_after_unix < now {
+        Some((
+            TimeProblem::Expired,
+            format!("#{} {} expired on {}", c.index, c.short_name(), c.not_after),
+        ))
+    } else if c.not_before_unix > now {
+        Some((
+            TimeProblem::NotYetValid,
+            format!(
+                "#{} {} is not valid before {}",
+                c.index,
+                c.short_name(),
+                c.not_before
+            ),
+        ))
+    } else {
+        None
+    }
+}
+
 fn time_message(problem: TimeProblem, infos: &[CertInfo], now: UnixTime) -> String {
     let now = now.as_secs() as i64;
     let culprit = infos
         .iter()
         .filter(|i| i.pin.is_some())
-        .find(|i| match problem {
-            TimeProblem::Expired => i.not_after_unix < now,
-            TimeProblem::NotYetValid => i.not_before_unix > now,
-        });
+        .filter_map(|i| time_problem(i, now))
+        .find(|(p, _)| *p == problem);
     match (problem, culprit) {
-        (TimeProblem::Expired, Some(c)) => {
-            format!("#{} {} expired on {}", c.index, c.short_name(), c.not_after)
-        }
-        (TimeProblem::NotYetValid, Some(c)) => format!(
-            "#{} {} is not valid before {}",
-            c.index,
-            c.short_name(),
-            c.not_before
-        ),
+        (_, Some((_, message))) => message,
         (TimeProblem::Expired, None) => "a certificate on the path has expired".into(),
         (TimeProblem::NotYetValid, None) => "a certificate on the path is not valid yet".into(),
     }
@@ -439,11 +451,26 @@ pub fn check_name(
 /// The result of checking the validity dates of the presented chain.
 #[derive(Clone, Debug, Serialize)]
 pub struct ValidityCheck {
-    /// every certificate on the verified path (or the leaf, without a path) is valid now
+    /// every presented certificate that parses is within its validity period now
     pub ok: bool,
     /// which certificate is out of its validity period, when one is
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// Checks that every presented certificate that parses is within its validity period at
+/// `now`, on the path or not: reported beside the path, which judges only its own.
+pub fn check_validity(chain: &[CertInfo], now: UnixTime) -> ValidityCheck {
+    let now = now.as_secs() as i64;
+    let problem = chain
+        .iter()
+        .filter(|c| c.pin.is_some())
+        .find_map(|c| time_problem(c, now))
+        .map(|(_, message)| message);
+    ValidityCheck {
+        ok: problem.is_none(),
+        detail: problem,
+    }
 }
 
 #[cfg(test)]
