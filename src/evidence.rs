@@ -475,22 +475,9 @@ fn duration_text(secs: i64) -> String {
 fn weak_crypto(chain: &[CertInfo], out: &mut Vec<Signal>) {
     let mut found = Vec::new();
     for c in chain.iter().filter(|c| c.parse_error.is_none()) {
-        if c.key.starts_with("RSA") && c.key_bits > 0 && c.key_bits < 2048 {
-            found.push(format!(
-                "#{} {} has a {} key",
-                c.index,
-                c.short_name(),
-                c.key
-            ));
-        }
-        let alg = c.signature_algorithm.to_ascii_lowercase();
-        if !c.self_issued && (alg.contains("sha1") || alg.contains("md5")) {
-            found.push(format!(
-                "#{} {} is signed with {}",
-                c.index,
-                c.short_name(),
-                c.signature_algorithm
-            ));
+        found.extend(c.weak_key());
+        if !c.self_issued {
+            found.extend(c.weak_signature());
         }
     }
     if !found.is_empty() {

@@ -930,23 +930,18 @@ fn warnings(
                 ),
             });
         }
-        if c.key.starts_with("RSA") && c.key_bits < 2048 {
+        if let Some(detail) = c.weak_key() {
             out.push(Warning {
                 warning: "weak-key",
-                detail: format!("#{} {} has a {} key", c.index, c.short_name(), c.key),
+                detail,
             });
         }
+        // a self-signed leaf's signature on itself is checked by nobody
         if c.index > 0 || !c.self_issued {
-            let alg = c.signature_algorithm.to_ascii_lowercase();
-            if alg.contains("sha1") || alg.contains("md5") {
+            if let Some(detail) = c.weak_signature() {
                 out.push(Warning {
                     warning: "sha1-signature",
-                    detail: format!(
-                        "#{} {} is signed with {}",
-                        c.index,
-                        c.short_name(),
-                        c.signature_algorithm
-                    ),
+                    detail,
                 });
             }
         }

@@ -222,6 +222,31 @@ impl CertInfo {
         }
     }
 
+    /// `#1 name has a RSA 1024 key` when the key is an RSA key under 2048 bits.
+    pub fn weak_key(&self) -> Option<String> {
+        (self.key.starts_with("RSA") && self.key_bits > 0 && self.key_bits < 2048).then(|| {
+            format!(
+                "#{} {} has a {} key",
+                self.index,
+                self.short_name(),
+                self.key
+            )
+        })
+    }
+
+    /// `#0 name is signed with sha1WithRSAEncryption` when its signature uses SHA-1 or MD5.
+    pub fn weak_signature(&self) -> Option<String> {
+        let alg = self.signature_algorithm.to_ascii_lowercase();
+        (alg.contains("sha1") || alg.contains("md5")).then(|| {
+            format!(
+                "#{} {} is signed with {}",
+                self.index,
+                self.short_name(),
+                self.signature_algorithm
+            )
+        })
+    }
+
     /// A short name for messages: the subject CN, else the subject, else the fingerprint.
     pub fn short_name(&self) -> String {
         if let Some(cn) = &self.subject_cn {
