@@ -136,17 +136,8 @@ impl Interceptors {
 
     /// Parses an interceptor list; `file` names it in messages.
     pub fn parse(text: &str, file: &str) -> Result<Interceptors, Error> {
-        let list: Interceptors = toml::from_str(text).map_err(|e| match e.span() {
-            Some(span) => Error::At {
-                file: file.to_string(),
-                line: text[..span.start.min(text.len())].matches('\n').count() + 1,
-                message: e.message().to_string(),
-            },
-            None => Error::File {
-                file: file.to_string(),
-                message: e.message().to_string(),
-            },
-        })?;
+        let list: Interceptors =
+            toml::from_str(text).map_err(|e| crate::profile::toml_error(&e, text, file))?;
         for entry in &list.interceptors {
             if entry.field == Field::Spki && Pin::parse(&entry.pattern).is_err() {
                 return Err(Error::File {

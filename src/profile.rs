@@ -64,6 +64,23 @@ struct RawEndpoint {
     expect_body: Option<String>,
 }
 
+/// A TOML syntax or schema error as `FILE:LINE: message` (or `FILE: message` without a
+/// position), for every TOML file pinprobe reads.
+pub(crate) fn toml_error(e: &toml::de::Error, text: &str, file: &str) -> Error {
+    let message = e.message().trim_end_matches('\n').replace('\n', "; ");
+    match e.span() {
+        Some(span) => Error::At {
+            file: file.to_string(),
+            line: line_of(text, span.start),
+            message,
+        },
+        None => Error::File {
+            file: file.to_string(),
+            message,
+        },
+    }
+}
+
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -95,16 +112,7 @@ impl Profile {
             line: line_of(text, offset),
             message,
         };
-        let raw: RawProfile = toml::from_str(text).map_err(|e| {
-            let message = e.message().trim_end_matches('\n').replace('\n', "; ");
-            match e.span() {
-                Some(span) => at(span.start, message),
-                None => Error::File {
-                    file: file.to_string(),
-                    message,
-                },
-            }
-        })?;
+        let raw: RawProfile = toml::from_str(text).map_err(|e| toml_error(&e, text, file))?;
 
         let mut pinsets = Vec::with_capacity(raw.pinsets.len());
         for (name, set) in raw.pinsets {
