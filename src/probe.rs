@@ -1270,7 +1270,8 @@ pub async fn run_jobs<F>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{Ca, KeyKind, LeafSpec};
+    use crate::lab::{Behaviour, Ca, KeyKind, LabProxy, LeafSpec, ProxyBehaviour, Server};
+    use crate::net::route::{PacDecision, Proxy};
 
     fn context(root: &Ca) -> Context {
         Context::new(
@@ -1299,13 +1300,6 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, &other));
         assert_eq!(other.infos[0].sans, ["b.test"]);
     }
-}
-
-#[cfg(test)]
-mod hop_tests {
-    use super::*;
-    use crate::lab::{Behaviour, Ca, KeyKind, LabProxy, LeafSpec, ProxyBehaviour, Server};
-    use crate::net::route::{PacDecision, Proxy};
 
     #[tokio::test(flavor = "multi_thread")]
     async fn entries_are_tried_in_order_until_one_is_reached() {
@@ -1344,16 +1338,7 @@ mod hop_tests {
                 ..PacDecision::default()
             },
         );
-        let ctx = Context::new(
-            Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
-            AnchorSet::from_certificates("public", &[root.der().clone()], "test root"),
-            AnchorSet::from_certificates("os", &[], "test"),
-            Vec::new(),
-            Interceptors::bundled().unwrap(),
-            Resolver::fixed(Vec::new()),
-            Settings::default(),
-        )
-        .unwrap();
+        let ctx = context(&root);
         let r = run_route(&ctx, &endpoint, route).await;
         assert_eq!(r.verdict, Verdict::Ok, "{}", r.detail);
         assert_eq!(r.route.via, working.url());
