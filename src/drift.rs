@@ -9,29 +9,10 @@
 
 use serde::Serialize;
 
+pub use crate::chain::trust::{PathKey, Role};
 use crate::pins::{Pin, PinEntry, PinSet};
 
-/// A position on the path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// the server's own certificate
-    Leaf,
-    /// a CA between the leaf and the anchor
-    Intermediate,
-    /// the trust anchor reached
-    Anchor,
-}
-
 impl Role {
-    fn name(self) -> &'static str {
-        match self {
-            Role::Leaf => "leaf",
-            Role::Intermediate => "intermediate",
-            Role::Anchor => "anchor",
-        }
-    }
-
     /// The role a label names, if it names one.
     pub fn from_label(label: &str) -> Option<Role> {
         let l = label.to_ascii_lowercase();
@@ -45,19 +26,6 @@ impl Role {
             None
         }
     }
-}
-
-/// A certificate of the verified path.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PathKey {
-    /// its pin
-    pub pin: Pin,
-    /// its position
-    pub role: Role,
-    /// `#1 Issuing CA` or `anchor CN=...`
-    pub certificate: String,
-    /// its end of validity, RFC 3339 (empty when unknown)
-    pub expires: String,
 }
 
 /// A pin of the set that is not on the path any more.
@@ -221,6 +189,9 @@ mod tests {
         PathKey {
             pin: Pin::of_spki(seed.as_bytes()),
             role,
+            index: None,
+            name: seed.into(),
+            subject: format!("CN={seed}"),
             certificate: seed.into(),
             expires: "2027-01-01T00:00:00Z".into(),
         }

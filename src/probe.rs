@@ -23,7 +23,7 @@ use crate::chain::trust::{
     build_path, check_name, check_validity, AnchorSet, NameCheck, PathReport, PathState,
     TimeProblem, ValidityCheck,
 };
-use crate::drift::{self, Drift, PathKey, Role};
+use crate::drift::{self, Drift};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::evidence::{self, Interception, Interceptors, Strength};
@@ -731,16 +731,17 @@ fn judge(
         None
     };
     let mut os_pinned = false;
+    let keys = trusted_path.map(|p| p.keys(&r.chain)).unwrap_or_default();
     if let Some(path) = trusted_path {
         r.pins.path = Some(path.store);
-        for (certificate, pin) in path.pins(&r.chain) {
+        for key in &keys {
             let label = pinset
-                .and_then(|s| s.allowed(&pin))
+                .and_then(|s| s.allowed(&key.pin))
                 .map(|e| e.label.clone());
             let entry = PinMatch {
-                pin,
+                pin: key.pin,
                 label: label.clone().flatten(),
-                certificate,
+                certificate: key.label(),
             };
             if label.is_some() {
                 r.pins.matches.push(entry.clone());
@@ -769,8 +770,7 @@ fn judge(
         _ => String::new(),
     };
 
-    if let (Some(set), Some(path)) = (pinset, trusted_path) {
-        let keys = path_keys(path, &r.chain);
+    if let (Some(set), Some(_)) = (pinset, trusted_path) {
         r.drift = drift::compare(set, &keys, &taken_on(now));
         if let Some(d) = r.drift.as_ref().filter(|d| d.matched) {
             r.warnings.push(Warning {
@@ -839,37 +839,6 @@ fn chain_key(chain: &[CertificateDer<'_>]) -> [u8; 32] {
         hash.update(der.as_ref());
     }
     hash.finalize().into()
-}
-
-/// The certificates of a verified path with their roles, leaf first, anchor last.
-fn path_keys(path: &PathReport, chain: &[CertInfo]) -> Vec<PathKey> {
-    let mut keys: Vec<PathKey> = path
-        .path
-        .iter()
-        .filter_map(|i| chain.get(*i))
-        .filter_map(|c| {
-            c.pin.map(|pin| PathKey {
-                pin,
-                role: if c.index == 0 {
-                    Role::Leaf
-                } else {
-                    Role::Intermediate
-                },
-                certificate: format!("#{} {}", c.index, c.short_name()),
-                expires: c.not_after.clone(),
-            })
-        })
-        .collect();
-    if let Some(anchor) = &path.anchor {
-        let expires = anchor.not_after.clone();
-        keys.push(PathKey {
-            pin: anchor.spki_sha256,
-            role: Role::Anchor,
-            certificate: anchor.subject.clone(),
-            expires,
-        });
-    }
-    keys
 }
 
 fn taken_on(now: UnixTime) -> String {

@@ -264,6 +264,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn common_name_is_found_in_either_order() {
+        assert_eq!(
+            common_name("O=Lab, CN=Lab Root").as_deref(),
+            Some("Lab Root")
+        );
+        assert_eq!(
+            common_name("O=Pinprobe Lab, CN=Pinprobe Lab Root CA").as_deref(),
+            Some("Pinprobe Lab Root CA")
+        );
+        assert_eq!(common_name("CN=a.test").as_deref(), Some("a.test"));
+        assert_eq!(common_name("O=Lab"), None);
+        assert_eq!(common_name("O=Only Org"), None);
+    }
+
+    #[test]
     fn garbage_is_reported_not_fatal() {
         let info = CertInfo::analyse(1, b"\x30\x03\x02\x01\x00not a certificate");
         assert!(info

@@ -235,20 +235,95 @@ impl PathReport {
         }
     }
 
-    /// Pins of every certificate on the path: the presented ones, then the anchor.
-    pub fn pins<'a>(&'a self, chain: &'a [CertInfo]) -> impl Iterator<Item = (String, Pin)> + 'a {
-        self.path
+    /// The certificates of the path with their roles, leaf first, anchor last.
+    pub fn keys(&self, chain: &[CertInfo]) -> Vec<PathKey> {
+        let mut keys: Vec<PathKey> = self
+            .path
             .iter()
             .filter_map(|i| chain.get(*i))
             .filter_map(|c| {
-                c.pin
-                    .map(|p| (format!("#{} {}", c.index, c.short_name()), p))
+                c.pin.map(|pin| PathKey {
+                    pin,
+                    role: if c.index == 0 {
+                        Role::Leaf
+                    } else {
+                        Role::Intermediate
+                    },
+                    index: Some(c.index),
+                    name: c.short_name(),
+                    subject: c.subject.clone(),
+                    certificate: format!("#{} {}", c.index, c.short_name()),
+                    expires: c.not_after.clone(),
+                })
             })
-            .chain(
-                self.anchor
-                    .iter()
-                    .map(|a| (format!("anchor {}", a.subject), a.spki_sha256)),
-            )
+            .collect();
+        if let Some(anchor) = &self.anchor {
+            keys.push(PathKey {
+                pin: anchor.spki_sha256,
+                role: Role::Anchor,
+                index: None,
+                name: crate::chain::cert::common_name(&anchor.subject)
+                    .unwrap_or_else(|| anchor.subject.clone()),
+                subject: anchor.subject.clone(),
+                certificate: anchor.subject.clone(),
+                expires: anchor.not_after.clone(),
+            });
+        }
+        keys
+    }
+}
+
+/// A position on a verified path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// the server's own certificate
+    Leaf,
+    /// a CA between the leaf and the anchor
+    Intermediate,
+    /// the trust anchor reached
+    Anchor,
+}
+
+impl Role {
+    /// `leaf`, `intermediate` or `anchor`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Leaf => "leaf",
+            Role::Intermediate => "intermediate",
+            Role::Anchor => "anchor",
+        }
+    }
+}
+
+/// A certificate of a verified path: what pin sets, drift reports and generated profiles are
+/// made of.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PathKey {
+    /// its pin
+    pub pin: Pin,
+    /// its position
+    pub role: Role,
+    /// its position in the chain as sent (None for an anchor from a store)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// a short name: the subject CN, else the subject
+    pub name: String,
+    /// the subject distinguished name
+    pub subject: String,
+    /// `#1 Issuing CA`, or the anchor's subject
+    pub certificate: String,
+    /// its end of validity, RFC 3339 (empty when unknown)
+    pub expires: String,
+}
+
+impl PathKey {
+    /// `#1 name` for a presented certificate, `anchor SUBJECT` for the anchor.
+    pub fn label(&self) -> String {
+        match self.role {
+            Role::Anchor => format!("anchor {}", self.subject),
+            Role::Leaf | Role::Intermediate => self.certificate.clone(),
+        }
     }
 }
 
@@ -508,7 +583,7 @@ mod tests {
         assert_eq!(report.path, vec![0, 1]);
         let anchor = report.anchor.as_ref().unwrap();
         assert!(anchor.subject.contains("Lab Root"));
-        let pins: Vec<_> = report.pins(&infos).map(|(_, p)| p).collect();
+        let pins: Vec<_> = report.keys(&infos).iter().map(|k| k.pin).collect();
         assert_eq!(pins.len(), 3);
         assert!(!pins.contains(&infos[2].pin.unwrap()));
 

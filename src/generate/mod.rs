@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use toml_edit::DocumentMut;
 
-use crate::chain::cert::{common_name, CertInfo};
+use crate::chain::cert::CertInfo;
 use crate::chain::trust::{AnchorInfo, PathReport, PathState, TimeProblem};
 use crate::config::{self, Config};
 use crate::endpoint::Endpoint;
@@ -479,15 +479,8 @@ fn path_pins(chain: &[CertInfo], path: &PathReport, taken_on: &str, source: &str
             source: source.to_string(),
         });
     };
-    for c in path.path.iter().filter_map(|i| chain.get(*i)) {
-        if let Some(pin) = c.pin {
-            let role = if c.index == 0 { "leaf" } else { "intermediate" };
-            add(pin, role, &c.short_name(), date(&c.not_after));
-        }
-    }
-    if let Some(anchor) = &path.anchor {
-        let name = common_name(&anchor.subject).unwrap_or_else(|| anchor.subject.clone());
-        add(anchor.spki_sha256, "anchor", &name, date(&anchor.not_after));
+    for key in path.keys(chain) {
+        add(key.pin, key.role.name(), &key.name, date(&key.expires));
     }
     pins
 }
@@ -670,14 +663,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_and_names_for_labels() {
+    fn dates_for_labels() {
         assert_eq!(date("2027-02-22T10:00:00Z").as_deref(), Some("2027-02-22"));
         assert_eq!(date("soon"), None);
-        assert_eq!(
-            common_name("O=Pinprobe Lab, CN=Pinprobe Lab Root CA").as_deref(),
-            Some("Pinprobe Lab Root CA")
-        );
-        assert_eq!(common_name("O=Only Org"), None);
         assert_eq!(today().len(), 10);
     }
 

@@ -8,8 +8,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{one_line, plural, truncate, Format, RunInfo};
-use crate::chain::cert::{common_name, CertInfo};
-use crate::chain::trust::PathReport;
+use crate::chain::cert::CertInfo;
+use crate::chain::trust::{PathReport, Role};
 use crate::inspect::{Inspected, Inspection, Stop, Stops};
 use crate::probe::ProbeResult;
 use crate::verdict::Verdict;
@@ -319,30 +319,21 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
         Some("os") => &trust.os,
         _ => return Vec::new(),
     };
-    let mut pins: Vec<PathPin> = path
-        .path
-        .iter()
-        .filter_map(|i| r.chain.get(*i))
-        .filter(|c| c.parse_error.is_none())
-        .map(|c| PathPin {
-            pin: format!("sha256/{}", c.spki_sha256),
-            label: c.short_name(),
-            what: format!(
-                "#{} {}: {}",
-                c.index,
-                if c.index == 0 { "leaf" } else { "intermediate" },
-                c.subject
-            ),
+    path.keys(&r.chain)
+        .into_iter()
+        .map(|k| PathPin {
+            pin: k.pin.to_string(),
+            what: match (k.role, k.index) {
+                (Role::Anchor, _) | (_, None) => format!(
+                    "anchor: {} ({})",
+                    k.subject,
+                    path.anchor.as_ref().map_or("", |a| a.origin.as_str())
+                ),
+                (role, Some(index)) => format!("#{index} {}: {}", role.name(), k.subject),
+            },
+            label: k.name,
         })
-        .collect();
-    if let Some(anchor) = &path.anchor {
-        pins.push(PathPin {
-            pin: anchor.spki_sha256.to_string(),
-            label: common_name(&anchor.subject).unwrap_or_else(|| anchor.subject.clone()),
-            what: format!("anchor: {} ({})", anchor.subject, anchor.origin),
-        });
-    }
-    pins
+        .collect()
 }
 
 /// A TOML basic string.
@@ -539,15 +530,5 @@ mod tests {
             let value: toml::Table = toml::from_str(&doc).unwrap();
             assert_eq!(value["x"].as_str(), Some(label), "{doc}");
         }
-    }
-
-    #[test]
-    fn common_name_is_found_in_either_order() {
-        assert_eq!(
-            common_name("O=Lab, CN=Lab Root").as_deref(),
-            Some("Lab Root")
-        );
-        assert_eq!(common_name("CN=a.test").as_deref(), Some("a.test"));
-        assert_eq!(common_name("O=Lab"), None);
     }
 }
