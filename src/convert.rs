@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::pin_formats::{self, PinFormat, STDIN_NAME};
-use crate::report::Summary;
+use crate::report::{Quiet, Summary};
 
 /// The options of `pinprobe pins convert`.
 #[derive(Clone, Debug)]
@@ -79,14 +79,13 @@ fn write_output(output: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
                 source,
             }),
         None => {
-            let mut out = io::stdout().lock();
-            match out.write_all(bytes).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::Write {
+            let mut out = Quiet::new(io::stdout().lock());
+            out.write_all(bytes)
+                .and_then(|()| out.flush())
+                .map_err(|source| Error::Write {
                     target: "standard output".to_string(),
-                    source: e,
-                }),
-                _ => Ok(()),
-            }
+                    source,
+                })
         }
     }
 }

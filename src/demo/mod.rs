@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::probe::{Context, Settings};
-use crate::report::{Format, Report, RunInfo, Summary};
+use crate::report::{Format, Quiet, Report, RunInfo, Summary};
 use crate::run::{self, now_rfc3339};
 use crate::verdict::Verdict;
 
@@ -138,7 +138,7 @@ pub async fn run_checked<W: Write>(
         config.settings.clone(),
     )?;
 
-    let mut out = Output::new(out);
+    let mut out = Quiet::new(out);
     if options.format == Format::Text {
         scenario_table(&mut out).map_err(write_error)?;
     }
@@ -306,50 +306,6 @@ fn with_demo(document: &[u8], section: &DemoSection<'_>) -> io::Result<Vec<u8>> 
     Ok(joined.into_bytes())
 }
 
-/// Standard output that takes a closed pipe (`pinprobe demo | head`) as the end of the
-/// output, as the report does.
-struct Output<W> {
-    inner: W,
-    closed: bool,
-}
-
-impl<W: Write> Output<W> {
-    fn new(inner: W) -> Output<W> {
-        Output {
-            inner,
-            closed: false,
-        }
-    }
-
-    fn quiet<T>(&mut self, result: io::Result<T>, or: T) -> io::Result<T> {
-        match result {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(or)
-            }
-            other => other,
-        }
-    }
-}
-
-impl<W: Write> Write for Output<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.closed {
-            return Ok(buf.len());
-        }
-        let result = self.inner.write(buf);
-        self.quiet(result, buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        let result = self.inner.flush();
-        self.quiet(result, ())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,22 +370,5 @@ mod tests {
         assert_eq!(value["demo"]["scenarios"][0]["got"], "timeout");
         assert_eq!(value["summary"]["total"], 1);
         assert!(with_demo(b"[]", &section).is_err());
-    }
-
-    #[test]
-    fn a_closed_pipe_ends_the_output_quietly() {
-        struct Closed;
-        impl Write for Closed {
-            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-                Err(io::ErrorKind::BrokenPipe.into())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Err(io::ErrorKind::BrokenPipe.into())
-            }
-        }
-        let mut out = Output::new(Closed);
-        assert!(writeln!(out, "line").is_ok());
-        assert!(out.flush().is_ok());
-        assert!(out.closed);
     }
 }

@@ -28,7 +28,7 @@ use crate::net::resolve::Resolver;
 use crate::pins::Pin;
 use crate::probe::{self, ProbeResult};
 use crate::profile::Profile;
-use crate::report::{Format, Summary};
+use crate::report::{Format, Quiet, Summary};
 use crate::run;
 use crate::verdict::Verdict;
 
@@ -289,14 +289,14 @@ fn load_for_update(path: &Path) -> Result<(DocumentMut, Profile, PathBuf), Error
 /// never leaves half a profile, or to standard output (a closed pipe is a normal end).
 fn write_profile(target: Option<&Path>, text: &str) -> Result<(), Error> {
     let Some(path) = target else {
-        let mut out = io::stdout().lock();
-        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-            other => other.map_err(|source| Error::Write {
+        let mut out = Quiet::new(io::stdout().lock());
+        return out
+            .write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|source| Error::Write {
                 target: "standard output".into(),
                 source,
-            }),
-        };
+            });
     };
     let write_error = |source| Error::Write {
         target: path.display().to_string(),

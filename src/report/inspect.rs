@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{one_line, plural, truncate, Format, RunInfo};
+use super::{one_line, plural, truncate, Format, Quiet, RunInfo};
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{PathReport, Role};
 use crate::inspect::{Inspected, Inspection, Stop, Stops};
@@ -23,7 +23,7 @@ struct Document<'a> {
 }
 
 /// Writes the report of an inspection to `out`.
-pub fn write<W: Write>(mut out: W, format: Format, inspection: &Inspection) -> io::Result<()> {
+pub fn write<W: Write>(out: W, format: Format, inspection: &Inspection) -> io::Result<()> {
     let mut buf = Vec::new();
     match format {
         Format::Text => text(&mut buf, inspection)?,
@@ -39,10 +39,9 @@ pub fn write<W: Write>(mut out: W, format: Format, inspection: &Inspection) -> i
             writeln!(buf)?;
         }
     }
-    match out.write_all(&buf).and_then(|_| out.flush()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+    let mut out = Quiet::new(out);
+    out.write_all(&buf)?;
+    out.flush()
 }
 
 /// The text report, section by section.

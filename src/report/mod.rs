@@ -92,9 +92,55 @@ impl Summary {
     }
 }
 
+/// A writer that takes a closed pipe (`pinprobe | head`) as the end of the output: after
+/// the first broken pipe it writes nothing and reports success, so the run ends as usual for
+/// what was written. Every command's standard output goes through one.
+pub struct Quiet<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Quiet<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Quiet<W> {
+        Quiet {
+            inner,
+            closed: false,
+        }
+    }
+
+    fn quiet<T>(&mut self, result: io::Result<T>, or: T) -> io::Result<T> {
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(or)
+            }
+            other => other,
+        }
+    }
+}
+
+impl<W: Write> Write for Quiet<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let result = self.inner.write(buf);
+        self.quiet(result, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.inner.flush();
+        self.quiet(result, ())
+    }
+}
+
 /// A report being written.
 pub struct Report<W: Write> {
-    out: W,
+    out: Quiet<W>,
     format: Format,
     text: text::Text,
     json: json::Json,
@@ -102,21 +148,19 @@ pub struct Report<W: Write> {
     /// counts for the line-oriented format, which keeps nothing else
     ndjson: Summary,
     fail_on_warning: bool,
-    closed: bool,
 }
 
 impl<W: Write> Report<W> {
     /// Starts a report; the text header is written at once.
     pub fn new(out: W, format: Format, verbose: bool, info: RunInfo) -> io::Result<Report<W>> {
         let mut report = Report {
-            out,
+            out: Quiet::new(out),
             format,
             text: text::Text::new(verbose),
             json: json::Json::new(info.clone()),
             junit: junit::Junit::new(info.clone(), false),
             ndjson: Summary::default(),
             fail_on_warning: false,
-            closed: false,
         };
         if format == Format::Text {
             let mut buf = Vec::new();
@@ -175,33 +219,17 @@ impl<W: Write> Report<W> {
         };
         summary.fail_on_warning = self.fail_on_warning;
         self.write(&buf)?;
-        if !self.closed {
-            match self.out.flush() {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other?,
-            }
-        }
+        self.out.flush()?;
         Ok(summary)
     }
 
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if self.closed {
-            return Ok(());
+        self.out.write_all(bytes)?;
+        // a line printed is a line the user can act on while the rest runs
+        if matches!(self.format, Format::Text | Format::Ndjson) {
+            self.out.flush()?;
         }
-        match self.out.write_all(bytes).and_then(|_| {
-            // a line printed is a line the user can act on while the rest runs
-            if matches!(self.format, Format::Text | Format::Ndjson) {
-                self.out.flush()
-            } else {
-                Ok(())
-            }
-        }) {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
-            }
-            other => other,
-        }
+        Ok(())
     }
 }
 
@@ -226,5 +254,27 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     } else {
         let cut: String = text.chars().take(max).collect();
         format!("{cut}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_pipe_ends_the_output_quietly() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+        }
+        let mut out = Quiet::new(Closed);
+        assert!(writeln!(out, "line").is_ok());
+        assert!(out.flush().is_ok());
+        assert!(out.closed);
     }
 }
