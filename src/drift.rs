@@ -72,21 +72,13 @@ pub struct Drift {
     pub needed: Vec<PinEntry>,
 }
 
-fn is_backup(entry: &PinEntry) -> bool {
-    let says = |t: &Option<String>| {
-        t.as_deref()
-            .is_some_and(|t| t.to_ascii_lowercase().contains("backup"))
-    };
-    says(&entry.label) || says(&entry.source)
-}
-
 /// Compares `set` with the verified `path`; None when nothing drifted.
 pub fn compare(set: &PinSet, path: &[PathKey], taken: &str) -> Option<Drift> {
     let on_path = |pin: &Pin| path.iter().any(|k| k.pin == *pin);
     let stale: Vec<StalePin> = set
         .pins
         .iter()
-        .filter(|e| !on_path(&e.pin) && !is_backup(e))
+        .filter(|e| !on_path(&e.pin) && !e.is_backup())
         .map(|e| StalePin {
             pin: e.pin,
             label: e.label.clone(),

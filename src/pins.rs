@@ -134,6 +134,22 @@ pub struct PinEntry {
     pub source: Option<String>,
 }
 
+/// True when a pin's label or source calls it a backup: a key kept out of the chain on purpose
+/// (HPKP, TrustKit), which drift reports never count as stale and `pin --update` keeps.
+pub fn marked_backup(label: Option<&str>, source: Option<&str>) -> bool {
+    [label, source]
+        .into_iter()
+        .flatten()
+        .any(|t| t.to_ascii_lowercase().contains("backup"))
+}
+
+impl PinEntry {
+    /// True when the entry is marked as a backup (see [`marked_backup`]).
+    pub fn is_backup(&self) -> bool {
+        marked_backup(self.label.as_deref(), self.source.as_deref())
+    }
+}
+
 /// A named set of allowed and denied pins, as given by a profile.
 #[derive(Clone, Debug, Default)]
 pub struct PinSet {

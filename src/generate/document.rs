@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
 use crate::endpoint::Endpoint;
-use crate::pins::Pin;
+use crate::pins::{marked_backup, Pin};
 
 /// Label of the entries added with `--backup-pin`.
 pub const BACKUP_LABEL: &str = "backup (not in the current chain)";
@@ -306,10 +306,6 @@ fn read_entry(value: &Value) -> Option<(Pin, Option<String>, Option<String>)> {
     }
 }
 
-fn says_backup(text: Option<&str>) -> bool {
-    text.is_some_and(|t| t.to_ascii_lowercase().contains("backup"))
-}
-
 fn entry_value(pin: &Pin, label: &str, source: &str) -> Value {
     let mut t = InlineTable::new();
     t.insert("pin", pin.to_string().into());
@@ -407,10 +403,7 @@ fn update_set(
         let kept = if on_path(&pin) {
             change.kept.push(entry);
             true
-        } else if backups.contains(&pin)
-            || says_backup(label.as_deref())
-            || says_backup(source.as_deref())
-        {
+        } else if backups.contains(&pin) || marked_backup(label.as_deref(), source.as_deref()) {
             change.backups.push(entry);
             true
         } else if !change.unprobed.is_empty() {
