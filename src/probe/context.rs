@@ -1,0 +1,194 @@
+//! What every probe of a run shares: the TLS configuration, the anchor sets, the pin sets, the
+//! interceptor names, the resolver and the routes; and the cache of analysed chains.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::ClientConfig;
+
+use crate::chain::cert::CertInfo;
+use crate::chain::trust::{build_path, AnchorSet, PathReport};
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::evidence::Interceptors;
+use crate::net::handshake;
+use crate::net::resolve::Resolver;
+use crate::net::route::{ProxyConfig, Route};
+use crate::pins::PinSet;
+use crate::progress::Progress;
+
+/// The analysis of one presented chain: each certificate, and the paths against both anchor
+/// sets. It depends only on the chain's bytes (and the clock, which moves little in a run),
+/// so endpoints that present the same chain (a CDN, a load balancer, an inspecting proxy)
+/// share it.
+#[derive(Debug)]
+pub struct ChainAnalysis {
+    /// each certificate as sent
+    pub infos: Vec<CertInfo>,
+    /// the path against the public anchors
+    pub public: PathReport,
+    /// the path against the OS store
+    pub os: PathReport,
+}
+
+/// Most distinct chains kept per run; later ones are analysed and not kept.
+const MAX_CACHED_CHAINS: usize = 4096;
+
+/// Deadlines and switches of a run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// deadline for DNS, TCP and the TLS handshake together (as curl's --connect-timeout)
+    pub connect_timeout: Duration,
+    /// deadline for the whole probe (as curl's --max-time)
+    pub timeout: Duration,
+    /// send the HTTP GET and check the answer
+    pub http: bool,
+    /// certificates on the path expiring within this many days get a warning
+    pub warn_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(20),
+            http: true,
+            warn_days: 30,
+        }
+    }
+}
+
+/// What every probe of a run shares: the TLS configuration, both anchor sets (read once), the
+/// pin sets, the interceptor names and the resolver.
+pub struct Context {
+    pub(super) provider: Arc<CryptoProvider>,
+    pub(super) base: ClientConfig,
+    /// public roots plus --cacert
+    pub public: AnchorSet,
+    /// the OS store
+    pub os: AnchorSet,
+    pub(super) interceptors: Interceptors,
+    pub(super) pinsets: HashMap<String, PinSet>,
+    pub(super) resolver: Resolver,
+    pub(super) proxies: ProxyConfig,
+    pub(super) progress: Option<Progress>,
+    chains: std::sync::Mutex<HashMap<[u8; 32], Arc<ChainAnalysis>>>,
+    /// deadlines and switches
+    pub settings: Settings,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("public", &self.public)
+            .field("os", &self.os)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Context {
+    /// A context for a run. The crypto provider is passed explicitly to every builder.
+    pub fn new(
+        provider: Arc<CryptoProvider>,
+        public: AnchorSet,
+        os: AnchorSet,
+        pinsets: Vec<PinSet>,
+        interceptors: Interceptors,
+        resolver: Resolver,
+        settings: Settings,
+    ) -> Result<Context, Error> {
+        // The crypto library initialises itself on first use (CPU features, the random
+        // generator's seeding, tens of milliseconds here); doing it now keeps that time out of
+        // the first probe's handshake timing.
+        let mut seed = [0u8; 32];
+        let _ = provider.secure_random.fill(&mut seed);
+        for group in &provider.kx_groups {
+            let _ = group.start();
+        }
+        let base = handshake::base_config(Arc::clone(&provider)).map_err(|e| Error::File {
+            file: "TLS configuration".into(),
+            message: format!("the crypto provider cannot be used: {e}"),
+        })?;
+        Ok(Context {
+            provider,
+            base,
+            public,
+            os,
+            interceptors,
+            pinsets: pinsets.into_iter().map(|s| (s.name.clone(), s)).collect(),
+            resolver,
+            proxies: ProxyConfig::direct(),
+            progress: None,
+            chains: std::sync::Mutex::new(HashMap::new()),
+            settings,
+        })
+    }
+
+    /// The analysis of `chain`, from the run's cache when the same chain was seen before.
+    pub fn analyse(&self, chain: &[CertificateDer<'_>], now: UnixTime) -> Arc<ChainAnalysis> {
+        let key = chain_key(chain);
+        if let Some(hit) = self.chains.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return hit;
+        }
+        let infos: Vec<CertInfo> = chain
+            .iter()
+            .enumerate()
+            .map(|(i, der)| CertInfo::analyse(i, der.as_ref()))
+            .collect();
+        let algs = self.provider.signature_verification_algorithms.all;
+        let public = build_path(&self.public, chain, &infos, algs, now);
+        let os = build_path(&self.os, chain, &infos, algs, now);
+        let analysis = Arc::new(ChainAnalysis { infos, public, os });
+        if let Ok(mut cache) = self.chains.lock() {
+            if cache.len() < MAX_CACHED_CHAINS {
+                cache.insert(key, Arc::clone(&analysis));
+            }
+        }
+        analysis
+    }
+
+    /// The same context, counting each finished probe on `progress`.
+    pub fn with_progress(mut self, progress: Option<Progress>) -> Context {
+        self.progress = progress;
+        self
+    }
+
+    /// Ends the progress bar, if there is one.
+    pub fn finish_progress(&self) {
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
+    }
+
+    /// The same context, reaching endpoints through `proxies` (direct by default).
+    pub fn with_proxies(mut self, proxies: ProxyConfig) -> Context {
+        self.proxies = proxies;
+        self
+    }
+
+    /// How the endpoints are reached, for report headers: `direct`, `via http://proxy:port
+    /// (origin)`, or the PAC file that decides.
+    pub fn route_for_proxy_text(&self) -> String {
+        self.proxies.describe()
+    }
+
+    /// The route the proxy configuration gives for `endpoint`.
+    pub fn route_for(&self, endpoint: &Endpoint) -> Route {
+        self.proxies.route_for(&endpoint.host)
+    }
+}
+
+/// SHA-256 over the chain: each certificate's length and bytes, in order.
+fn chain_key(chain: &[CertificateDer<'_>]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for der in chain {
+        hash.update((der.len() as u64).to_be_bytes());
+        hash.update(der.as_ref());
+    }
+    hash.finalize().into()
+}

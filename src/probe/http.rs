@@ -1,0 +1,78 @@
+//! The HTTP check: a GET over the same TLS stream, compared with what the endpoint expects.
+
+use std::time::Instant;
+
+use tokio::net::TcpStream;
+use tokio::time::timeout_at;
+use tokio_rustls::client::TlsStream;
+
+use super::result::{ms, HttpReport, ProbeResult};
+use super::{seconds, Deadlines};
+use crate::endpoint::Endpoint;
+use crate::net::http::{self, HttpError};
+use crate::verdict::{Classified, Verdict};
+
+/// Sends the GET, records the answer on the result, and says what was wrong with it, if
+/// anything. The stream is closed politely afterwards.
+pub(super) async fn check(
+    tls: &mut TlsStream<TcpStream>,
+    endpoint: &Endpoint,
+    clock: &Deadlines,
+    r: &mut ProbeResult,
+) -> Option<Classified> {
+    let t = Instant::now();
+    let expect = &endpoint.expect;
+    let answer = timeout_at(
+        clock.probe,
+        http::get(tls, &endpoint.authority(), &endpoint.path),
+    )
+    .await;
+    r.timings_ms.http = Some(ms(t));
+    let mut report = HttpReport {
+        answer: None,
+        error: None,
+        expect_status: expect.status,
+        expect_body: expect.body.clone(),
+    };
+    let mut problem = None;
+    match answer {
+        Err(_) => {
+            let detail = format!(
+                "phase http: no complete answer to GET {} before the {} deadline",
+                endpoint.path,
+                seconds(clock.probe_limit)
+            );
+            report.error = Some(detail.clone());
+            problem = Some(Classified::new(Verdict::Timeout, detail));
+        }
+        Ok(Err(e)) => {
+            let curl_code = match e {
+                HttpError::NoAnswer => 52,
+                HttpError::Malformed(_) | HttpError::HeadTooLarge(_) => 8,
+                HttpError::Send(_) => 55,
+                HttpError::Read(_) => 56,
+            };
+            let detail = format!("GET {}: {e}", endpoint.path);
+            report.error = Some(detail.clone());
+            problem = Some(Classified {
+                verdict: Verdict::HttpUnexpected,
+                curl_code,
+                detail,
+            });
+        }
+        Ok(Ok(answer)) => {
+            let expect = &endpoint.expect;
+            if let Some(why) = http::mismatch(&answer, expect.status, expect.body.as_deref()) {
+                problem = Some(Classified::new(
+                    Verdict::HttpUnexpected,
+                    format!("GET {}: {why}", endpoint.path),
+                ));
+            }
+            report.answer = Some(answer);
+        }
+    }
+    r.http = Some(report);
+    // a polite close; the answer is already read, so its outcome does not matter
+    let _ = timeout_at(clock.probe, tokio::io::AsyncWriteExt::shutdown(tls)).await;
+    problem
+}

@@ -1,0 +1,255 @@
+//! Judging a chain: the analysis (from the run's cache), both paths, the name and time checks,
+//! the pins, the evidence and the warnings, turned into findings for `verdict::classify`.
+
+use std::time::Instant;
+
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+
+use super::context::Context;
+use super::result::{ms, PinMatch, ProbeResult, Trust, Warning};
+use crate::chain::cert::CertInfo;
+use crate::chain::trust::{check_name, check_validity, PathReport, PathState, TimeProblem};
+use crate::drift;
+use crate::evidence::{self, Strength};
+use crate::pins::Pin;
+use crate::verdict::{classify, Anchored, Classified, Findings, NetFailure, Verdict};
+
+/// `server_name`, when given, is checked against the leaf; `pinset` names the pin set.
+pub fn analyse_chain(
+    ctx: &Context,
+    label: &str,
+    server_name: Option<&ServerName<'static>>,
+    pinset: Option<String>,
+    chain: &[CertificateDer<'static>],
+) -> ProbeResult {
+    let start = Instant::now();
+    let mut r = ProbeResult::blank(label, pinset);
+    r.route.via = "file".into();
+    let classified = judge(ctx, server_name, chain, None, None, &mut r);
+    r.verdict = classified.verdict;
+    r.curl_code = classified.curl_code;
+    r.detail = classified.detail;
+    r.timings_ms.total = ms(start);
+    r
+}
+
+/// Analyses the chain (if one was seen), fills trust, pins and evidence, and classifies.
+pub(super) fn judge(
+    ctx: &Context,
+    server_name: Option<&ServerName<'static>>,
+    chain: &[CertificateDer<'static>],
+    net_failure: Option<NetFailure>,
+    http_problem: Option<Classified>,
+    r: &mut ProbeResult,
+) -> Classified {
+    let pinset = r.pins.set.as_ref().and_then(|name| ctx.pinsets.get(name));
+    if chain.is_empty() {
+        let failure = net_failure.unwrap_or(NetFailure {
+            verdict: Verdict::HandshakeFailed,
+            detail: "the server presented no certificate".into(),
+        });
+        return Classified::new(failure.verdict, failure.detail);
+    }
+
+    let now = UnixTime::now();
+    let analysis = ctx.analyse(chain, now);
+    r.chain = analysis.infos.clone();
+    let public = analysis.public.clone();
+    let os = analysis.os.clone();
+    let hostname = server_name.map(|name| check_name(&chain[0], &r.chain[0], name));
+    let validity = check_validity(&r.chain, now);
+
+    r.interception = evidence::collect(&evidence::Inputs {
+        chain: &r.chain,
+        public: &public,
+        os: &os,
+        public_has_key: &|pin: &Pin| ctx.public.has_key(pin),
+        pinset,
+        interceptors: &ctx.interceptors,
+        now: now.as_secs() as i64,
+    });
+
+    // the pins are compared with the public path when there is one, else with the OS path
+    // (a private PKI the user pinned and installed); never with certificates off the path
+    let trusted_path = if public.state != PathState::NotReached {
+        Some(&public)
+    } else if os.state != PathState::NotReached {
+        Some(&os)
+    } else {
+        None
+    };
+    let mut os_pinned = false;
+    let keys = trusted_path.map(|p| p.keys(&r.chain)).unwrap_or_default();
+    if let Some(path) = trusted_path {
+        r.pins.path = Some(path.store);
+        for key in &keys {
+            let label = pinset
+                .and_then(|s| s.allowed(&key.pin))
+                .map(|e| e.label.clone());
+            let entry = PinMatch {
+                pin: key.pin,
+                label: label.clone().flatten(),
+                certificate: key.label(),
+            };
+            if label.is_some() {
+                r.pins.matches.push(entry.clone());
+            }
+            r.pins.path_pins.push(entry);
+        }
+    }
+    if pinset.is_some() {
+        let matched = !r.pins.matches.is_empty();
+        r.pins.matched = Some(matched);
+        os_pinned = matched && public.state == PathState::NotReached && os.verified;
+    }
+    let pins_detail = match (pinset, trusted_path) {
+        (Some(set), Some(path)) => format!(
+            "none of the {} pins of set {} is on the verified path ({}: {})",
+            set.pins.len(),
+            set.name,
+            path.store,
+            r.pins
+                .path_pins
+                .iter()
+                .map(|m| format!("{} {}", m.certificate, m.pin))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => String::new(),
+    };
+
+    if let (Some(set), Some(_)) = (pinset, trusted_path) {
+        r.drift = drift::compare(set, &keys, &taken_on(now));
+        if let Some(d) = r.drift.as_ref().filter(|d| d.matched) {
+            r.warnings.push(Warning {
+                warning: "pin-drift",
+                detail: d.summary.clone(),
+            });
+        }
+    }
+
+    warnings(ctx, trusted_path, &r.chain, now, &mut r.warnings);
+
+    let anchored = |p: &PathReport| match p.state {
+        PathState::Verified => Anchored::Verified,
+        PathState::TimeInvalid(TimeProblem::Expired) => Anchored::Expired,
+        PathState::TimeInvalid(TimeProblem::NotYetValid) => Anchored::NotYetValid,
+        PathState::NotReached => Anchored::No,
+    };
+    let strong = r
+        .interception
+        .evidence
+        .iter()
+        .find(|s| s.strength == Strength::Strong)
+        .map(|s| s.detail.clone());
+    let findings = Findings {
+        failure: net_failure,
+        public: anchored(&public),
+        public_detail: untrusted_text(&r.chain, &public, &os),
+        os_pinned,
+        name_ok: hostname.as_ref().is_none_or(|h| h.ok),
+        name_detail: hostname
+            .as_ref()
+            .and_then(|h| h.detail.clone())
+            .unwrap_or_default(),
+        time_detail: public
+            .error
+            .clone()
+            .or_else(|| os.error.clone())
+            .unwrap_or_default(),
+        pins_matched: r.pins.matched,
+        pins_detail,
+        strong_evidence: strong,
+        denied: r
+            .interception
+            .evidence
+            .iter()
+            .find(|s| s.signal == "deny-pin")
+            .map(|s| s.detail.clone()),
+        vendor: r.interception.vendor.clone(),
+        http_problem,
+    };
+    r.trust = Some(Trust {
+        public,
+        os,
+        hostname,
+        validity: Some(validity),
+    });
+    classify(&findings)
+}
+
+fn taken_on(now: UnixTime) -> String {
+    let date = time::OffsetDateTime::from_unix_timestamp(now.as_secs() as i64)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default();
+    format!("taken {date}")
+}
+
+fn untrusted_text(chain: &[CertInfo], public: &PathReport, os: &PathReport) -> String {
+    let why = public.error.clone().unwrap_or_default();
+    let what = match chain {
+        [leaf] if leaf.self_issued => {
+            format!("self-signed certificate \"{}\": ", leaf.short_name())
+        }
+        [.., last] => format!(
+            "chain ends at \"{}\" issued by \"{}\": ",
+            last.short_name(),
+            last.issuer
+        ),
+        [] => String::new(),
+    };
+    let os_text = if os.verified {
+        ""
+    } else {
+        "; the OS store does not trust it either"
+    };
+    format!("{what}{why}{os_text}")
+}
+
+fn warnings(
+    ctx: &Context,
+    path: Option<&PathReport>,
+    chain: &[CertInfo],
+    now: UnixTime,
+    out: &mut Vec<Warning>,
+) {
+    let now = now.as_secs() as i64;
+    let horizon = now + i64::from(ctx.settings.warn_days) * 86_400;
+    let on_path = path
+        .map(|p| {
+            p.path
+                .iter()
+                .filter_map(|i| chain.get(*i))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    for c in on_path {
+        if c.not_after_unix >= now && c.not_after_unix < horizon {
+            out.push(Warning {
+                warning: "expires-soon",
+                detail: format!(
+                    "#{} {} expires in {} days ({})",
+                    c.index,
+                    c.short_name(),
+                    (c.not_after_unix - now) / 86_400,
+                    c.not_after
+                ),
+            });
+        }
+        if let Some(detail) = c.weak_key() {
+            out.push(Warning {
+                warning: "weak-key",
+                detail,
+            });
+        }
+        // a self-signed leaf's signature on itself is checked by nobody
+        if c.index > 0 || !c.self_issued {
+            if let Some(detail) = c.weak_signature() {
+                out.push(Warning {
+                    warning: "sha1-signature",
+                    detail,
+                });
+            }
+        }
+    }
+}

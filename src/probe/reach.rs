@@ -1,0 +1,193 @@
+//! Reaching the endpoint: the PAC decision (when a PAC file decides the routes), then the ways
+//! to reach it tried in order (direct, or each entry of a PAC answer), each by name resolution
+//! and TCP connect.
+
+use std::time::Instant;
+
+use tokio::net::TcpStream;
+use tokio::time::timeout_at;
+
+use super::context::Context;
+use super::result::{ms, ProbeResult};
+use super::{seconds, Deadlines};
+use crate::endpoint::Endpoint;
+use crate::net::route::{Hop, Route, Skipped};
+use crate::verdict::{NetFailure, Verdict};
+
+/// Asks the PAC file, when one decides the routes, which entries to try for `endpoint`. The
+/// evaluation is synchronous JavaScript with its own time limit, so it runs off the async
+/// threads. Err carries the route with the PAC error, for the `pac-failed` verdict.
+pub(super) async fn decide_by_pac(
+    ctx: &Context,
+    endpoint: &Endpoint,
+    mut route: Route,
+) -> Result<Route, Route> {
+    let (Some(pac), Some(decision)) = (ctx.proxies.pac(), route.pac.as_mut()) else {
+        return Ok(route);
+    };
+    if !route.hops.is_empty() {
+        return Ok(route);
+    }
+    let outcome = match crate::pac::arguments(&endpoint.url) {
+        Err(e) => Err(e),
+        Ok((url, host)) => {
+            let pac = pac.clone();
+            match tokio::task::spawn_blocking(move || pac.find_proxy(&url, &host)).await {
+                Ok(Ok(entries)) => Ok(entries),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(e) => Err(format!("the PAC evaluation stopped: {e}")),
+            }
+        }
+    };
+    match outcome {
+        Ok(entries) => {
+            decision.returned = crate::pac::describe_list(&entries);
+            route.hops = crate::pac::hops(&entries);
+            route.via = "pac".into();
+            Ok(route)
+        }
+        Err(e) => {
+            decision.error = Some(e);
+            Err(route)
+        }
+    }
+}
+
+/// Tries the ways to reach the endpoint in order: one, or the entries of a PAC answer, each
+/// tried when the one before could not be reached (as browsers do). What was passed over, and
+/// why, is recorded on the route's PAC decision.
+pub(super) async fn first_hop(
+    ctx: &Context,
+    endpoint: &Endpoint,
+    clock: &Deadlines,
+    r: &mut ProbeResult,
+) -> Result<(TcpStream, Hop), NetFailure> {
+    let hops = r.route.hops();
+    let mut reached = None;
+    let mut failure = None;
+    let mut skipped: Vec<Skipped> = Vec::new();
+    for (i, hop) in hops.iter().enumerate() {
+        let last = i + 1 == hops.len();
+        let (host, port, whose) = match hop {
+            Hop::Unsupported { entry, why } => {
+                skipped.push(Skipped {
+                    entry: entry.clone(),
+                    why: why.clone(),
+                });
+                continue;
+            }
+            Hop::Direct => (endpoint.host.as_str(), endpoint.port, String::new()),
+            Hop::Proxy(p) => (p.host.as_str(), p.port, format!("the proxy {}: ", p.url())),
+        };
+        match reach(ctx, host, port, &whose, clock, r).await {
+            Ok(stream) => {
+                reached = Some((stream, hop.clone()));
+                break;
+            }
+            Err(f) if !last && hops.len() > 1 => skipped.push(Skipped {
+                entry: hop.describe(),
+                why: f.detail,
+            }),
+            Err(f) => {
+                failure = Some(f);
+                break;
+            }
+        }
+    }
+    if let Some(pac) = r.route.pac.as_mut() {
+        pac.skipped = skipped.clone();
+    }
+    if let Some(reached) = reached {
+        return Ok(reached);
+    }
+    let failure = failure.unwrap_or(NetFailure {
+        verdict: Verdict::ConnectFailed,
+        detail: "no entry of the PAC answer could be used".into(),
+    });
+    let detail = if skipped.is_empty() {
+        failure.detail
+    } else {
+        let passed: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.entry, s.why))
+            .collect();
+        format!("{} (after {})", failure.detail, passed.join("; "))
+    };
+    Err(NetFailure {
+        verdict: failure.verdict,
+        detail,
+    })
+}
+
+/// Resolves `host` and opens TCP to it (the endpoint, or a proxy: `whose` says which in
+/// messages), trying each address in turn as curl does without happy eyeballs.
+async fn reach(
+    ctx: &Context,
+    host: &str,
+    port: u16,
+    whose: &str,
+    clock: &Deadlines,
+    r: &mut ProbeResult,
+) -> Result<TcpStream, NetFailure> {
+    let t = Instant::now();
+    let resolved = timeout_at(clock.connect, ctx.resolver.resolve(host, port)).await;
+    r.timings_ms.dns = Some(ms(t));
+    let addrs = match resolved {
+        Err(_) => {
+            return Err(NetFailure {
+                verdict: Verdict::Timeout,
+                detail: format!(
+                    "phase dns: {whose}{host} did not resolve within {}",
+                    seconds(clock.connect_limit)
+                ),
+            })
+        }
+        Ok(Err(e)) => {
+            return Err(NetFailure {
+                verdict: Verdict::DnsFailed,
+                detail: format!("{whose}{e}"),
+            })
+        }
+        Ok(Ok((addrs, source))) => {
+            r.resolved_by = Some(source);
+            addrs
+        }
+    };
+    let t = Instant::now();
+    let mut errors = Vec::new();
+    for addr in addrs.iter().take(8) {
+        r.address = Some(*addr);
+        match timeout_at(clock.connect, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                r.timings_ms.connect = Some(ms(t));
+                return Ok(stream);
+            }
+            Ok(Err(e)) => errors.push(format!("{addr}: {}", io_text(&e))),
+            Err(_) => {
+                r.timings_ms.connect = Some(ms(t));
+                return Err(NetFailure {
+                    verdict: Verdict::Timeout,
+                    detail: format!(
+                        "phase connect: {whose}no TCP answer from {addr} within {}",
+                        seconds(clock.connect_limit)
+                    ),
+                });
+            }
+        }
+    }
+    r.timings_ms.connect = Some(ms(t));
+    Err(NetFailure {
+        verdict: Verdict::ConnectFailed,
+        detail: format!("{whose}{}", errors.join("; ")),
+    })
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::ConnectionReset => "connection reset".into(),
+        K::TimedOut => "timed out".into(),
+        _ => e.to_string(),
+    }
+}
