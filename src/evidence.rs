@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::chain::cert::CertInfo;
-use crate::chain::trust::{AnchorInfo, PathReport};
+use crate::chain::trust::{AnchorInfo, AnchorOrigin, PathReport};
 use crate::error::Error;
 use crate::pins::{Pin, PinSet};
 
@@ -28,11 +28,58 @@ pub enum Strength {
     Strong,
 }
 
+/// The kinds of evidence. The codes are a promise to users (JSON, JUnit): add, never rename.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalKind {
+    /// the chain is anchored at a root only the OS store trusts
+    OsStoreOnlyAnchor,
+    /// an issuer name or key of a known interception product
+    KnownInterceptor,
+    /// a key of the pin set's deny list is on the chain
+    DenyPin,
+    /// an issuer organisation the pin set does not expect
+    UnexpectedIssuer,
+    /// a leaf without embedded Certificate Transparency SCTs
+    NoSct,
+    /// a leaf made moments before the probe, or with a lifetime no public CA issues
+    FreshLeaf,
+    /// short RSA keys, SHA-1 or MD5 signatures
+    WeakCrypto,
+    /// a leaf with the same key as a CA of its chain
+    CaKeyReuse,
+    /// what the proxy says of itself in its answer to CONNECT
+    ProxyIdentity,
+}
+
+impl SignalKind {
+    /// The stable code, e.g. `os-store-only-anchor`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SignalKind::OsStoreOnlyAnchor => "os-store-only-anchor",
+            SignalKind::KnownInterceptor => "known-interceptor",
+            SignalKind::DenyPin => "deny-pin",
+            SignalKind::UnexpectedIssuer => "unexpected-issuer",
+            SignalKind::NoSct => "no-sct",
+            SignalKind::FreshLeaf => "fresh-leaf",
+            SignalKind::WeakCrypto => "weak-crypto",
+            SignalKind::CaKeyReuse => "ca-key-reuse",
+            SignalKind::ProxyIdentity => "proxy-identity",
+        }
+    }
+}
+
+impl std::fmt::Display for SignalKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.code())
+    }
+}
+
 /// One piece of evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Signal {
-    /// stable name, e.g. `os-store-only-anchor`
-    pub signal: &'static str,
+    /// what kind of evidence it is
+    pub signal: SignalKind,
     /// what was seen, for humans
     pub detail: String,
     /// how much it weighs
@@ -228,7 +275,7 @@ pub fn collect(inputs: &Inputs<'_>) -> Interception {
         if let Some(anchor) = &inputs.os.anchor {
             if !(inputs.public_has_key)(&anchor.spki_sha256) {
                 out.evidence.push(Signal {
-                    signal: "os-store-only-anchor",
+                    signal: SignalKind::OsStoreOnlyAnchor,
                     detail: format!(
                         "the chain is anchored at \"{}\" ({}), which the OS store trusts and no public root set does",
                         anchor.subject, anchor.spki_sha256
@@ -260,7 +307,7 @@ pub fn collect(inputs: &Inputs<'_>) -> Interception {
     if let Some((i, what)) = named {
         out.vendor = Some(i.product.clone());
         out.evidence.push(Signal {
-            signal: "known-interceptor",
+            signal: SignalKind::KnownInterceptor,
             detail: format!("{what} matches {} (\"{}\")", i.product, i.pattern),
             strength: match i.confidence {
                 Confidence::High => Strength::Strong,
@@ -282,7 +329,7 @@ pub fn collect(inputs: &Inputs<'_>) -> Interception {
             if let Some(entry) = set.denied(&pin) {
                 let label = entry.label.as_deref().unwrap_or("no label");
                 out.evidence.push(Signal {
-                    signal: "deny-pin",
+                    signal: SignalKind::DenyPin,
                     detail: format!(
                         "{name} has the key {pin}, on the deny list of pin set {} ({label})",
                         set.name
@@ -340,7 +387,7 @@ fn unexpected_issuer(chain: &[CertInfo], set: &PinSet, out: &mut Vec<Signal>) {
         .collect();
     if !odd.is_empty() {
         out.push(Signal {
-            signal: "unexpected-issuer",
+            signal: SignalKind::UnexpectedIssuer,
             detail: format!(
                 "{}; pin set {} expects issuers from {}",
                 odd.join("; "),
@@ -365,9 +412,9 @@ fn no_sct(leaf: &CertInfo, inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         .anchor
         .as_ref()
         .filter(|_| inputs.public.state != crate::chain::trust::PathState::NotReached)
-        .map(|a| a.origin.as_str());
+        .map(|a| &a.origin);
     let (strength, why) = match public_origin {
-        Some("mozilla") => (
+        Some(AnchorOrigin::Mozilla) => (
             Strength::Medium,
             "although it chains to a public root, whose CAs embed SCTs in every leaf",
         ),
@@ -378,7 +425,7 @@ fn no_sct(leaf: &CertInfo, inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         ),
     };
     out.push(Signal {
-        signal: "no-sct",
+        signal: SignalKind::NoSct,
         detail: format!(
             "#0 {} carries no embedded Certificate Transparency SCTs, {why}",
             leaf.short_name()
@@ -392,7 +439,7 @@ fn fresh_leaf(leaf: &CertInfo, now: i64, out: &mut Vec<Signal>) {
     let age = now - leaf.not_before_unix;
     if (0..FRESH_LEAF_SECS).contains(&age) {
         out.push(Signal {
-            signal: "fresh-leaf",
+            signal: SignalKind::FreshLeaf,
             detail: format!(
                 "#0 {} became valid {} before the probe ({}): made on the fly, as inspection devices do",
                 leaf.short_name(),
@@ -414,7 +461,7 @@ fn fresh_leaf(leaf: &CertInfo, now: i64, out: &mut Vec<Signal>) {
     };
     if let Some(odd) = odd {
         out.push(Signal {
-            signal: "fresh-leaf",
+            signal: SignalKind::FreshLeaf,
             detail: format!("#0 {} is valid for {days} days, {odd}", leaf.short_name()),
             strength: Strength::Weak,
         });
@@ -443,7 +490,7 @@ fn ca_key_reuse(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         .map(|a| format!("anchor {}", a.subject));
     if let Some(ca) = presented.chain(anchors).next() {
         out.push(Signal {
-            signal: "ca-key-reuse",
+            signal: SignalKind::CaKeyReuse,
             detail: format!(
                 "#0 {} has the same key as {ca} ({pin}): CAs do not reuse their signing key for a server; squid's ssl-bump does by default",
                 leaf.short_name()
@@ -473,7 +520,7 @@ fn weak_crypto(chain: &[CertInfo], out: &mut Vec<Signal>) {
     }
     if !found.is_empty() {
         out.push(Signal {
-            signal: "weak-crypto",
+            signal: SignalKind::WeakCrypto,
             detail: found.join("; "),
             strength: Strength::Medium,
         });
@@ -483,7 +530,7 @@ fn weak_crypto(chain: &[CertInfo], out: &mut Vec<Signal>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::trust::PathState;
+    use crate::chain::trust::{PathState, Store};
     use crate::lab::{Ca, KeyKind, LeafSpec};
 
     fn cert(issuer_cn: &str, issuer_o: &str) -> CertInfo {
@@ -495,14 +542,17 @@ mod tests {
         c
     }
 
-    fn path(store: &'static str, anchor: Option<&str>) -> PathReport {
+    fn path(store: Store, anchor: Option<&str>) -> PathReport {
         PathReport {
             store,
             verified: anchor.is_some(),
             anchor: anchor.map(|subject| AnchorInfo {
                 subject: subject.into(),
                 spki_sha256: Pin::of_spki(subject.as_bytes()),
-                origin: store.into(),
+                origin: match store {
+                    Store::Public => AnchorOrigin::Mozilla,
+                    Store::Os => AnchorOrigin::Os,
+                },
                 not_after: String::new(),
             }),
             path: vec![0],
@@ -553,11 +603,11 @@ mod tests {
         chain
     }
 
-    fn public_path(origin: &str) -> PathReport {
-        let mut p = path("public", Some("CN=Lab Root"));
+    fn public_path(origin: AnchorOrigin) -> PathReport {
+        let mut p = path(Store::Public, Some("CN=Lab Root"));
         p.path = vec![0, 1];
         if let Some(a) = p.anchor.as_mut() {
-            a.origin = origin.into();
+            a.origin = origin;
         }
         p
     }
@@ -571,7 +621,7 @@ mod tests {
             expect_issuer_orgs: vec!["DigiCert Inc".into()],
             ..PinSet::default()
         };
-        let os_none = path("os", None);
+        let os_none = path(Store::Os, None);
         type Change = fn(&mut Vec<CertInfo>, &mut PathReport);
         struct Case {
             name: &'static str,
@@ -620,7 +670,7 @@ mod tests {
                 spec: clean_spec.clone(),
                 change: |c, p| {
                     c[0].embedded_scts = false;
-                    *p = path("public", None);
+                    *p = path(Store::Public, None);
                 },
                 expect: Some(("no-sct", Strength::Weak, "inspection devices")),
             },
@@ -630,7 +680,7 @@ mod tests {
                 spec: clean_spec.clone(),
                 change: |c, p| {
                     c[0].embedded_scts = false;
-                    *p = public_path("--cacert lab.pem");
+                    *p = public_path(AnchorOrigin::CaCert("lab.pem".into()));
                 },
                 expect: None,
             },
@@ -681,7 +731,7 @@ mod tests {
         ];
         for case in cases {
             let mut chain = lab_chain(case.org, case.spec);
-            let mut public = public_path("mozilla");
+            let mut public = public_path(AnchorOrigin::Mozilla);
             (case.change)(&mut chain, &mut public);
             let found = run(&chain, &public, &os_none, Some(&set));
             match case.expect {
@@ -689,7 +739,12 @@ mod tests {
                 Some((signal, strength, words)) => {
                     assert_eq!(found.evidence.len(), 1, "{}: {:?}", case.name, found);
                     let s = &found.evidence[0];
-                    assert_eq!((s.signal, s.strength), (signal, strength), "{}", case.name);
+                    assert_eq!(
+                        (s.signal.code(), s.strength),
+                        (signal, strength),
+                        "{}",
+                        case.name
+                    );
                     assert!(s.detail.contains(words), "{}: {}", case.name, s.detail);
                     assert!(!found.is_strong(), "{}", case.name);
                 }
@@ -721,10 +776,10 @@ mod tests {
             "Zscaler Intermediate Root CA (zscalertwo.net) (t) ",
             "Zscaler Inc.",
         )];
-        let public = path("public", Some("CN=DigiCert Global Root G2"));
-        let none_public = path("public", None);
-        let os_lab = path("os", Some("CN=Corp Inspection Root"));
-        let os_public = path("os", Some("CN=DigiCert Global Root G2"));
+        let public = path(Store::Public, Some("CN=DigiCert Global Root G2"));
+        let none_public = path(Store::Public, None);
+        let os_lab = path(Store::Os, Some("CN=Corp Inspection Root"));
+        let os_public = path(Store::Os, Some("CN=DigiCert Global Root G2"));
 
         // clean public chain: nothing
         let e = run(&clean, &public, &os_public, None);
@@ -732,23 +787,23 @@ mod tests {
 
         // anchored only in the OS store: strong, names the anchor, no vendor
         let e = run(&clean, &none_public, &os_lab, None);
-        assert_eq!(e.evidence[0].signal, "os-store-only-anchor");
+        assert_eq!(e.evidence[0].signal.code(), "os-store-only-anchor");
         assert!(e.evidence[0].detail.contains("Corp Inspection Root"));
         assert!(e.is_strong() && e.vendor.is_none());
 
         // a private chain trusted nowhere: no signal
-        let e = run(&clean, &none_public, &path("os", None), None);
+        let e = run(&clean, &none_public, &path(Store::Os, None), None);
         assert!(e.evidence.is_empty());
 
         // a known name, case-insensitive, names the vendor
-        let e = run(&zscaler, &none_public, &path("os", None), None);
+        let e = run(&zscaler, &none_public, &path(Store::Os, None), None);
         assert_eq!(e.vendor.as_deref(), Some("Zscaler"));
-        assert_eq!(e.evidence[0].signal, "known-interceptor");
+        assert_eq!(e.evidence[0].signal.code(), "known-interceptor");
         assert!(e.is_strong());
 
         // a medium-confidence name alone is not strong
         let avast = [cert("Avast Web/Mail Shield Root", "Avast")];
-        let e = run(&avast, &none_public, &path("os", None), None);
+        let e = run(&avast, &none_public, &path(Store::Os, None), None);
         assert_eq!(e.evidence.len(), 1);
         assert!(!e.is_strong(), "{e:?}");
 
@@ -763,7 +818,7 @@ mod tests {
             ..PinSet::default()
         };
         let e = run(&clean, &public, &os_public, Some(&set));
-        assert_eq!(e.evidence[0].signal, "deny-pin");
+        assert_eq!(e.evidence[0].signal.code(), "deny-pin");
         assert!(e.is_strong());
     }
 }

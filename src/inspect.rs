@@ -431,7 +431,7 @@ pub fn stop(chain: &[CertInfo], path: &PathReport) -> Option<Stop> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::trust::{build_path, AnchorSet};
+    use crate::chain::trust::{build_path, AnchorSet, Store};
     use crate::lab::{Ca, KeyKind, LeafSpec};
     use rustls::pki_types::{CertificateDer, UnixTime};
 
@@ -467,7 +467,7 @@ mod tests {
             stranger.der().clone(),
             inter.der().clone(),
         ];
-        let empty = AnchorSet::from_certificates("os", &[], "test");
+        let empty = AnchorSet::from_certificates(Store::Os, &[], "test");
         let s = stop(&analyse(&chain), &path(&empty, &chain)).unwrap();
         assert_eq!((s.walked.as_slice(), s.at), (&[0, 2][..], 2));
         assert!(s.issuer.contains("Stop Root"), "{s:?}");
@@ -481,7 +481,7 @@ mod tests {
             s.detail
         );
 
-        let trusted = AnchorSet::from_certificates("public", &[root.der().clone()], "test");
+        let trusted = AnchorSet::from_certificates(Store::Public, &[root.der().clone()], "test");
         assert_eq!(stop(&analyse(&chain), &path(&trusted, &chain)), None);
     }
 
@@ -489,7 +489,7 @@ mod tests {
     fn a_self_signed_leaf_stops_at_once() {
         let leaf = Ca::self_signed_leaf(&LeafSpec::new(["self.test"])).unwrap();
         let chain = leaf.chain();
-        let empty = AnchorSet::from_certificates("public", &[], "test");
+        let empty = AnchorSet::from_certificates(Store::Public, &[], "test");
         let s = stop(&analyse(&chain), &path(&empty, &chain)).unwrap();
         assert_eq!(
             (s.walked.as_slice(), s.at, s.self_issued),
@@ -501,7 +501,7 @@ mod tests {
     #[test]
     fn a_leaf_that_does_not_parse_stops_before_the_walk() {
         let chain = vec![CertificateDer::from(b"\x30\x03\x02\x01\x00".to_vec())];
-        let empty = AnchorSet::from_certificates("public", &[], "test");
+        let empty = AnchorSet::from_certificates(Store::Public, &[], "test");
         let s = stop(&analyse(&chain), &path(&empty, &chain)).unwrap();
         assert!(
             s.detail.starts_with("the leaf does not parse"),

@@ -17,6 +17,64 @@ use crate::chain::cert::CertInfo;
 use crate::error::Error;
 use crate::pins::Pin;
 
+/// Which anchor set a path was built against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Store {
+    /// Mozilla's roots plus `--cacert`: what a client that ships its own roots trusts
+    Public,
+    /// the platform's store: what this machine trusts, enterprise roots included
+    Os,
+}
+
+impl Store {
+    /// `public` or `os`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Store::Public => "public",
+            Store::Os => "os",
+        }
+    }
+}
+
+impl std::fmt::Display for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// Where an anchor came from. Only Mozilla's roots are a public CA's: the evidence that
+/// expects public-CA behaviour (Certificate Transparency) asks for `Mozilla`, never for a
+/// `--cacert` file or the OS store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnchorOrigin {
+    /// Mozilla's root program, compiled in (webpki-root-certs)
+    Mozilla,
+    /// a `--cacert` file
+    CaCert(PathBuf),
+    /// the platform's store
+    Os,
+    /// anchors a caller gave (the lab, tests), with what they are
+    Given(String),
+}
+
+impl std::fmt::Display for AnchorOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnchorOrigin::Mozilla => f.write_str("mozilla"),
+            AnchorOrigin::CaCert(path) => write!(f, "--cacert {}", path.display()),
+            AnchorOrigin::Os => f.write_str("os"),
+            AnchorOrigin::Given(what) => f.write_str(what),
+        }
+    }
+}
+
+impl Serialize for AnchorOrigin {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// What we know of one anchor of a set.
 #[derive(Clone, Debug, Serialize)]
 pub struct AnchorInfo {
@@ -25,8 +83,8 @@ pub struct AnchorInfo {
     /// SPKI pin of the anchor (base64 in JSON, as the chain's)
     #[serde(serialize_with = "pin_base64")]
     pub spki_sha256: Pin,
-    /// where it came from: "mozilla", "--cacert FILE" or "os"
-    pub origin: String,
+    /// where it came from (`mozilla`, `--cacert FILE` or `os` in reports)
+    pub origin: AnchorOrigin,
     /// end of the anchor certificate's validity, RFC 3339
     pub not_after: String,
 }
@@ -37,8 +95,8 @@ fn pin_base64<S: serde::Serializer>(pin: &Pin, serializer: S) -> Result<S::Ok, S
 
 /// A set of trust anchors with what each one is.
 pub struct AnchorSet {
-    /// "public" or "os"
-    pub name: &'static str,
+    /// which set it is
+    pub name: Store,
     anchors: Vec<TrustAnchor<'static>>,
     info: Vec<AnchorInfo>,
     /// problems met while loading (unreadable files, certificates that are not anchors)
@@ -81,7 +139,7 @@ pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Er
 }
 
 impl AnchorSet {
-    fn new(name: &'static str) -> AnchorSet {
+    fn new(name: Store) -> AnchorSet {
         AnchorSet {
             name,
             anchors: Vec::new(),
@@ -90,7 +148,7 @@ impl AnchorSet {
         }
     }
 
-    fn add(&mut self, der: &CertificateDer<'_>, origin: &str) -> Result<(), String> {
+    fn add(&mut self, der: &CertificateDer<'_>, origin: &AnchorOrigin) -> Result<(), String> {
         let anchor = webpki::anchor_from_trusted_cert(der)
             .map_err(|e| format!("not usable as a trust anchor: {e:?}"))?
             .to_owned();
@@ -102,7 +160,7 @@ impl AnchorSet {
         self.info.push(AnchorInfo {
             subject: info.subject,
             spki_sha256: pin,
-            origin: origin.to_string(),
+            origin: origin.clone(),
             not_after: info.not_after,
         });
         Ok(())
@@ -110,14 +168,14 @@ impl AnchorSet {
 
     /// Mozilla's roots (compiled in) plus the anchors of every `--cacert` file.
     pub fn public(cacerts: &[PathBuf]) -> Result<AnchorSet, Error> {
-        let mut set = AnchorSet::new("public");
+        let mut set = AnchorSet::new(Store::Public);
         for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-            if let Err(e) = set.add(der, "mozilla") {
+            if let Err(e) = set.add(der, &AnchorOrigin::Mozilla) {
                 set.load_errors.push(e);
             }
         }
         for path in cacerts {
-            let origin = format!("--cacert {}", path.display());
+            let origin = AnchorOrigin::CaCert(path.clone());
             for (i, der) in read_certificates(path)?.iter().enumerate() {
                 set.add(der, &origin).map_err(|e| Error::File {
                     file: path.display().to_string(),
@@ -132,13 +190,13 @@ impl AnchorSet {
     /// `SSL_CERT_DIR`). Problems are kept in `load_errors`, never fatal: a machine without a
     /// store still gets the public verdict.
     pub fn os() -> AnchorSet {
-        let mut set = AnchorSet::new("os");
+        let mut set = AnchorSet::new(Store::Os);
         let result = rustls_native_certs::load_native_certs();
         for e in &result.errors {
             set.load_errors.push(e.to_string());
         }
         for der in &result.certs {
-            if let Err(e) = set.add(der, "os") {
+            if let Err(e) = set.add(der, &AnchorOrigin::Os) {
                 set.load_errors.push(e);
             }
         }
@@ -146,14 +204,11 @@ impl AnchorSet {
     }
 
     /// An anchor set made of the given certificates (tests and the lab).
-    pub fn from_certificates(
-        name: &'static str,
-        certs: &[CertificateDer<'_>],
-        origin: &str,
-    ) -> AnchorSet {
+    pub fn from_certificates(name: Store, certs: &[CertificateDer<'_>], origin: &str) -> AnchorSet {
         let mut set = AnchorSet::new(name);
+        let origin = AnchorOrigin::Given(origin.to_string());
         for der in certs {
-            if let Err(e) = set.add(der, origin) {
+            if let Err(e) = set.add(der, &origin) {
                 set.load_errors.push(e);
             }
         }
@@ -206,8 +261,8 @@ pub enum TimeProblem {
 /// The outcome of building a path against one anchor set, as reported.
 #[derive(Clone, Debug, Serialize)]
 pub struct PathReport {
-    /// "public" or "os"
-    pub store: &'static str,
+    /// the anchor set
+    pub store: Store,
     /// a path to an anchor was found and every certificate on it is valid now
     pub verified: bool,
     /// the anchor the path reached (also when the path is valid only at another time)
@@ -224,7 +279,7 @@ pub struct PathReport {
 
 impl PathReport {
     /// A report for a chain that could not be examined (empty or missing).
-    pub fn not_examined(store: &'static str, why: &str) -> PathReport {
+    pub fn not_examined(store: Store, why: &str) -> PathReport {
         PathReport {
             store,
             verified: false,
@@ -577,7 +632,7 @@ mod tests {
         let mut chain = leaf.chain();
         chain.push(stray.der().clone());
         let infos = analyse(&chain);
-        let set = AnchorSet::from_certificates("public", &[root.der().clone()], "test");
+        let set = AnchorSet::from_certificates(Store::Public, &[root.der().clone()], "test");
         let report = build_path(&set, &chain, &infos, algs(), UnixTime::now());
         assert_eq!(report.state, PathState::Verified, "{:?}", report.error);
         assert_eq!(report.path, vec![0, 1]);
@@ -602,7 +657,7 @@ mod tests {
         let leaf = root.leaf(&spec).unwrap();
         let chain = leaf.chain();
         let infos = analyse(&chain);
-        let set = AnchorSet::from_certificates("public", &[root.der().clone()], "test");
+        let set = AnchorSet::from_certificates(Store::Public, &[root.der().clone()], "test");
         let report = build_path(&set, &chain, &infos, algs(), UnixTime::now());
         assert_eq!(report.state, PathState::TimeInvalid(TimeProblem::Expired));
         assert!(report.anchor.is_some());

@@ -12,7 +12,7 @@ use rustls::pki_types::CertificateDer;
 use time::{Duration, OffsetDateTime};
 
 use super::scenario::{Backend, Scenario, Via, CLOUD_PINSET, LEAF_PINSET};
-use crate::chain::trust::AnchorSet;
+use crate::chain::trust::{AnchorSet, Store};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::lab::{
@@ -234,12 +234,12 @@ impl Lab {
                 .map(|(e, addr)| ((e.host.clone(), e.port), vec![*addr])),
         );
         let public = AnchorSet::from_certificates(
-            "public",
+            Store::Public,
             &[ca.public_root.der().clone()],
             "demo public root (simulation)",
         );
         let os = AnchorSet::from_certificates(
-            "os",
+            Store::Os,
             &[ca.public_root.der().clone(), ca.inspection.der().clone()],
             "demo OS store (simulation)",
         );

@@ -164,7 +164,7 @@ pub(super) fn judge(
             .interception
             .evidence
             .iter()
-            .find(|s| s.signal == "deny-pin")
+            .find(|s| s.signal == evidence::SignalKind::DenyPin)
             .map(|s| s.detail.clone()),
         vendor: r.interception.vendor.clone(),
         http_problem,

@@ -116,7 +116,7 @@ pub async fn run_route(ctx: &Context, endpoint: &Endpoint, route: Route) -> Prob
         let identity = answer.identity();
         if !identity.is_empty() {
             r.interception.evidence.push(evidence::Signal {
-                signal: "proxy-identity",
+                signal: evidence::SignalKind::ProxyIdentity,
                 detail: format!("the proxy's answer to CONNECT says {}", identity.join(", ")),
                 strength: Strength::Weak,
             });

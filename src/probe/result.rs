@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::chain::cert::CertInfo;
-use crate::chain::trust::{NameCheck, PathReport, ValidityCheck};
+use crate::chain::trust::{NameCheck, PathReport, Store, ValidityCheck};
 use crate::drift::Drift;
 use crate::endpoint::Endpoint;
 use crate::evidence::Interception;
@@ -87,7 +87,7 @@ pub struct PinReport {
     /// `None` without a set
     pub matched: Option<bool>,
     /// the store whose path the pins were compared with (`public` or `os`)
-    pub path: Option<&'static str>,
+    pub path: Option<Store>,
     /// the pins found on that path
     pub matches: Vec<PinMatch>,
     /// the pins of the certificates on that path, for updating a set

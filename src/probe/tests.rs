@@ -4,7 +4,7 @@ use std::sync::Arc;
 use rustls::pki_types::UnixTime;
 
 use super::*;
-use crate::chain::trust::AnchorSet;
+use crate::chain::trust::{AnchorSet, Store};
 use crate::evidence::Interceptors;
 use crate::lab::{Behaviour, Ca, KeyKind, LabProxy, LeafSpec, ProxyBehaviour, Server};
 use crate::net::resolve::Resolver;
@@ -14,8 +14,8 @@ use crate::net::route::{PacDecision, Proxy};
 fn context(root: &Ca) -> Context {
     Context::new(
         Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
-        AnchorSet::from_certificates("public", &[root.der().clone()], "test root"),
-        AnchorSet::from_certificates("os", &[], "test"),
+        AnchorSet::from_certificates(Store::Public, &[root.der().clone()], "test root"),
+        AnchorSet::from_certificates(Store::Os, &[], "test"),
         Vec::new(),
         Interceptors::bundled().unwrap(),
         Resolver::fixed(Vec::new()),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{one_line, plural, truncate, Format, Quiet, RunInfo};
 use crate::chain::cert::CertInfo;
-use crate::chain::trust::{PathReport, Role};
+use crate::chain::trust::{PathReport, Role, Store};
 use crate::inspect::{Inspected, Inspection, Stop, Stops};
 use crate::probe::ProbeResult;
 use crate::verdict::Verdict;
@@ -314,8 +314,8 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
         return Vec::new();
     };
     let path = match r.pins.path {
-        Some("public") => &trust.public,
-        Some("os") => &trust.os,
+        Some(Store::Public) => &trust.public,
+        Some(Store::Os) => &trust.os,
         _ => return Vec::new(),
     };
     path.keys(&r.chain)
@@ -326,7 +326,9 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
                 (Role::Anchor, _) | (_, None) => format!(
                     "anchor: {} ({})",
                     k.subject,
-                    path.anchor.as_ref().map_or("", |a| a.origin.as_str())
+                    path.anchor
+                        .as_ref()
+                        .map_or(String::new(), |a| a.origin.to_string())
                 ),
                 (role, Some(index)) => format!("#{index} {}: {}", role.name(), k.subject),
             },
@@ -357,7 +359,7 @@ fn toml_string(text: &str) -> String {
 fn pins(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "pins")?;
-    let store = r.pins.path.unwrap_or("verified");
+    let store = r.pins.path.map_or("verified", Store::name);
     match (&r.pins.set, r.pins.matched) {
         (Some(set), Some(true)) => {
             writeln!(out, "  set      {set}: matched on the {store} path")?;
@@ -396,7 +398,7 @@ fn pins(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         );
     }
     match r.pins.path {
-        Some("os") => writeln!(
+        Some(Store::Os) => writeln!(
             out,
             "  pins to add, from the os path (only the OS store trusts this chain: pin it only if it is your own private PKI):"
         )?,

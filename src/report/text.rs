@@ -268,7 +268,9 @@ fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         (Some(set), Some(false)) => writeln!(
             out,
             "    pins {set}: no pin on the {} path",
-            r.pins.path.unwrap_or("verified")
+            r.pins
+                .path
+                .map_or("verified", crate::chain::trust::Store::name)
         )?,
         (Some(set), None) => writeln!(out, "    pins {set}: not checked (no chain)")?,
         (None, _) => writeln!(out, "    pins none (verdict on trust alone)")?,
