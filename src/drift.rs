@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 pub use crate::chain::trust::{PathKey, Role};
-use crate::pins::{Pin, PinEntry, PinSet};
+use crate::pins::{Pin, PinEntry, PinReport, PinSet};
 
 impl Role {
     /// The role a label names, if it names one.
@@ -72,25 +72,25 @@ pub struct Drift {
     pub needed: Vec<PinEntry>,
 }
 
-/// Compares `set` with the verified `path`; None when nothing drifted.
-pub fn compare(set: &PinSet, path: &[PathKey], taken: &str) -> Option<Drift> {
-    let on_path = |pin: &Pin| path.iter().any(|k| k.pin == *pin);
-    let stale: Vec<StalePin> = set
-        .pins
+/// Describes how `set` and the verified `path` drifted apart, from the pin check of the two
+/// (`pins::check`); None when nothing drifted. `taken_on` dates the pins it proposes.
+pub fn compare(
+    set: &PinSet,
+    report: &PinReport,
+    path: &[PathKey],
+    taken_on: &str,
+) -> Option<Drift> {
+    let stale: Vec<StalePin> = report
+        .stale
         .iter()
-        .filter(|e| !on_path(&e.pin) && !e.is_backup())
         .map(|e| StalePin {
             pin: e.pin,
             label: e.label.clone(),
             role: e.label.as_deref().and_then(Role::from_label),
         })
         .collect();
-    let new: Vec<PathKey> = path
-        .iter()
-        .filter(|k| set.allowed(&k.pin).is_none())
-        .cloned()
-        .collect();
-    let matched = path.iter().any(|k| set.allowed(&k.pin).is_some());
+    let new = report.new.clone();
+    let matched = report.is_match();
     if stale.is_empty() && matched {
         return None;
     }
@@ -145,23 +145,7 @@ pub fn compare(set: &PinSet, path: &[PathKey], taken: &str) -> Option<Drift> {
             set.name
         ),
     };
-    let needed = path
-        .iter()
-        .map(|k| PinEntry {
-            pin: k.pin,
-            label: Some(format!(
-                "{}: {}{}",
-                k.role.name(),
-                k.certificate,
-                if k.expires.is_empty() {
-                    String::new()
-                } else {
-                    format!(", expires {}", k.expires)
-                }
-            )),
-            source: Some(format!("pinprobe drift report, {taken}")),
-        })
-        .collect();
+    let needed = crate::pins::needed(path, taken_on, "pinprobe drift report");
     Some(Drift {
         set: set.name.clone(),
         matched,
@@ -205,6 +189,10 @@ mod tests {
         }
     }
 
+    fn drift(set: &PinSet, path: &[PathKey], taken_on: &str) -> Option<Drift> {
+        compare(set, &crate::pins::check(set, path, &[]), path, taken_on)
+    }
+
     #[test]
     fn drift_table() {
         let path = [
@@ -220,17 +208,17 @@ mod tests {
 
         // nothing stale, matched: no drift
         let current = vec![entry("leaf2", "leaf: x"), entry("inter", "intermediate: y")];
-        assert!(compare(&set(current), &path, "today").is_none());
+        assert!(drift(&set(current), &path, "today").is_none());
 
         // a backup pin is meant to be absent
         let with_backup = vec![
             entry("inter", "intermediate: y"),
             entry("spare", "backup key"),
         ];
-        assert!(compare(&set(with_backup), &path, "today").is_none());
+        assert!(drift(&set(with_backup), &path, "today").is_none());
 
         // leaf rotated under a full set: still matches, leaf rotation reported
-        let d = compare(&set(full_old.clone()), &path, "today").unwrap();
+        let d = drift(&set(full_old.clone()), &path, "today").unwrap();
         assert!(d.matched);
         assert_eq!(d.change, Change::LeafRotation);
         assert_eq!(d.stale.len(), 1);
@@ -238,7 +226,7 @@ mod tests {
         assert!(d.summary.contains("still matches"), "{}", d.summary);
 
         // leaf-pinned set, leaf rotated: no match, leaf rotation
-        let d = compare(&set(vec![entry("leaf1", "leaf: svc.test")]), &path, "today").unwrap();
+        let d = drift(&set(vec![entry("leaf1", "leaf: svc.test")]), &path, "today").unwrap();
         assert!(!d.matched);
         assert_eq!(d.change, Change::LeafRotation);
 
@@ -248,7 +236,7 @@ mod tests {
             key("inter2", Role::Intermediate),
             key("root2", Role::Anchor),
         ];
-        let d = compare(&set(full_old), &new_ca, "today").unwrap();
+        let d = drift(&set(full_old), &new_ca, "today").unwrap();
         assert_eq!(d.change, Change::CaChange);
         assert!(
             d.summary.contains("leaf and intermediate and anchor"),
@@ -263,14 +251,14 @@ mod tests {
             .starts_with("intermediate: inter2"));
 
         // unlabelled set (as the Defender profile): judged by the new keys
-        let d = compare(
+        let d = drift(
             &set(vec![entry("other", "DigiCert Global Root G2")]),
             &new_ca,
             "t",
         )
         .unwrap();
         assert_eq!(d.change, Change::CaChange);
-        let d = compare(
+        let d = drift(
             &set(vec![entry("old-leaf", "svc key")]),
             &[key("l", Role::Leaf)],
             "t",

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{AnchorInfo, AnchorOrigin, PathReport};
 use crate::error::Error;
-use crate::pins::{Pin, PinSet};
+use crate::pins::{Denied, Pin, PinSet};
 
 /// The interceptor names, compiled into the binary.
 pub const BUNDLED_INTERCEPTORS: &str = include_str!("../pins/interceptors.toml");
@@ -254,6 +254,8 @@ pub struct Inputs<'a> {
     pub public_has_key: &'a dyn Fn(&Pin) -> bool,
     /// the endpoint's pin set, if any
     pub pinset: Option<&'a PinSet>,
+    /// the first key of the chain that the pin set denies (from `pins::check`)
+    pub denied: Option<&'a Denied>,
     /// the known products
     pub interceptors: &'a Interceptors,
     /// the time of the probe, seconds since the Unix epoch
@@ -316,29 +318,16 @@ pub fn collect(inputs: &Inputs<'_>) -> Interception {
         });
     }
 
-    if let Some(set) = inputs.pinset {
-        let presented = inputs
-            .chain
-            .iter()
-            .filter_map(|c| c.pin.map(|p| (c.short_name(), p)));
-        let anchors = [&inputs.public.anchor, &inputs.os.anchor]
-            .into_iter()
-            .flatten()
-            .map(|a| (a.subject.clone(), a.spki_sha256));
-        for (name, pin) in presented.chain(anchors) {
-            if let Some(entry) = set.denied(&pin) {
-                let label = entry.label.as_deref().unwrap_or("no label");
-                out.evidence.push(Signal {
-                    signal: SignalKind::DenyPin,
-                    detail: format!(
-                        "{name} has the key {pin}, on the deny list of pin set {} ({label})",
-                        set.name
-                    ),
-                    strength: Strength::Strong,
-                });
-                break;
-            }
-        }
+    if let (Some(set), Some(denied)) = (inputs.pinset, inputs.denied) {
+        let label = denied.label.as_deref().unwrap_or("no label");
+        out.evidence.push(Signal {
+            signal: SignalKind::DenyPin,
+            detail: format!(
+                "{} has the key {}, on the deny list of pin set {} ({label})",
+                denied.certificate, denied.pin, set.name
+            ),
+            strength: Strength::Strong,
+        });
     }
 
     if let Some(set) = inputs.pinset {
@@ -574,12 +563,15 @@ mod tests {
         let interceptors = Interceptors::bundled().unwrap();
         let public_anchor = public.anchor.as_ref().map(|a| a.spki_sha256);
         let has = move |p: &Pin| Some(*p) == public_anchor;
+        let seen = crate::chain::trust::seen_keys(chain, &[public, os]);
+        let report = pinset.map(|set| crate::pins::check(set, &[], &seen));
         collect(&Inputs {
             chain,
             public,
             os,
             public_has_key: &has,
             pinset,
+            denied: report.as_ref().and_then(|r| r.denied.first()),
             interceptors: &interceptors,
             now: time::OffsetDateTime::now_utc().unix_timestamp(),
         })

@@ -11,6 +11,8 @@ use base64::Engine as _;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::chain::trust::PathKey;
+
 /// The SHA-256 of a DER-encoded SubjectPublicKeyInfo.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Pin([u8; 32]);
@@ -122,7 +124,7 @@ impl Serialize for Pin {
 }
 
 /// A pin with what it stands for and where it was taken from.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PinEntry {
     /// the pin itself
     pub pin: Pin,
@@ -179,9 +181,114 @@ impl PinSet {
     }
 }
 
+/// A key of the verified path that the set allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Matched {
+    /// the certificate of the path
+    pub key: PathKey,
+    /// the set's label for the pin
+    pub label: Option<String>,
+}
+
+/// A key the set denies, seen on the chain or reached as an anchor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denied {
+    /// the certificate that holds it (`#1 Name`, or an anchor's subject)
+    pub certificate: String,
+    /// the key
+    pub pin: Pin,
+    /// the set's label for the deny entry
+    pub label: Option<String>,
+}
+
+/// What a pin set says of a chain: the one place where pins are matched. The probe's verdict,
+/// the drift report, `inspect` and `pin` all read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PinReport {
+    /// keys of the verified path that the set allows, in path order
+    pub matched: Vec<Matched>,
+    /// pins of the set that are not on the path (backups, absent on purpose, left out)
+    pub stale: Vec<PinEntry>,
+    /// keys of the path that the set does not hold
+    pub new: Vec<PathKey>,
+    /// keys the set denies, anywhere on the chain or among the anchors reached
+    pub denied: Vec<Denied>,
+}
+
+impl PinReport {
+    /// A pin of the set is on the verified path.
+    pub fn is_match(&self) -> bool {
+        !self.matched.is_empty()
+    }
+}
+
+/// Checks `set` against a chain. `path` is the signature-verified path, leaf first and anchor
+/// last: allowed pins count only there, so a genuine root appended by a middlebox to its own
+/// chain never matches. `seen` is every key met (the certificates as presented and the anchors
+/// reached, named for messages): a deny pin fails the chain wherever it is.
+pub fn check(set: &PinSet, path: &[PathKey], seen: &[(String, Pin)]) -> PinReport {
+    let on_path = |pin: &Pin| path.iter().any(|k| k.pin == *pin);
+    let mut report = PinReport::default();
+    for key in path {
+        match set.allowed(&key.pin) {
+            Some(entry) => report.matched.push(Matched {
+                key: key.clone(),
+                label: entry.label.clone(),
+            }),
+            None => report.new.push(key.clone()),
+        }
+    }
+    report.stale = set
+        .pins
+        .iter()
+        .filter(|e| !on_path(&e.pin) && !e.is_backup())
+        .cloned()
+        .collect();
+    for (certificate, pin) in seen {
+        if let Some(entry) = set.denied(pin) {
+            if !report.denied.iter().any(|d| d.pin == *pin) {
+                report.denied.push(Denied {
+                    certificate: certificate.clone(),
+                    pin: *pin,
+                    label: entry.label.clone(),
+                });
+            }
+        }
+    }
+    report
+}
+
+/// The pins a set needs for `path`, one per key, leaf first, each labelled with its position,
+/// name and expiry and the day it was taken: what the drift report proposes, what `pin`
+/// writes and what `inspect` lists as pins to add.
+pub fn needed(path: &[PathKey], taken_on: &str, source: &str) -> Vec<PinEntry> {
+    let mut entries: Vec<PinEntry> = Vec::new();
+    for key in path {
+        if entries.iter().any(|e| e.pin == key.pin) {
+            continue;
+        }
+        let expires = key
+            .expires
+            .get(..10)
+            .filter(|d| d.as_bytes().get(4) == Some(&b'-'))
+            .map_or_else(String::new, |d| format!(", expires {d}"));
+        entries.push(PinEntry {
+            pin: key.pin,
+            label: Some(format!(
+                "{}: {}{expires}, taken {taken_on}",
+                key.role.name(),
+                key.name
+            )),
+            source: Some(source.to_string()),
+        });
+    }
+    entries
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::trust::Role;
 
     // SPKI of DigiCert Global Root G2 and its published pin (Debian ca-certificates).
     const G2_B64: &str = "i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=";
@@ -250,5 +357,89 @@ mod tests {
             }
             assert!(!got.to_string().is_empty());
         }
+    }
+
+    fn key(seed: &str, role: Role, expires: &str) -> PathKey {
+        PathKey {
+            pin: Pin::of_spki(seed.as_bytes()),
+            role,
+            index: None,
+            name: seed.into(),
+            subject: format!("CN={seed}"),
+            certificate: seed.into(),
+            expires: expires.into(),
+        }
+    }
+
+    fn entry(seed: &str, label: &str) -> PinEntry {
+        PinEntry {
+            pin: Pin::of_spki(seed.as_bytes()),
+            label: Some(label.into()),
+            source: None,
+        }
+    }
+
+    #[test]
+    fn check_matches_on_the_path_and_denies_anywhere() {
+        let path = [
+            key("leaf", Role::Leaf, ""),
+            key("inter", Role::Intermediate, ""),
+            key("root", Role::Anchor, ""),
+        ];
+        let set = PinSet {
+            name: "svc".into(),
+            pins: vec![
+                entry("inter", "intermediate: Issuing"),
+                entry("gone", "leaf: old"),
+                entry("spare", "backup key"),
+                // a genuine root appended off the path never matches
+                entry("appended", "anchor: Genuine Root"),
+            ],
+            deny: vec![entry("shared", "shared interception key")],
+            ..PinSet::default()
+        };
+        let seen = [
+            ("#0 leaf".to_string(), Pin::of_spki(b"leaf")),
+            ("#2 Genuine Root".to_string(), Pin::of_spki(b"appended")),
+            ("anchor CN=Corp".to_string(), Pin::of_spki(b"shared")),
+        ];
+        let report = check(&set, &path, &seen);
+        assert!(report.is_match());
+        let matched: Vec<&str> = report.matched.iter().map(|m| m.key.name.as_str()).collect();
+        assert_eq!(matched, ["inter"]);
+        let stale: Vec<&str> = report
+            .stale
+            .iter()
+            .filter_map(|e| e.label.as_deref())
+            .collect();
+        assert_eq!(stale, ["leaf: old", "anchor: Genuine Root"]);
+        let new: Vec<&str> = report.new.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(new, ["leaf", "root"]);
+        assert_eq!(report.denied.len(), 1);
+        assert_eq!(report.denied[0].certificate, "anchor CN=Corp");
+
+        let unmatched = check(&PinSet::default(), &path, &[]);
+        assert!(!unmatched.is_match());
+        assert_eq!(unmatched.new.len(), 3);
+        assert!(unmatched.denied.is_empty());
+    }
+
+    #[test]
+    fn needed_pins_name_role_expiry_and_day() {
+        let path = [
+            key("svc.test", Role::Leaf, "2027-02-22T10:00:00Z"),
+            key("Issuing", Role::Intermediate, "soon"),
+            key("svc.test", Role::Anchor, ""),
+        ];
+        let needed = needed(&path, "2026-12-01", "test");
+        let labels: Vec<&str> = needed.iter().filter_map(|e| e.label.as_deref()).collect();
+        assert_eq!(
+            labels,
+            [
+                "leaf: svc.test, expires 2027-02-22, taken 2026-12-01",
+                "intermediate: Issuing, taken 2026-12-01",
+            ]
+        );
+        assert_eq!(needed[0].source.as_deref(), Some("test"));
     }
 }

@@ -328,6 +328,19 @@ impl PathReport {
     }
 }
 
+/// Every key met in a chain, named for messages: the certificates as presented (`#1 Name`),
+/// then the anchors the paths reached (by subject). What deny pins are compared with.
+pub fn seen_keys(chain: &[CertInfo], paths: &[&PathReport]) -> Vec<(String, Pin)> {
+    let presented = chain
+        .iter()
+        .filter_map(|c| c.pin.map(|p| (c.short_name(), p)));
+    let anchors = paths
+        .iter()
+        .filter_map(|p| p.anchor.as_ref())
+        .map(|a| (a.subject.clone(), a.spki_sha256));
+    presented.chain(anchors).collect()
+}
+
 /// A position on a verified path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

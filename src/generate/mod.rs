@@ -19,8 +19,7 @@ use std::sync::Arc;
 
 use toml_edit::DocumentMut;
 
-use crate::chain::cert::CertInfo;
-use crate::chain::trust::{AnchorInfo, PathReport, PathState, TimeProblem};
+use crate::chain::trust::{AnchorInfo, PathState, TimeProblem};
 use crate::config::{self, Config};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
@@ -421,7 +420,15 @@ pub fn take(
     } else {
         format!("pinprobe pin, live chain of {}", r.url)
     };
-    let pins = path_pins(&r.chain, path, taken_on, &source);
+    // the keys of the path the probe compared its pins with: the same path as chosen above
+    let pins = crate::pins::needed(&r.pins.keys, taken_on, &source)
+        .into_iter()
+        .map(|e| Taken {
+            pin: e.pin,
+            label: e.label.unwrap_or_default(),
+            source: e.source.unwrap_or_default(),
+        })
+        .collect();
     // the issuer organisations of the chain as served (what the unexpected-issuer signal
     // reads); a certificate without one would make that signal fire on the genuine chain
     let orgs = r.chain.iter().filter(|c| c.parse_error.is_none()).try_fold(
@@ -463,34 +470,6 @@ fn anchor_text(anchor: Option<&AnchorInfo>) -> String {
         Some(a) => format!("\"{}\" ({}, {})", a.subject, a.spki_sha256, a.origin),
         None => "(unknown)".into(),
     }
-}
-
-/// The pins of the certificates on `path`, leaf first, then the anchor, without duplicates.
-fn path_pins(chain: &[CertInfo], path: &PathReport, taken_on: &str, source: &str) -> Vec<Taken> {
-    let mut pins: Vec<Taken> = Vec::new();
-    let mut add = |pin: Pin, role: &str, name: &str, expires: Option<String>| {
-        if pins.iter().any(|t| t.pin == pin) {
-            return;
-        }
-        let expires = expires.map_or_else(String::new, |d| format!(", expires {d}"));
-        pins.push(Taken {
-            pin,
-            label: format!("{role}: {name}{expires}, taken {taken_on}"),
-            source: source.to_string(),
-        });
-    };
-    for key in path.keys(chain) {
-        add(key.pin, key.role.name(), &key.name, date(&key.expires));
-    }
-    pins
-}
-
-/// `YYYY-MM-DD` of an RFC 3339 time.
-fn date(rfc3339: &str) -> Option<String> {
-    rfc3339
-        .get(..10)
-        .filter(|d| d.as_bytes().get(4) == Some(&b'-'))
-        .map(str::to_string)
 }
 
 fn today() -> String {
@@ -663,9 +642,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_for_labels() {
-        assert_eq!(date("2027-02-22T10:00:00Z").as_deref(), Some("2027-02-22"));
-        assert_eq!(date("soon"), None);
+    fn today_is_a_date() {
         assert_eq!(today().len(), 10);
     }
 

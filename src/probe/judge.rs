@@ -8,10 +8,12 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use super::context::Context;
 use super::result::{ms, PinMatch, ProbeResult, Trust, Warning};
 use crate::chain::cert::CertInfo;
-use crate::chain::trust::{check_name, check_validity, PathReport, PathState, TimeProblem};
+use crate::chain::trust::{
+    check_name, check_validity, seen_keys, PathKey, PathReport, PathState, TimeProblem,
+};
 use crate::drift;
 use crate::evidence::{self, Strength};
-use crate::pins::Pin;
+use crate::pins::{self, Pin};
 use crate::verdict::{classify, Anchored, Classified, Findings, NetFailure, Verdict};
 
 /// `server_name`, when given, is checked against the leaf; `pinset` names the pin set.
@@ -59,16 +61,6 @@ pub(super) fn judge(
     let hostname = server_name.map(|name| check_name(&chain[0], &r.chain[0], name));
     let validity = check_validity(&r.chain, now);
 
-    r.interception = evidence::collect(&evidence::Inputs {
-        chain: &r.chain,
-        public: &public,
-        os: &os,
-        public_has_key: &|pin: &Pin| ctx.public.has_key(pin),
-        pinset,
-        interceptors: &ctx.interceptors,
-        now: now.as_secs() as i64,
-    });
-
     // the pins are compared with the public path when there is one, else with the OS path
     // (a private PKI the user pinned and installed); never with certificates off the path
     let trusted_path = if public.state != PathState::NotReached {
@@ -78,14 +70,20 @@ pub(super) fn judge(
     } else {
         None
     };
-    let mut os_pinned = false;
     let keys = trusted_path.map(|p| p.keys(&r.chain)).unwrap_or_default();
+    let seen = seen_keys(&r.chain, &[&public, &os]);
+    let report = pinset.map(|set| pins::check(set, &keys, &seen));
     if let Some(path) = trusted_path {
         r.pins.path = Some(path.store);
+        let label_of = |k: &PathKey| {
+            report
+                .iter()
+                .flat_map(|rep| &rep.matched)
+                .find(|m| m.key.pin == k.pin)
+                .map(|m| m.label.clone())
+        };
         for key in &keys {
-            let label = pinset
-                .and_then(|s| s.allowed(&key.pin))
-                .map(|e| e.label.clone());
+            let label = label_of(key);
             let entry = PinMatch {
                 pin: key.pin,
                 label: label.clone().flatten(),
@@ -97,11 +95,25 @@ pub(super) fn judge(
             r.pins.path_pins.push(entry);
         }
     }
-    if pinset.is_some() {
-        let matched = !r.pins.matches.is_empty();
+    r.pins.keys = keys.clone();
+    let mut os_pinned = false;
+    if let Some(report) = &report {
+        let matched = report.is_match();
         r.pins.matched = Some(matched);
         os_pinned = matched && public.state == PathState::NotReached && os.verified;
     }
+
+    r.interception = evidence::collect(&evidence::Inputs {
+        chain: &r.chain,
+        public: &public,
+        os: &os,
+        public_has_key: &|pin: &Pin| ctx.public.has_key(pin),
+        pinset,
+        denied: report.as_ref().and_then(|rep| rep.denied.first()),
+        interceptors: &ctx.interceptors,
+        now: now.as_secs() as i64,
+    });
+
     let pins_detail = match (pinset, trusted_path) {
         (Some(set), Some(path)) => format!(
             "none of the {} pins of set {} is on the verified path ({}: {})",
@@ -118,8 +130,8 @@ pub(super) fn judge(
         _ => String::new(),
     };
 
-    if let (Some(set), Some(_)) = (pinset, trusted_path) {
-        r.drift = drift::compare(set, &keys, &taken_on(now));
+    if let (Some(set), Some(report), Some(_)) = (pinset, &report, trusted_path) {
+        r.drift = drift::compare(set, report, &keys, &taken_on(now));
         if let Some(d) = r.drift.as_ref().filter(|d| d.matched) {
             r.warnings.push(Warning {
                 warning: "pin-drift",
@@ -178,11 +190,11 @@ pub(super) fn judge(
     classify(&findings)
 }
 
+/// The day of `now`, `YYYY-MM-DD`, to date the pins a drift report proposes.
 fn taken_on(now: UnixTime) -> String {
-    let date = time::OffsetDateTime::from_unix_timestamp(now.as_secs() as i64)
+    time::OffsetDateTime::from_unix_timestamp(now.as_secs() as i64)
         .map(|t| t.date().to_string())
-        .unwrap_or_default();
-    format!("taken {date}")
+        .unwrap_or_default()
 }
 
 fn untrusted_text(chain: &[CertInfo], public: &PathReport, os: &PathReport) -> String {

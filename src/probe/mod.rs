@@ -25,9 +25,7 @@ use rustls::pki_types::CertificateDer;
 
 pub use context::{ChainAnalysis, Context, Settings};
 pub use judge::analyse_chain;
-pub use result::{
-    HttpReport, PinMatch, PinReport, ProbeResult, Timings, TlsParams, Trust, Warning,
-};
+pub use result::{HttpReport, PinCheck, PinMatch, ProbeResult, Timings, TlsParams, Trust, Warning};
 pub use schedule::{run_all, run_jobs, Order};
 
 use crate::endpoint::Endpoint;

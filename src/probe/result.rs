@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::chain::cert::CertInfo;
-use crate::chain::trust::{NameCheck, PathReport, Store, ValidityCheck};
+use crate::chain::trust::{NameCheck, PathKey, PathReport, Store, ValidityCheck};
 use crate::drift::Drift;
 use crate::endpoint::Endpoint;
 use crate::evidence::Interception;
@@ -81,7 +81,7 @@ pub struct PinMatch {
 
 /// The pin check.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct PinReport {
+pub struct PinCheck {
     /// the pin set, if the endpoint has one
     pub set: Option<String>,
     /// `None` without a set
@@ -92,6 +92,9 @@ pub struct PinReport {
     pub matches: Vec<PinMatch>,
     /// the pins of the certificates on that path, for updating a set
     pub path_pins: Vec<PinMatch>,
+    /// the certificates of that path with their roles, leaf first, anchor last
+    #[serde(skip)]
+    pub keys: Vec<PathKey>,
 }
 
 /// A warning that rides along with the verdict.
@@ -150,7 +153,7 @@ pub struct ProbeResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust: Option<Trust>,
     /// the pin check
-    pub pins: PinReport,
+    pub pins: PinCheck,
     /// interception evidence
     pub interception: Interception,
     /// how the pin set and the verified path drifted apart, when they did
@@ -184,9 +187,9 @@ impl ProbeResult {
             warnings: Vec::new(),
             chain: Vec::new(),
             trust: None,
-            pins: PinReport {
+            pins: PinCheck {
                 set: pinset,
-                ..PinReport::default()
+                ..PinCheck::default()
             },
             interception: Interception::default(),
             drift: None,

@@ -307,8 +307,8 @@ struct PathPin {
     what: String,
 }
 
-/// The pins of the certificates on the path the pins were compared with: leaf,
-/// intermediates, anchor.
+/// The pins of the certificates on the path the pins were compared with (leaf,
+/// intermediates, anchor), labelled as `pin` labels them.
 fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
     let Some(trust) = &r.trust else {
         return Vec::new();
@@ -316,10 +316,12 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
     let path = match r.pins.path {
         Some(Store::Public) => &trust.public,
         Some(Store::Os) => &trust.os,
-        _ => return Vec::new(),
+        None => return Vec::new(),
     };
-    path.keys(&r.chain)
-        .into_iter()
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    r.pins
+        .keys
+        .iter()
         .map(|k| PathPin {
             pin: k.pin.to_string(),
             what: match (k.role, k.index) {
@@ -332,7 +334,11 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
                 ),
                 (role, Some(index)) => format!("#{index} {}: {}", role.name(), k.subject),
             },
-            label: k.name,
+            // one key at a time: a leaf that shares its CA's key is still listed twice
+            label: crate::pins::needed(std::slice::from_ref(k), &today, "pinprobe inspect")
+                .pop()
+                .and_then(|e| e.label)
+                .unwrap_or_default(),
         })
         .collect()
 }

@@ -319,16 +319,23 @@ async fn pins_to_add_list_the_path_of_an_unpinned_chain_ready_to_paste() {
         out.stdout
     );
     let lines = pins_to_add(&out.stdout);
+    // labelled as `pinprobe pin` labels them: position, name, expiry, the day taken
     let expected = [
-        (&pki.leaf.cert, HOST),
-        (pki.inter.der(), "Pinprobe Lab Issuing CA"),
-        (pki.root.der(), "Pinprobe Lab Root CA"),
+        (&pki.leaf.cert, format!("leaf: {HOST}, expires 20")),
+        (
+            pki.inter.der(),
+            "intermediate: Pinprobe Lab Issuing CA, expires 20".to_string(),
+        ),
+        (
+            pki.root.der(),
+            "anchor: Pinprobe Lab Root CA, expires 20".to_string(),
+        ),
     ];
     assert_eq!(lines.len(), 3, "{}", out.stdout);
     for (line, (der, label)) in lines.iter().zip(expected) {
         assert!(
             line.starts_with(&format!(
-                "    {{ pin = \"sha256/{}\", label = \"{label}\" }},  # ",
+                "    {{ pin = \"sha256/{}\", label = \"{label}",
                 pin_base64(der)
             )),
             "{line}"
@@ -355,7 +362,9 @@ async fn pins_to_add_list_the_path_of_an_unpinned_chain_ready_to_paste() {
     assert_verdict(r, "ok", 0);
     assert_eq!(r["pins"]["matched"], true);
     assert_eq!(r["pins"]["matches"].as_array().map(Vec::len), Some(3));
-    assert_eq!(r["pins"]["matches"][1]["label"], "Pinprobe Lab Issuing CA");
+    assert!(r["pins"]["matches"][1]["label"]
+        .as_str()
+        .is_some_and(|l| l.starts_with("intermediate: Pinprobe Lab Issuing CA, expires 20")));
     assert_eq!(doc["pinset_reason"], "lab, given with --pinset");
 }
 
