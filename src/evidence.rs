@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{AnchorInfo, AnchorOrigin, PathReport};
 use crate::error::Error;
+use crate::net::proxy::ProxyAnswer;
 use crate::pins::{Denied, Pin, PinSet};
 
 /// The interceptor names, compiled into the binary.
@@ -318,14 +319,10 @@ pub fn collect(inputs: &Inputs<'_>) -> Interception {
         });
     }
 
-    if let (Some(set), Some(denied)) = (inputs.pinset, inputs.denied) {
-        let label = denied.label.as_deref().unwrap_or("no label");
+    if let Some(denied) = inputs.denied {
         out.evidence.push(Signal {
             signal: SignalKind::DenyPin,
-            detail: format!(
-                "{} has the key {}, on the deny list of pin set {} ({label})",
-                denied.certificate, denied.pin, set.name
-            ),
+            detail: denied.to_string(),
             strength: Strength::Strong,
         });
     }
@@ -342,6 +339,17 @@ pub fn collect(inputs: &Inputs<'_>) -> Interception {
 
     out.evidence.sort_by_key(|s| std::cmp::Reverse(s.strength));
     out
+}
+
+/// What the proxy says of itself in its answer to CONNECT (`Via`, `Server`, ...): it helps tell
+/// a filtering proxy from an inspecting one, and is never more than a weak signal.
+pub fn proxy_identity(answer: &ProxyAnswer) -> Option<Signal> {
+    let identity = answer.identity();
+    (!identity.is_empty()).then(|| Signal {
+        signal: SignalKind::ProxyIdentity,
+        detail: format!("the proxy's answer to CONNECT says {}", identity.join(", ")),
+        strength: Strength::Weak,
+    })
 }
 
 /// An issuer organisation that the pin set does not expect (Defender: Microsoft, DigiCert).

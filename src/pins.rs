@@ -199,6 +199,22 @@ pub struct Denied {
     pub pin: Pin,
     /// the set's label for the deny entry
     pub label: Option<String>,
+    /// the pin set whose deny list holds it
+    pub set: String,
+}
+
+/// The evidence line of a denied key.
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} has the key {}, on the deny list of pin set {} ({})",
+            self.certificate,
+            self.pin,
+            self.set,
+            self.label.as_deref().unwrap_or("no label")
+        )
+    }
 }
 
 /// What a pin set says of a chain: the one place where pins are matched. The probe's verdict,
@@ -251,6 +267,7 @@ pub fn check(set: &PinSet, path: &[PathKey], seen: &[(String, Pin)]) -> PinRepor
                     certificate: certificate.clone(),
                     pin: *pin,
                     label: entry.label.clone(),
+                    set: set.name.clone(),
                 });
             }
         }

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::evidence::{Signal, Strength};
+
 /// The outcome of one probe. The codes are a promise to users: add, never rename.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -140,12 +142,86 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// A network outcome that ended the probe before the chain could be judged.
+/// A phase of the probe that can run past its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// name resolution
+    Dns,
+    /// TCP connect
+    Connect,
+    /// the CONNECT exchange with the proxy
+    Proxy,
+    /// the TLS handshake
+    TlsHandshake,
+    /// the HTTP request and answer
+    Http,
+}
+
+/// What ended a probe before its chain could be judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// the PAC file threw, looped or answered garbage for this endpoint
+    Pac,
+    /// the name (of the endpoint or of the proxy) did not resolve
+    Dns,
+    /// TCP refused or unreachable, or no entry of a PAC answer could be used
+    Connect,
+    /// a phase ran past its deadline
+    Timeout(Phase),
+    /// the proxy answered CONNECT with this status instead of opening a tunnel
+    ProxyStatus(u16),
+    /// the proxy's answer to CONNECT was not HTTP, or it closed the connection
+    ProxyBroken,
+    /// alert, reset, EOF or nothing in common during the TLS handshake
+    Handshake,
+    /// the handshake ended without a certificate
+    NoCertificate,
+    /// the probe itself failed (a bug): the other endpoints still run
+    Internal,
+}
+
+/// A network outcome that ended the probe, with what happened, for humans.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetFailure {
-    /// the verdict it maps to (dns-failed, connect-failed, timeout, handshake-failed, ...)
-    pub verdict: Verdict,
+    /// what ended it
+    pub stop: Stop,
     /// what happened, for humans
+    pub detail: String,
+}
+
+impl NetFailure {
+    /// A failure with its detail.
+    pub fn new(stop: Stop, detail: impl Into<String>) -> NetFailure {
+        NetFailure {
+            stop,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What was wrong with the HTTP answer of an endpoint whose chain was fine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpProblem {
+    /// no complete answer before the deadline
+    Timeout,
+    /// the server closed without answering
+    NoAnswer,
+    /// an answer that is not HTTP, or a head too large
+    Malformed,
+    /// the request could not be sent
+    Send,
+    /// the answer could not be read
+    Read,
+    /// an answer, but not the expected status or body
+    Unexpected,
+}
+
+/// An HTTP problem with what was seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpFailure {
+    /// what was wrong
+    pub problem: HttpProblem,
+    /// what was seen, for humans
     pub detail: String,
 }
 
@@ -162,10 +238,12 @@ pub enum Anchored {
     No,
 }
 
-/// What `classify` decides from. Each field is a fact the probe established.
+/// What `classify` decides from. Each field is a fact the probe established; the details are
+/// the evidence lines the verdict carries.
 #[derive(Clone, Debug)]
 pub struct Findings {
-    /// set when the network failed before the chain could be judged
+    /// set when the network (or the PAC file, or pinprobe itself) ended the probe before the
+    /// chain could be judged
     pub failure: Option<NetFailure>,
     /// the path against the public anchors
     pub public: Anchored,
@@ -183,15 +261,36 @@ pub struct Findings {
     pub pins_matched: Option<bool>,
     /// what the pin check found, for the evidence line
     pub pins_detail: String,
-    /// the strongest interception signal's detail, when one is strong
-    pub strong_evidence: Option<String>,
-    /// a key of the pin set's deny list is on the chain: fails it whatever else matches
+    /// a key of the pin set's deny list is on the chain (from `pins::check`): fails it
+    /// whatever else matches
     pub denied: Option<String>,
+    /// the interception evidence, strongest first
+    pub evidence: Vec<Signal>,
     /// the product named by the evidence
     pub vendor: Option<String>,
-    /// what went wrong with the HTTP check (an unexpected answer, no answer, a timeout); it
-    /// decides only when the chain is fine
-    pub http_problem: Option<Classified>,
+    /// what went wrong with the HTTP check; it decides only when the chain is fine
+    pub http: Option<HttpFailure>,
+}
+
+impl Findings {
+    /// The findings of a probe that ended before a chain could be judged.
+    pub fn stopped(failure: NetFailure) -> Findings {
+        Findings {
+            failure: Some(failure),
+            public: Anchored::No,
+            public_detail: String::new(),
+            os_pinned: false,
+            name_ok: false,
+            name_detail: String::new(),
+            time_detail: String::new(),
+            pins_matched: None,
+            pins_detail: String::new(),
+            denied: None,
+            evidence: Vec::new(),
+            vendor: None,
+            http: None,
+        }
+    }
 }
 
 /// A verdict with its evidence line.
@@ -207,7 +306,7 @@ pub struct Classified {
 
 impl Classified {
     /// A verdict with its own curl code.
-    pub fn new(verdict: Verdict, detail: String) -> Classified {
+    fn new(verdict: Verdict, detail: String) -> Classified {
         Classified {
             verdict,
             curl_code: verdict.curl_code(),
@@ -216,12 +315,25 @@ impl Classified {
     }
 }
 
-/// Decides the verdict. The order is the policy: the network first; then interception (a
-/// deny pin whatever else matches, or strong evidence on a chain that is not anchored where the
-/// pins say); then trust, clock, name, pins; then the HTTP answer.
+/// Decides the verdict. The rules, in order (the first that applies decides):
+///
+/// 1. **The probe stopped** before a chain could be judged: PAC failed, DNS, connect, a
+///    timeout, a proxy that answered CONNECT with 407 (`proxy-auth-required`) or another
+///    status (`proxy-refused`), a broken handshake, no certificate, or pinprobe's own failure
+///    (`internal-error`).
+/// 2. **A deny pin** is on the chain: `ssl-interception`, whatever else matches.
+/// 3. **Not trusted** (no public path, and no OS path the pins matched): `ssl-interception`
+///    with strong evidence, else `untrusted-chain`.
+/// 4. **Trusted, but no pin on the path, with strong evidence**: `ssl-interception`.
+/// 5. **The clock**: a certificate on the public path `expired` or is `not-yet-valid`.
+/// 6. **The name**: the leaf does not cover the host (`name-mismatch`).
+/// 7. **The pins**: a pin set and none of it on the path (`pin-mismatch`, pin drift).
+/// 8. **The HTTP answer**: a timeout (`timeout`, 28) or an answer that was missing, malformed
+///    or not the expected one (`http-unexpected`, with curl's 52, 8, 55, 56 or 22).
+/// 9. Otherwise `ok`.
 pub fn classify(f: &Findings) -> Classified {
     if let Some(failure) = &f.failure {
-        return Classified::new(failure.verdict, failure.detail.clone());
+        return Classified::new(stopped(failure.stop), failure.detail.clone());
     }
     let intercepted = |detail: &str| {
         let detail = match &f.vendor {
@@ -233,15 +345,20 @@ pub fn classify(f: &Findings) -> Classified {
     if let Some(denied) = &f.denied {
         return intercepted(denied);
     }
+    let strong = f
+        .evidence
+        .iter()
+        .find(|s| s.strength == Strength::Strong)
+        .map(|s| s.detail.as_str());
     let trusted = f.public != Anchored::No || f.os_pinned;
     if !trusted {
-        return match &f.strong_evidence {
+        return match strong {
             Some(evidence) => intercepted(evidence),
             None => Classified::new(Verdict::UntrustedChain, f.public_detail.clone()),
         };
     }
     if f.pins_matched == Some(false) {
-        if let Some(evidence) = &f.strong_evidence {
+        if let Some(evidence) = strong {
             return intercepted(evidence);
         }
     }
@@ -258,15 +375,42 @@ pub fn classify(f: &Findings) -> Classified {
     if f.pins_matched == Some(false) {
         return Classified::new(Verdict::PinMismatch, f.pins_detail.clone());
     }
-    if let Some(problem) = &f.http_problem {
-        return problem.clone();
+    if let Some(http) = &f.http {
+        let (verdict, curl_code) = match http.problem {
+            HttpProblem::Timeout => (Verdict::Timeout, 28),
+            HttpProblem::NoAnswer => (Verdict::HttpUnexpected, 52),
+            HttpProblem::Malformed => (Verdict::HttpUnexpected, 8),
+            HttpProblem::Send => (Verdict::HttpUnexpected, 55),
+            HttpProblem::Read => (Verdict::HttpUnexpected, 56),
+            HttpProblem::Unexpected => (Verdict::HttpUnexpected, 22),
+        };
+        return Classified {
+            verdict,
+            curl_code,
+            detail: http.detail.clone(),
+        };
     }
     Classified::new(Verdict::Ok, String::new())
+}
+
+/// The verdict of a probe that stopped (rule 1).
+fn stopped(stop: Stop) -> Verdict {
+    match stop {
+        Stop::Pac => Verdict::PacFailed,
+        Stop::Dns => Verdict::DnsFailed,
+        Stop::Connect => Verdict::ConnectFailed,
+        Stop::Timeout(_) => Verdict::Timeout,
+        Stop::ProxyStatus(407) => Verdict::ProxyAuthRequired,
+        Stop::ProxyStatus(_) | Stop::ProxyBroken => Verdict::ProxyRefused,
+        Stop::Handshake | Stop::NoCertificate => Verdict::HandshakeFailed,
+        Stop::Internal => Verdict::InternalError,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::SignalKind;
 
     fn clean() -> Findings {
         Findings {
@@ -279,11 +423,26 @@ mod tests {
             time_detail: "time detail".into(),
             pins_matched: Some(true),
             pins_detail: "pins detail".into(),
-            strong_evidence: None,
             denied: None,
+            evidence: Vec::new(),
             vendor: None,
-            http_problem: None,
+            http: None,
         }
+    }
+
+    fn signal(strength: Strength, detail: &str) -> Signal {
+        Signal {
+            signal: SignalKind::OsStoreOnlyAnchor,
+            detail: detail.into(),
+            strength,
+        }
+    }
+
+    fn http(problem: HttpProblem) -> Option<HttpFailure> {
+        Some(HttpFailure {
+            problem,
+            detail: "http detail".into(),
+        })
     }
 
     #[test]
@@ -321,24 +480,74 @@ mod tests {
         }
     }
 
+    /// Rule 1: every way a probe stops, whatever else the findings hold.
+    #[test]
+    fn a_stopped_probe_is_judged_by_what_stopped_it() {
+        let cases = [
+            (Stop::Pac, Verdict::PacFailed, 5),
+            (Stop::Dns, Verdict::DnsFailed, 6),
+            (Stop::Connect, Verdict::ConnectFailed, 7),
+            (Stop::Timeout(Phase::Dns), Verdict::Timeout, 28),
+            (Stop::Timeout(Phase::TlsHandshake), Verdict::Timeout, 28),
+            (Stop::ProxyStatus(407), Verdict::ProxyAuthRequired, 56),
+            (Stop::ProxyStatus(403), Verdict::ProxyRefused, 56),
+            (Stop::ProxyStatus(502), Verdict::ProxyRefused, 56),
+            (Stop::ProxyBroken, Verdict::ProxyRefused, 56),
+            (Stop::Handshake, Verdict::HandshakeFailed, 35),
+            (Stop::NoCertificate, Verdict::HandshakeFailed, 35),
+            (Stop::Internal, Verdict::InternalError, 2),
+        ];
+        for (stop, verdict, curl) in cases {
+            let mut f = clean();
+            f.failure = Some(NetFailure::new(stop, "stopped"));
+            f.denied = Some("deny".into());
+            f.evidence.push(signal(Strength::Strong, "strong"));
+            let c = classify(&f);
+            assert_eq!(
+                (c.verdict, c.curl_code, c.detail.as_str()),
+                (verdict, curl, "stopped"),
+                "{stop:?}"
+            );
+            assert_eq!(
+                classify(&Findings::stopped(NetFailure::new(stop, "x"))).verdict,
+                verdict
+            );
+        }
+    }
+
+    /// Rule 8: each HTTP problem keeps curl's code for it.
+    #[test]
+    fn http_problems_keep_their_curl_code() {
+        let cases = [
+            (HttpProblem::Timeout, Verdict::Timeout, 28),
+            (HttpProblem::NoAnswer, Verdict::HttpUnexpected, 52),
+            (HttpProblem::Malformed, Verdict::HttpUnexpected, 8),
+            (HttpProblem::Send, Verdict::HttpUnexpected, 55),
+            (HttpProblem::Read, Verdict::HttpUnexpected, 56),
+            (HttpProblem::Unexpected, Verdict::HttpUnexpected, 22),
+        ];
+        for (problem, verdict, curl) in cases {
+            let mut f = clean();
+            f.http = http(problem);
+            let c = classify(&f);
+            assert_eq!(
+                (c.verdict, c.curl_code, c.detail.as_str()),
+                (verdict, curl, "http detail"),
+                "{problem:?}"
+            );
+            // a chain problem comes first
+            f.public = Anchored::No;
+            assert_eq!(classify(&f).verdict, Verdict::UntrustedChain, "{problem:?}");
+        }
+    }
+
+    /// Rules 2 to 9, in order: each case is one rule firing, or one that must stay silent.
     #[test]
     fn classification_matrix() {
         type Case = (&'static str, fn(&mut Findings), Verdict, &'static str);
         let cases: &[Case] = &[
             ("clean", |_| {}, Verdict::Ok, ""),
             ("no pin set", |f| f.pins_matched = None, Verdict::Ok, ""),
-            (
-                "network first, whatever else",
-                |f| {
-                    f.failure = Some(NetFailure {
-                        verdict: Verdict::ConnectFailed,
-                        detail: "refused".into(),
-                    });
-                    f.strong_evidence = Some("x".into());
-                },
-                Verdict::ConnectFailed,
-                "refused",
-            ),
             (
                 "untrusted, no evidence",
                 |f| {
@@ -349,11 +558,22 @@ mod tests {
                 "public detail",
             ),
             (
+                "untrusted, medium evidence only",
+                |f| {
+                    f.public = Anchored::No;
+                    f.evidence.push(signal(Strength::Medium, "medium"));
+                },
+                Verdict::UntrustedChain,
+                "public detail",
+            ),
+            (
                 "untrusted with strong evidence",
                 |f| {
                     f.public = Anchored::No;
                     f.pins_matched = Some(false);
-                    f.strong_evidence = Some("anchored at Corp CA".into());
+                    f.evidence.push(signal(Strength::Medium, "medium"));
+                    f.evidence
+                        .push(signal(Strength::Strong, "anchored at Corp CA"));
                 },
                 Verdict::SslInterception,
                 "anchored at Corp CA",
@@ -363,7 +583,7 @@ mod tests {
                 |f| {
                     f.public = Anchored::No;
                     f.pins_matched = None;
-                    f.strong_evidence = Some("issuer CN".into());
+                    f.evidence.push(signal(Strength::Strong, "issuer CN"));
                     f.vendor = Some("Zscaler".into());
                 },
                 Verdict::SslInterception,
@@ -379,17 +599,32 @@ mod tests {
                 "",
             ),
             (
-                "public chain, pins missed, strong evidence (deny pin)",
+                "public chain, pins missed, strong evidence",
                 |f| {
                     f.pins_matched = Some(false);
-                    f.strong_evidence = Some("deny".into());
+                    f.evidence.push(signal(Strength::Strong, "strong"));
                 },
                 Verdict::SslInterception,
-                "deny",
+                "strong",
+            ),
+            (
+                "public chain, pins matched, strong evidence stays a signal",
+                |f| f.evidence.push(signal(Strength::Strong, "strong")),
+                Verdict::Ok,
+                "",
             ),
             (
                 "a deny pin wins over a matched pin",
                 |f| f.denied = Some("deny hit".into()),
+                Verdict::SslInterception,
+                "deny hit",
+            ),
+            (
+                "a deny pin wins over an expired chain",
+                |f| {
+                    f.public = Anchored::Expired;
+                    f.denied = Some("deny hit".into());
+                },
                 Verdict::SslInterception,
                 "deny hit",
             ),
@@ -426,23 +661,15 @@ mod tests {
             ),
             (
                 "http last",
-                |f| {
-                    f.http_problem = Some(Classified::new(
-                        Verdict::HttpUnexpected,
-                        "status 503".into(),
-                    ))
-                },
+                |f| f.http = http(HttpProblem::Unexpected),
                 Verdict::HttpUnexpected,
-                "status 503",
+                "http detail",
             ),
             (
                 "pins before http",
                 |f| {
                     f.pins_matched = Some(false);
-                    f.http_problem = Some(Classified::new(
-                        Verdict::HttpUnexpected,
-                        "status 503".into(),
-                    ));
+                    f.http = http(HttpProblem::Unexpected);
                 },
                 Verdict::PinMismatch,
                 "pins detail",
@@ -458,18 +685,5 @@ mod tests {
                 "{name}"
             );
         }
-    }
-
-    #[test]
-    fn http_cases_keep_their_curl_code() {
-        let mut f = clean();
-        f.http_problem = Some(Classified {
-            verdict: Verdict::HttpUnexpected,
-            curl_code: 52,
-            detail: "no answer".into(),
-        });
-        assert_eq!(classify(&f).curl_code, 52);
-        f.public = Anchored::No;
-        assert_eq!(classify(&f).verdict, Verdict::UntrustedChain);
     }
 }

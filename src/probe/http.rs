@@ -10,7 +10,7 @@ use super::result::{ms, HttpReport, ProbeResult};
 use super::{seconds, Deadlines};
 use crate::endpoint::Endpoint;
 use crate::net::http::{self, HttpError};
-use crate::verdict::{Classified, Verdict};
+use crate::verdict::{HttpFailure, HttpProblem};
 
 /// Sends the GET, records the answer on the result, and says what was wrong with it, if
 /// anything. The stream is closed politely afterwards.
@@ -19,7 +19,7 @@ pub(super) async fn check(
     endpoint: &Endpoint,
     clock: &Deadlines,
     r: &mut ProbeResult,
-) -> Option<Classified> {
+) -> Option<HttpFailure> {
     let t = Instant::now();
     let expect = &endpoint.expect;
     let answer = timeout_at(
@@ -43,30 +43,32 @@ pub(super) async fn check(
                 seconds(clock.probe_limit)
             );
             report.error = Some(detail.clone());
-            problem = Some(Classified::new(Verdict::Timeout, detail));
+            problem = Some(HttpFailure {
+                problem: HttpProblem::Timeout,
+                detail,
+            });
         }
         Ok(Err(e)) => {
-            let curl_code = match e {
-                HttpError::NoAnswer => 52,
-                HttpError::Malformed(_) | HttpError::HeadTooLarge(_) => 8,
-                HttpError::Send(_) => 55,
-                HttpError::Read(_) => 56,
+            let kind = match e {
+                HttpError::NoAnswer => HttpProblem::NoAnswer,
+                HttpError::Malformed(_) | HttpError::HeadTooLarge(_) => HttpProblem::Malformed,
+                HttpError::Send(_) => HttpProblem::Send,
+                HttpError::Read(_) => HttpProblem::Read,
             };
             let detail = format!("GET {}: {e}", endpoint.path);
             report.error = Some(detail.clone());
-            problem = Some(Classified {
-                verdict: Verdict::HttpUnexpected,
-                curl_code,
+            problem = Some(HttpFailure {
+                problem: kind,
                 detail,
             });
         }
         Ok(Ok(answer)) => {
             let expect = &endpoint.expect;
             if let Some(why) = http::mismatch(&answer, expect.status, expect.body.as_deref()) {
-                problem = Some(Classified::new(
-                    Verdict::HttpUnexpected,
-                    format!("GET {}: {why}", endpoint.path),
-                ));
+                problem = Some(HttpFailure {
+                    problem: HttpProblem::Unexpected,
+                    detail: format!("GET {}: {why}", endpoint.path),
+                });
             }
             report.answer = Some(answer);
         }

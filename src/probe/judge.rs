@@ -12,9 +12,9 @@ use crate::chain::trust::{
     check_name, check_validity, seen_keys, PathKey, PathReport, PathState, TimeProblem,
 };
 use crate::drift;
-use crate::evidence::{self, Strength};
+use crate::evidence;
 use crate::pins::{self, Pin};
-use crate::verdict::{classify, Anchored, Classified, Findings, NetFailure, Verdict};
+use crate::verdict::{classify, Anchored, Findings, HttpFailure, NetFailure, Stop};
 
 /// `server_name`, when given, is checked against the leaf; `pinset` names the pin set.
 pub fn analyse_chain(
@@ -27,30 +27,30 @@ pub fn analyse_chain(
     let start = Instant::now();
     let mut r = ProbeResult::blank(label, pinset);
     r.route.via = "file".into();
-    let classified = judge(ctx, server_name, chain, None, None, &mut r);
-    r.verdict = classified.verdict;
-    r.curl_code = classified.curl_code;
-    r.detail = classified.detail;
+    let findings = judge(ctx, server_name, chain, None, None, &mut r);
+    r.set(classify(&findings));
     r.timings_ms.total = ms(start);
     r
 }
 
-/// Analyses the chain (if one was seen), fills trust, pins and evidence, and classifies.
+/// Analyses the chain (if one was seen), fills trust, pins and evidence on the result, and
+/// gathers the findings `verdict::classify` decides from.
 pub(super) fn judge(
     ctx: &Context,
     server_name: Option<&ServerName<'static>>,
     chain: &[CertificateDer<'static>],
     net_failure: Option<NetFailure>,
-    http_problem: Option<Classified>,
+    http: Option<HttpFailure>,
     r: &mut ProbeResult,
-) -> Classified {
+) -> Findings {
     let pinset = r.pins.set.as_ref().and_then(|name| ctx.pinsets.get(name));
+    let proxy_said = r.proxy.as_ref().and_then(evidence::proxy_identity);
     if chain.is_empty() {
-        let failure = net_failure.unwrap_or(NetFailure {
-            verdict: Verdict::HandshakeFailed,
-            detail: "the server presented no certificate".into(),
-        });
-        return Classified::new(failure.verdict, failure.detail);
+        r.interception.evidence.extend(proxy_said);
+        return Findings::stopped(net_failure.unwrap_or(NetFailure::new(
+            Stop::NoCertificate,
+            "the server presented no certificate",
+        )));
     }
 
     let now = UnixTime::now();
@@ -113,6 +113,7 @@ pub(super) fn judge(
         interceptors: &ctx.interceptors,
         now: now.as_secs() as i64,
     });
+    r.interception.evidence.extend(proxy_said);
 
     let pins_detail = match (pinset, trusted_path) {
         (Some(set), Some(path)) => format!(
@@ -148,12 +149,6 @@ pub(super) fn judge(
         PathState::TimeInvalid(TimeProblem::NotYetValid) => Anchored::NotYetValid,
         PathState::NotReached => Anchored::No,
     };
-    let strong = r
-        .interception
-        .evidence
-        .iter()
-        .find(|s| s.strength == Strength::Strong)
-        .map(|s| s.detail.clone());
     let findings = Findings {
         failure: net_failure,
         public: anchored(&public),
@@ -171,15 +166,13 @@ pub(super) fn judge(
             .unwrap_or_default(),
         pins_matched: r.pins.matched,
         pins_detail,
-        strong_evidence: strong,
-        denied: r
-            .interception
-            .evidence
-            .iter()
-            .find(|s| s.signal == evidence::SignalKind::DenyPin)
-            .map(|s| s.detail.clone()),
+        denied: report
+            .as_ref()
+            .and_then(|rep| rep.denied.first())
+            .map(ToString::to_string),
+        evidence: r.interception.evidence.clone(),
         vendor: r.interception.vendor.clone(),
-        http_problem,
+        http,
     };
     r.trust = Some(Trust {
         public,
@@ -187,7 +180,7 @@ pub(super) fn judge(
         hostname,
         validity: Some(validity),
     });
-    classify(&findings)
+    findings
 }
 
 /// The day of `now`, `YYYY-MM-DD`, to date the pins a drift report proposes.

@@ -29,9 +29,8 @@ pub use result::{HttpReport, PinCheck, PinMatch, ProbeResult, Timings, TlsParams
 pub use schedule::{run_all, run_jobs, Order};
 
 use crate::endpoint::Endpoint;
-use crate::evidence::{self, Strength};
 use crate::net::route::Route;
-use crate::verdict::{Classified, NetFailure, Verdict};
+use crate::verdict::{classify, Findings, HttpFailure, NetFailure, Stop};
 use result::ms;
 
 /// The deadlines of one probe, fixed when it starts.
@@ -72,7 +71,7 @@ struct Network {
     /// the step that failed, if one did
     failure: Option<NetFailure>,
     /// what was wrong with the HTTP answer
-    http_problem: Option<Classified>,
+    http: Option<HttpFailure>,
     /// the presented chain, also when a later step failed
     chain: Vec<CertificateDer<'static>>,
 }
@@ -86,43 +85,26 @@ pub async fn run_route(ctx: &Context, endpoint: &Endpoint, route: Route) -> Prob
         Ok(route) => route,
         Err(route) => {
             // the PAC file failed for this endpoint: a verdict, and the run goes on
+            let detail = route.pac.as_ref().and_then(|p| p.error.clone());
             r.route = route;
-            let detail = r
-                .route
-                .pac
-                .as_ref()
-                .and_then(|p| p.error.clone())
-                .unwrap_or_default();
-            r.verdict = Verdict::PacFailed;
-            r.curl_code = Verdict::PacFailed.curl_code();
-            r.detail = detail;
+            r.set(classify(&Findings::stopped(NetFailure::new(
+                Stop::Pac,
+                detail.unwrap_or_default(),
+            ))));
             r.timings_ms.total = ms(start);
             return r;
         }
     };
     let network = network(ctx, endpoint, &clock, &mut r).await;
-    let classified = judge::judge(
+    let findings = judge::judge(
         ctx,
         Some(&endpoint.server_name),
         &network.chain,
         network.failure,
-        network.http_problem,
+        network.http,
         &mut r,
     );
-    // what the proxy says of itself helps tell a filtering proxy from an inspecting one
-    if let Some(answer) = &r.proxy {
-        let identity = answer.identity();
-        if !identity.is_empty() {
-            r.interception.evidence.push(evidence::Signal {
-                signal: evidence::SignalKind::ProxyIdentity,
-                detail: format!("the proxy's answer to CONNECT says {}", identity.join(", ")),
-                strength: Strength::Weak,
-            });
-        }
-    }
-    r.verdict = classified.verdict;
-    r.curl_code = classified.curl_code;
-    r.detail = classified.detail;
+    r.set(classify(&findings));
     r.timings_ms.total = ms(start);
     r
 }
@@ -159,7 +141,7 @@ async fn network(
         }
     };
     if ctx.settings.http {
-        out.http_problem = http::check(&mut tls, endpoint, clock, r).await;
+        out.http = http::check(&mut tls, endpoint, clock, r).await;
     }
     out
 }

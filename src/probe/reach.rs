@@ -12,7 +12,7 @@ use super::result::{ms, ProbeResult};
 use super::{seconds, Deadlines};
 use crate::endpoint::Endpoint;
 use crate::net::route::{Hop, Route, Skipped};
-use crate::verdict::{NetFailure, Verdict};
+use crate::verdict::{NetFailure, Phase, Stop};
 
 /// Asks the PAC file, when one decides the routes, which entries to try for `endpoint`. The
 /// evaluation is synchronous JavaScript with its own time limit, so it runs off the async
@@ -100,10 +100,10 @@ pub(super) async fn first_hop(
     if let Some(reached) = reached {
         return Ok(reached);
     }
-    let failure = failure.unwrap_or(NetFailure {
-        verdict: Verdict::ConnectFailed,
-        detail: "no entry of the PAC answer could be used".into(),
-    });
+    let failure = failure.unwrap_or(NetFailure::new(
+        Stop::Connect,
+        "no entry of the PAC answer could be used",
+    ));
     let detail = if skipped.is_empty() {
         failure.detail
     } else {
@@ -113,10 +113,7 @@ pub(super) async fn first_hop(
             .collect();
         format!("{} (after {})", failure.detail, passed.join("; "))
     };
-    Err(NetFailure {
-        verdict: failure.verdict,
-        detail,
-    })
+    Err(NetFailure::new(failure.stop, detail))
 }
 
 /// Resolves `host` and opens TCP to it (the endpoint, or a proxy: `whose` says which in
@@ -135,7 +132,7 @@ async fn reach(
     let addrs = match resolved {
         Err(_) => {
             return Err(NetFailure {
-                verdict: Verdict::Timeout,
+                stop: Stop::Timeout(Phase::Dns),
                 detail: format!(
                     "phase dns: {whose}{host} did not resolve within {}",
                     seconds(clock.connect_limit)
@@ -144,7 +141,7 @@ async fn reach(
         }
         Ok(Err(e)) => {
             return Err(NetFailure {
-                verdict: Verdict::DnsFailed,
+                stop: Stop::Dns,
                 detail: format!("{whose}{e}"),
             })
         }
@@ -166,7 +163,7 @@ async fn reach(
             Err(_) => {
                 r.timings_ms.connect = Some(ms(t));
                 return Err(NetFailure {
-                    verdict: Verdict::Timeout,
+                    stop: Stop::Timeout(Phase::Connect),
                     detail: format!(
                         "phase connect: {whose}no TCP answer from {addr} within {}",
                         seconds(clock.connect_limit)
@@ -177,7 +174,7 @@ async fn reach(
     }
     r.timings_ms.connect = Some(ms(t));
     Err(NetFailure {
-        verdict: Verdict::ConnectFailed,
+        stop: Stop::Connect,
         detail: format!("{whose}{}", errors.join("; ")),
     })
 }

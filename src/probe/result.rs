@@ -17,7 +17,7 @@ use crate::net::proxy::ProxyAnswer;
 use crate::net::resolve::Source;
 use crate::net::route::Route;
 use crate::pins::Pin;
-use crate::verdict::Verdict;
+use crate::verdict::{classify, Classified, Findings, NetFailure, Stop, Verdict};
 
 /// The negotiated TLS parameters.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -202,8 +202,18 @@ impl ProbeResult {
     /// The result for an endpoint whose probe task died (a bug); keeps the run going.
     pub fn internal_error(endpoint: &Endpoint, what: &str) -> ProbeResult {
         let mut r = ProbeResult::new(endpoint);
-        r.detail = format!("the probe stopped unexpectedly: {what}");
+        r.set(classify(&Findings::stopped(NetFailure::new(
+            Stop::Internal,
+            format!("the probe stopped unexpectedly: {what}"),
+        ))));
         r
+    }
+
+    /// Takes the verdict, its curl code and its evidence line.
+    pub(super) fn set(&mut self, classified: Classified) {
+        self.verdict = classified.verdict;
+        self.curl_code = classified.curl_code;
+        self.detail = classified.detail;
     }
 }
 

@@ -10,6 +10,7 @@ use crate::lab::{Behaviour, Ca, KeyKind, LabProxy, LeafSpec, ProxyBehaviour, Ser
 use crate::net::resolve::Resolver;
 use crate::net::route::Hop;
 use crate::net::route::{PacDecision, Proxy};
+use crate::verdict::Verdict;
 
 fn context(root: &Ca) -> Context {
     Context::new(

@@ -15,7 +15,7 @@ use super::result::{ms, ProbeResult, TlsParams};
 use super::{seconds, Deadlines};
 use crate::endpoint::Endpoint;
 use crate::net::handshake;
-use crate::verdict::{NetFailure, Verdict};
+use crate::verdict::{NetFailure, Phase, Stop};
 
 /// Runs the handshake over `tcp`. The presented chain lands in `chain` even when the
 /// handshake fails after the server sent it.
@@ -46,7 +46,7 @@ pub(super) async fn handshake(
     let tls = match outcome {
         Err(_) => {
             return Err(NetFailure {
-                verdict: Verdict::Timeout,
+                stop: Stop::Timeout(Phase::TlsHandshake),
                 detail: format!(
                     "phase tls-handshake: the handshake did not complete within {}{}",
                     seconds(clock.connect_limit),
@@ -56,7 +56,7 @@ pub(super) async fn handshake(
         }
         Ok(Err(e)) => {
             return Err(NetFailure {
-                verdict: Verdict::HandshakeFailed,
+                stop: Stop::Handshake,
                 detail: handshake_text(&e, signature_error.as_deref(), chain.len()),
             })
         }

@@ -11,7 +11,7 @@ use super::{seconds, Deadlines};
 use crate::endpoint::Endpoint;
 use crate::net::proxy::{self, ConnectError};
 use crate::net::route::Proxy;
-use crate::verdict::{NetFailure, Verdict};
+use crate::verdict::{NetFailure, Phase, Stop};
 
 /// Opens a tunnel to the endpoint through `p`; the proxy's answer is kept on the result.
 pub(super) async fn open(
@@ -30,7 +30,7 @@ pub(super) async fn open(
     r.timings_ms.proxy = Some(ms(t));
     match exchange {
         Err(_) => Err(NetFailure {
-            verdict: Verdict::Timeout,
+            stop: Stop::Timeout(Phase::Proxy),
             detail: format!(
                 "phase proxy: the proxy {} did not answer CONNECT within {}",
                 p.url(),
@@ -74,7 +74,7 @@ fn proxy_failure(
                     ""
                 };
                 NetFailure {
-                    verdict: Verdict::ProxyAuthRequired,
+                    stop: Stop::ProxyStatus(answer.status),
                     detail: format!(
                         "the proxy {} answered CONNECT {target} with 407 {}{said}: {offered}{sent}; Defender for Endpoint does not support authenticated proxies",
                         p.url(),
@@ -83,7 +83,7 @@ fn proxy_failure(
                 }
             } else {
                 NetFailure {
-                    verdict: Verdict::ProxyRefused,
+                    stop: Stop::ProxyStatus(answer.status),
                     detail: format!(
                         "the proxy {} answered CONNECT {target} with {} {}{said}",
                         p.url(),
@@ -96,7 +96,7 @@ fn proxy_failure(
             failure
         }
         other => NetFailure {
-            verdict: Verdict::ProxyRefused,
+            stop: Stop::ProxyBroken,
             detail: format!(
                 "the proxy {} did not open a tunnel to {target}: {other}",
                 p.url()
