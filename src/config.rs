@@ -17,6 +17,7 @@ use crate::probe::Settings;
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
 use crate::report::Format;
 use crate::targets::{self, Shard};
+use crate::verdict::Advice;
 
 /// Most concurrent probes accepted by `-j`.
 pub const MAX_CONCURRENCY: usize = 4096;
@@ -149,6 +150,8 @@ pub struct Config {
     pub progress: bool,
     /// format of the pins in drift reports
     pub pin_format: PinFormat,
+    /// what to do about each verdict, in the profile's words
+    pub advice: Advice,
 }
 
 /// How the proxy is found when it is not given directly.
@@ -184,6 +187,7 @@ impl Default for Config {
             skipped: Vec::new(),
             progress: false,
             pin_format: PinFormat::Okhttp,
+            advice: Advice::default(),
         }
     }
 }
@@ -397,6 +401,7 @@ impl Config {
             skipped,
             progress: !o.quiet,
             pin_format: o.pin_format,
+            advice: profile.advice.clone(),
         })
     }
 }

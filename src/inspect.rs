@@ -283,6 +283,8 @@ fn finish(
             routes: ctx.route_for_proxy_text(),
             compare_direct: false,
             skipped: Vec::new(),
+            // inspect reports one chain and gives no advice block
+            advice: crate::verdict::Advice::default(),
         },
         inspected,
         result,

@@ -13,6 +13,7 @@ use toml::Spanned;
 use crate::endpoint::{Endpoint, HttpExpectation};
 use crate::error::Error;
 use crate::pins::{Pin, PinEntry, PinSet};
+use crate::verdict::{Advice, Verdict};
 
 /// The Defender for Endpoint profile, compiled into the binary.
 pub const BUNDLED_MDE: &str = include_str!("../pins/mde.toml");
@@ -29,6 +30,8 @@ pub struct Profile {
     pub pinsets: Vec<PinSet>,
     /// endpoints, in file order
     pub endpoints: Vec<Endpoint>,
+    /// what to do about each verdict, in the words of the profile (`[advice]`)
+    pub advice: Advice,
     /// where each endpoint's `pinset` reference stands, for messages
     pinset_refs: Vec<Option<(String, usize)>>,
 }
@@ -41,6 +44,8 @@ struct RawProfile {
     pinsets: BTreeMap<String, RawPinSet>,
     #[serde(default)]
     endpoints: Vec<Spanned<RawEndpoint>>,
+    #[serde(default)]
+    advice: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -168,10 +173,26 @@ impl Profile {
             endpoints.push(endpoint);
         }
 
+        let mut advice = BTreeMap::new();
+        for (code, text) in raw.advice {
+            let verdict = Verdict::from_code(&code).ok_or_else(|| {
+                let codes: Vec<&str> = Verdict::ALL.iter().map(|v| v.code()).collect();
+                at(
+                    text.span().start,
+                    format!(
+                        "[advice] {code:?} is not a verdict: use one of {}",
+                        codes.join(", ")
+                    ),
+                )
+            })?;
+            advice.insert(verdict, text.into_inner());
+        }
+
         Ok(Profile {
             description: raw.description,
             pinsets,
             endpoints,
+            advice: Advice::new(advice),
             pinset_refs,
         })
     }
@@ -284,6 +305,34 @@ mod tests {
             "https://cdn.x.cp.wd.microsoft.com/ping"
         );
         assert_eq!(profile.endpoints[0].expect.body.as_deref(), Some("OK"));
+    }
+
+    #[test]
+    fn advice_is_the_profiles_or_the_generic_one() {
+        let bundled = Profile::bundled().unwrap();
+        assert!(bundled
+            .advice
+            .text(Verdict::ProxyAuthRequired)
+            .contains("Defender for Endpoint does not support authenticated proxies"));
+        let own = Profile::parse(
+            "[advice]\npin-mismatch = \"page the service owners\"\n",
+            "own.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            own.advice.text(Verdict::PinMismatch),
+            "page the service owners"
+        );
+        for verdict in Verdict::ALL {
+            assert!(!own.advice.text(verdict).contains("Defender"), "{verdict}");
+        }
+        let e = Profile::parse("\n[advice]\nssl-inspection = \"x\"\n", "own.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("own.toml:3: [advice] \"ssl-inspection\" is not a verdict: use one of ok, ssl-interception"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -171,6 +171,7 @@ pub async fn run_to<W: Write>(
         routes,
         compare_direct: config.compare_direct,
         skipped: config.skipped.clone(),
+        advice: config.advice.clone(),
     };
     // lines of --targets that are not endpoints: said once, up front, and counted
     let mut stderr = io::stderr();

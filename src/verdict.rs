@@ -4,6 +4,7 @@
 //! `classify` is a pure function of what the probe found, so the order of the rules below is
 //! the whole policy and is tested as a table.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -113,26 +114,51 @@ impl Verdict {
         }
     }
 
-    /// What to do about it, after the Defender guide.
+    /// The verdict of a code, e.g. `ssl-interception`.
+    pub fn from_code(code: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.code() == code)
+    }
+
+    /// What to do about it, in words that hold for any service. A profile may give its own
+    /// advice per verdict (the bundled Defender profile gives the guide's): see [`Advice`].
     pub fn advice(self) -> &'static str {
         match self {
             Verdict::Ok => "nothing to do",
-            Verdict::SslInterception => "a device on the path re-signs TLS traffic (SSL/HTTPS inspection). The Defender guide: exclude these URLs from SSL inspection on the proxy or firewall; adding the inspection certificate to the system store does not help, because the product pins its certificates",
+            Verdict::SslInterception => "a device on the path re-signs TLS traffic (SSL/HTTPS inspection). Exclude these URLs from SSL inspection on the proxy or firewall; a client that pins its certificates rejects the re-signed chain whatever the system store trusts",
             Verdict::UntrustedChain => "the chain reaches no public root and shows no sign of a known interceptor: a private CA, a self-signed certificate, or an inspection device whose root is not installed. Check what answers on that address (see -v or `pinprobe inspect`)",
             Verdict::PinMismatch => "the chain is publicly trusted but none of the pinned keys is on its path: the service rotated its key or changed CA (pin drift), or the pins are out of date. Compare the chain's pins (-v) with the pin set",
             Verdict::NameMismatch => "the certificate is not for this host name: a wrong --resolve entry, DNS pointing elsewhere, or a device answering in the service's place",
             Verdict::Expired => "a certificate on the path has expired; check the clock of this machine, then the server or device that sent it",
             Verdict::NotYetValid => "a certificate on the path is not valid yet; check the clock of this machine, then the server or device that sent it",
-            Verdict::HandshakeFailed => "the TLS handshake broke (alert, reset or close). The Defender guide reads curl error 35 as a sign of SSL inspection or a firewall that blocks the connection; check the firewall and proxy logs for these URLs",
-            Verdict::DnsFailed => "the name did not resolve: check DNS on this machine, or whether the network requires a proxy (Defender supports a static proxy, PAC or WPAD)",
-            Verdict::ConnectFailed => "the TCP connection was refused or could not be routed: a firewall blocks port 443 to these endpoints, or the network requires a proxy",
+            Verdict::HandshakeFailed => "the TLS handshake broke (alert, reset or close): a firewall or an inspecting device that blocks the connection, or a server with no TLS version or cipher in common; check the firewall and proxy logs for these URLs",
+            Verdict::DnsFailed => "the name did not resolve: check DNS on this machine, or whether the network requires a proxy",
+            Verdict::ConnectFailed => "the TCP connection was refused or could not be routed: a firewall blocks the port to these endpoints, or the network requires a proxy",
             Verdict::Timeout => "no answer in time: a firewall that drops packets, or a proxy that is required and not configured",
-            Verdict::ProxyAuthRequired => "the proxy asks for credentials; Defender does not support authenticated proxies. Allow these URLs on the proxy without authentication",
+            Verdict::ProxyAuthRequired => "the proxy asks for credentials; give them in the proxy URL (http://user:password@host:port), or allow these URLs on the proxy without authentication",
             Verdict::ProxyRefused => "the proxy refused to open a tunnel to the endpoint; allow these URLs on the proxy",
             Verdict::HttpUnexpected => "TLS and pins are fine but the service did not give the expected answer: a device that answers in its place, or a service-side problem",
-            Verdict::PacFailed => "the PAC file gave no usable answer for this endpoint (see the JavaScript error): the agent, like a browser, cannot find its proxy; fix the PAC file",
+            Verdict::PacFailed => "the PAC file gave no usable answer for this endpoint (see the JavaScript error): clients that use it cannot find their proxy; fix the PAC file",
             Verdict::InternalError => "pinprobe failed on this endpoint; please report it with the output of -v",
         }
+    }
+}
+
+/// What to do about each verdict: a profile's own words where it gives them (`[advice]`, keyed
+/// by verdict code), else [`Verdict::advice`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Advice(BTreeMap<Verdict, String>);
+
+impl Advice {
+    /// Advice with the given texts, the generic advice for the other verdicts.
+    pub fn new(texts: BTreeMap<Verdict, String>) -> Advice {
+        Advice(texts)
+    }
+
+    /// The advice for `verdict`.
+    pub fn text(&self, verdict: Verdict) -> &str {
+        self.0
+            .get(&verdict)
+            .map_or(verdict.advice(), String::as_str)
     }
 }
 

@@ -152,6 +152,7 @@ pub async fn run_checked<W: Write>(
         routes: "directly or through lab proxies on 127.0.0.1".into(),
         compare_direct: false,
         skipped: Vec::new(),
+        advice: config.advice.clone(),
     };
     let mut got = vec![None; SCENARIOS.len()];
     let report_summary = {

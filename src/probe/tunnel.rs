@@ -76,7 +76,7 @@ fn proxy_failure(
                 NetFailure {
                     stop: Stop::ProxyStatus(answer.status),
                     detail: format!(
-                        "the proxy {} answered CONNECT {target} with 407 {}{said}: {offered}{sent}; Defender for Endpoint does not support authenticated proxies",
+                        "the proxy {} answered CONNECT {target} with 407 {}{said}: {offered}{sent}",
                         p.url(),
                         answer.reason
                     ),

@@ -76,7 +76,10 @@ impl Junit {
                 }
             }
             if !r.detail.is_empty() {
-                description.push_str(&format!("what to do: {}\n", r.verdict.advice()));
+                description.push_str(&format!(
+                    "what to do: {}\n",
+                    self.info.advice.text(r.verdict)
+                ));
             }
             status.set_description(description);
             status

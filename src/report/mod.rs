@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::probe::ProbeResult;
-use crate::verdict::Verdict;
+use crate::verdict::{Advice, Verdict};
 
 /// The output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +48,9 @@ pub struct RunInfo {
     /// lines of --targets that were not endpoints (`FILE:LINE: why`)
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// what to do about each verdict (the profile's words, else the generic ones)
+    #[serde(skip)]
+    pub advice: Advice,
 }
 
 /// Counts by verdict, in the order of the verdict table.

@@ -9,7 +9,7 @@ use crate::chain::trust::PathReport;
 use crate::drift::Drift;
 use crate::pin_formats::PinFormat;
 use crate::probe::ProbeResult;
-use crate::verdict::Verdict;
+use crate::verdict::{Advice, Verdict};
 
 /// The state of a text report between results.
 pub struct Text {
@@ -24,6 +24,8 @@ pub struct Text {
     previous: Option<(String, String, Verdict)>,
     /// the format of the pins in drift reports
     pin_format: PinFormat,
+    /// what to do about each verdict, from the profile
+    advice: Advice,
 }
 
 impl Text {
@@ -37,6 +39,7 @@ impl Text {
             compare: false,
             previous: None,
             pin_format: PinFormat::Okhttp,
+            advice: Advice::default(),
         }
     }
 
@@ -48,6 +51,7 @@ impl Text {
     /// The first line: what is probed, and how it is reached.
     pub fn header(&mut self, out: &mut impl Write, info: &RunInfo) -> io::Result<()> {
         self.compare = info.compare_direct;
+        self.advice = info.advice.clone();
         let s = if info.endpoints == 1 { "" } else { "s" };
         writeln!(
             out,
@@ -165,7 +169,7 @@ impl Text {
                 let names: Vec<&str> = self.vendors.keys().map(String::as_str).collect();
                 writeln!(out, "  Interception product: {}", names.join(", "))?;
             }
-            writeln!(out, "  What to do: {}", verdict.advice())?;
+            writeln!(out, "  What to do: {}", self.advice.text(*verdict))?;
         }
         Ok(s.clone())
     }

@@ -2,7 +2,7 @@
 //! or CA changed (pin drift), refusals of chains that must not be pinned, backup pins, the
 //! update of a reviewed profile, and one set shared by several endpoints.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use pinprobe::lab::{closed_port, Ca, KeyKind, LeafSpec};
 use pinprobe::pins::PinSet;
@@ -74,10 +74,6 @@ fn other_ca(root_name: &str, inter_name: &str) -> (Ca, Ca) {
         .intermediate(inter_name, "Pinprobe Lab", KeyKind::EcdsaP256)
         .expect("intermediate");
     (root, inter)
-}
-
-fn flag(name: &str, path: &Path) -> [std::ffi::OsString; 2] {
-    [name.into(), path.as_os_str().to_owned()]
 }
 
 #[tokio::test(flavor = "multi_thread")]

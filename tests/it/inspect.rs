@@ -1,7 +1,6 @@
 //! `pinprobe inspect`: every section of one chain's analysis, live or from a PEM file captured
 //! elsewhere, and the same analysis either way.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use pinprobe::lab::{Ca, KeyKind, LeafSpec};
@@ -62,10 +61,6 @@ fn shared_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write shared file");
     path
-}
-
-fn flag(name: &str, value: &Path) -> [OsString; 2] {
-    [OsString::from(name), value.as_os_str().to_owned()]
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -143,10 +143,7 @@ async fn authenticating_squid_is_proxy_auth_required_unless_credentials_are_give
     assert_verdict(&r, "proxy-auth-required", 56);
     let detail = text(&r["detail"], "detail");
     assert!(detail.contains("Basic"), "{detail}\n{}", proxy.log());
-    assert!(
-        detail.contains("does not support authenticated proxies"),
-        "{detail}"
-    );
+    assert!(!detail.contains("Defender"), "{detail}");
     assert_eq!(r["proxy"]["status"], 407);
     out.assert_code(1);
 
@@ -169,6 +166,50 @@ async fn authenticating_squid_is_proxy_auth_required_unless_credentials_are_give
     );
     assert!(!out.stdout.contains("lab-secret") && !out.stderr.contains("lab-secret"));
     out.assert_code(0);
+}
+
+/// The advice block speaks the profile's words: the bundled Defender profile gives the guide's
+/// (no authenticated proxies), a profile of one's own never mentions Defender.
+#[tokio::test(flavor = "multi_thread")]
+async fn advice_comes_from_the_profile() {
+    let pki = Pki::genuine(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let proxy = LabProxy::start(ProxyBehaviour::AuthRequired)
+        .await
+        .expect("lab proxy");
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .args(["--proxy", &proxy.url(), &url(server.port())])
+        .run()
+        .await;
+    out.assert_code(1);
+    assert!(
+        out.stdout
+            .contains("What to do: the proxy asks for credentials; Defender for Endpoint does not support authenticated proxies"),
+        "{}",
+        out.stdout
+    );
+
+    let probe = Probe::new();
+    let profile = probe.file(
+        "own.toml",
+        &format!("[[endpoints]]\nurl = \"{}\"\n", url(server.port())),
+    );
+    let out = probe
+        .cacert(&pki.root)
+        .args(flag("--profile", &profile))
+        .args(["--proxy", &proxy.url()])
+        .run()
+        .await;
+    out.assert_code(1);
+    assert!(out.stdout.contains("proxy-auth-required"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("What to do: the proxy asks for credentials; give them"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("Defender"), "{}", out.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -360,3 +360,8 @@ pub fn signal<'a>(result: &'a Value, name: &str) -> &'a Value {
         .find(|s| s["signal"] == name)
         .unwrap_or_else(|| panic!("no {name} signal in\n{:#}", result["interception"]))
 }
+
+/// A flag and the file it names, as arguments.
+pub fn flag(name: &str, path: &Path) -> [OsString; 2] {
+    [OsString::from(name), path.as_os_str().to_owned()]
+}
