@@ -1,16 +1,16 @@
-//! The README's CI examples are run: the `pinprobe` command of each workflow, against a lab
-//! server with a profile for it, must exit 0 and write a JUnit file that parses.
+//! The CI examples of the documentation are run: the `pinprobe` command of each workflow in
+//! `docs/ci.md` and `README.md`, against a lab server with a profile for it, must exit 0 and write
+//! a JUnit file that parses.
 
 use quick_junit::Report;
 
 use crate::support::*;
 
-/// The `pinprobe --profile ...` command lines of the README's YAML blocks.
-fn workflow_commands() -> Vec<Vec<String>> {
-    let readme = include_str!("../../README.md");
+/// The `pinprobe --profile ...` command lines of the YAML blocks of a Markdown page.
+fn workflow_commands(page: &str) -> Vec<Vec<String>> {
     let mut commands = Vec::new();
     let mut in_yaml = false;
-    for line in readme.lines() {
+    for line in page.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with("```yaml") {
             in_yaml = true;
@@ -31,8 +31,15 @@ fn workflow_commands() -> Vec<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ci_examples_run_as_written() {
-    let commands = workflow_commands();
-    assert_eq!(commands.len(), 2, "one GitHub and one GitLab example");
+    let ci = workflow_commands(include_str!("../../docs/ci.md"));
+    assert_eq!(ci.len(), 2, "docs/ci.md: one GitHub and one GitLab example");
+    let readme = workflow_commands(include_str!("../../README.md"));
+    // the README shows the GitHub example of docs/ci.md, so running those runs it too
+    assert_eq!(
+        readme,
+        ci[..1],
+        "README.md: the GitHub example of docs/ci.md"
+    );
     let pki = Pki::genuine(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let profile = format!(
@@ -40,7 +47,7 @@ async fn the_ci_examples_run_as_written() {
         pin_base64(pki.inter.der()),
         url(server.port())
     );
-    for command in commands {
+    for command in ci {
         let probe = Probe::new();
         std::fs::create_dir_all(probe.file("x", "").with_file_name("pins")).expect("pins dir");
         probe.file("pins/services.toml", &profile);
