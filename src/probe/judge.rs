@@ -13,7 +13,7 @@ use crate::chain::trust::{
 };
 use crate::drift;
 use crate::evidence;
-use crate::pins::{self, Pin};
+use crate::pins::{self, Pin, PinReport, PinSet};
 use crate::verdict::{classify, Anchored, Findings, HttpFailure, NetFailure, Stop};
 
 /// `server_name`, when given, is checked against the leaf; `pinset` names the pin set.
@@ -70,38 +70,12 @@ pub(super) fn judge(
     } else {
         None
     };
-    let keys = trusted_path.map(|p| p.keys(&r.chain)).unwrap_or_default();
     let seen = seen_keys(&r.chain, &[&public, &os]);
+    let keys = trusted_path.map(|p| p.keys(&r.chain)).unwrap_or_default();
     let report = pinset.map(|set| pins::check(set, &keys, &seen));
-    if let Some(path) = trusted_path {
-        r.pins.path = Some(path.store);
-        let label_of = |k: &PathKey| {
-            report
-                .iter()
-                .flat_map(|rep| &rep.matched)
-                .find(|m| m.key.pin == k.pin)
-                .map(|m| m.label.clone())
-        };
-        for key in &keys {
-            let label = label_of(key);
-            let entry = PinMatch {
-                pin: key.pin,
-                label: label.clone().flatten(),
-                certificate: key.label(),
-            };
-            if label.is_some() {
-                r.pins.matches.push(entry.clone());
-            }
-            r.pins.path_pins.push(entry);
-        }
-    }
-    r.pins.keys = keys.clone();
-    let mut os_pinned = false;
-    if let Some(report) = &report {
-        let matched = report.is_match();
-        r.pins.matched = Some(matched);
-        os_pinned = matched && public.state == PathState::NotReached && os.verified;
-    }
+    record_pins(pinset, report.as_ref(), trusted_path, keys, now, r);
+    let os_pinned =
+        r.pins.matched == Some(true) && public.state == PathState::NotReached && os.verified;
 
     r.interception = evidence::collect(&evidence::Inputs {
         chain: &r.chain,
@@ -114,6 +88,7 @@ pub(super) fn judge(
         now: now.as_secs() as i64,
     });
     r.interception.evidence.extend(proxy_said);
+    warnings(ctx, trusted_path, &r.chain, now, &mut r.warnings);
 
     let pins_detail = match (pinset, trusted_path) {
         (Some(set), Some(path)) => format!(
@@ -129,25 +104,6 @@ pub(super) fn judge(
                 .join(", ")
         ),
         _ => String::new(),
-    };
-
-    if let (Some(set), Some(report), Some(_)) = (pinset, &report, trusted_path) {
-        r.drift = drift::compare(set, report, &keys, &taken_on(now));
-        if let Some(d) = r.drift.as_ref().filter(|d| d.matched) {
-            r.warnings.push(Warning {
-                warning: "pin-drift",
-                detail: d.summary.clone(),
-            });
-        }
-    }
-
-    warnings(ctx, trusted_path, &r.chain, now, &mut r.warnings);
-
-    let anchored = |p: &PathReport| match p.state {
-        PathState::Verified => Anchored::Verified,
-        PathState::TimeInvalid(TimeProblem::Expired) => Anchored::Expired,
-        PathState::TimeInvalid(TimeProblem::NotYetValid) => Anchored::NotYetValid,
-        PathState::NotReached => Anchored::No,
     };
     let findings = Findings {
         failure: net_failure,
@@ -181,6 +137,59 @@ pub(super) fn judge(
         validity: Some(validity),
     });
     findings
+}
+
+/// Records the pin check on the result: the path compared with, the pins found on it and
+/// those of every certificate on it, and the drift report (a `pin-drift` warning when the set
+/// still matches on another pin).
+fn record_pins(
+    pinset: Option<&PinSet>,
+    report: Option<&PinReport>,
+    path: Option<&PathReport>,
+    keys: Vec<PathKey>,
+    now: UnixTime,
+    r: &mut ProbeResult,
+) {
+    r.pins.matched = report.map(PinReport::is_match);
+    let Some(path) = path else {
+        return;
+    };
+    r.pins.keys = keys;
+    r.pins.path = Some(path.store);
+    for key in &r.pins.keys {
+        let label = report
+            .iter()
+            .flat_map(|rep| &rep.matched)
+            .find(|m| m.key.pin == key.pin)
+            .map(|m| m.label.clone());
+        let entry = PinMatch {
+            pin: key.pin,
+            label: label.clone().flatten(),
+            certificate: key.label(),
+        };
+        if label.is_some() {
+            r.pins.matches.push(entry.clone());
+        }
+        r.pins.path_pins.push(entry);
+    }
+    if let (Some(set), Some(report)) = (pinset, report) {
+        r.drift = drift::compare(set, report, &r.pins.keys, &taken_on(now));
+        if let Some(d) = r.drift.as_ref().filter(|d| d.matched) {
+            r.warnings.push(Warning {
+                warning: "pin-drift",
+                detail: d.summary.clone(),
+            });
+        }
+    }
+}
+
+fn anchored(p: &PathReport) -> Anchored {
+    match p.state {
+        PathState::Verified => Anchored::Verified,
+        PathState::TimeInvalid(TimeProblem::Expired) => Anchored::Expired,
+        PathState::TimeInvalid(TimeProblem::NotYetValid) => Anchored::NotYetValid,
+        PathState::NotReached => Anchored::No,
+    }
 }
 
 /// The day of `now`, `YYYY-MM-DD`, to date the pins a drift report proposes.
