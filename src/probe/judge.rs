@@ -34,7 +34,9 @@ pub fn analyse_chain(
 }
 
 /// Analyses the chain (if one was seen), fills trust, pins and evidence on the result, and
-/// gathers the findings `verdict::classify` decides from.
+/// gathers the findings `verdict::classify` decides from. One pass, in the order each step
+/// needs the one before (paths, then pins on the trusted path, then evidence that reads the
+/// pin check), which is why it stays in one function.
 pub(super) fn judge(
     ctx: &Context,
     server_name: Option<&ServerName<'static>>,
@@ -90,21 +92,6 @@ pub(super) fn judge(
     r.interception.evidence.extend(proxy_said);
     warnings(ctx, trusted_path, &r.chain, now, &mut r.warnings);
 
-    let pins_detail = match (pinset, trusted_path) {
-        (Some(set), Some(path)) => format!(
-            "none of the {} pins of set {} is on the verified path ({}: {})",
-            set.pins.len(),
-            set.name,
-            path.store,
-            r.pins
-                .path_pins
-                .iter()
-                .map(|m| format!("{} {}", m.certificate, m.pin))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        _ => String::new(),
-    };
     let findings = Findings {
         failure: net_failure,
         public: anchored(&public),
@@ -121,7 +108,7 @@ pub(super) fn judge(
             .or_else(|| os.error.clone())
             .unwrap_or_default(),
         pins_matched: r.pins.matched,
-        pins_detail,
+        pins_detail: pins_detail(pinset, trusted_path, r),
         denied: report
             .as_ref()
             .and_then(|rep| rep.denied.first())
@@ -181,6 +168,26 @@ fn record_pins(
             });
         }
     }
+}
+
+/// The evidence line of a pin mismatch: the set, and the pins the verified path holds instead.
+fn pins_detail(pinset: Option<&PinSet>, path: Option<&PathReport>, r: &ProbeResult) -> String {
+    let (Some(set), Some(path)) = (pinset, path) else {
+        return String::new();
+    };
+    let held: Vec<String> = r
+        .pins
+        .path_pins
+        .iter()
+        .map(|m| format!("{} {}", m.certificate, m.pin))
+        .collect();
+    format!(
+        "none of the {} pins of set {} is on the verified path ({}: {})",
+        set.pins.len(),
+        set.name,
+        path.store,
+        held.join(", ")
+    )
 }
 
 fn anchored(p: &PathReport) -> Anchored {
