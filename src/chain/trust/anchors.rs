@@ -1,0 +1,232 @@
+//! Anchor sets: Mozilla's roots plus `--cacert` (public), the platform's store (os), each anchor
+//! with where it came from.
+
+use std::path::{Path, PathBuf};
+
+use rustls::pki_types::{CertificateDer, TrustAnchor};
+use serde::Serialize;
+
+use crate::chain::cert::CertInfo;
+use crate::error::Error;
+use crate::pins::Pin;
+
+/// Which anchor set a path was built against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Store {
+    /// Mozilla's roots plus `--cacert`: what a client that ships its own roots trusts
+    Public,
+    /// the platform's store: what this machine trusts, enterprise roots included
+    Os,
+}
+
+impl Store {
+    /// `public` or `os`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Store::Public => "public",
+            Store::Os => "os",
+        }
+    }
+}
+
+impl std::fmt::Display for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// Where an anchor came from. Only Mozilla's roots are a public CA's: the evidence that
+/// expects public-CA behaviour (Certificate Transparency) asks for `Mozilla`, never for a
+/// `--cacert` file or the OS store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnchorOrigin {
+    /// Mozilla's root program, compiled in (webpki-root-certs)
+    Mozilla,
+    /// a `--cacert` file
+    CaCert(PathBuf),
+    /// the platform's store
+    Os,
+    /// anchors a caller gave (the lab, tests), with what they are
+    Given(String),
+}
+
+impl std::fmt::Display for AnchorOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnchorOrigin::Mozilla => f.write_str("mozilla"),
+            AnchorOrigin::CaCert(path) => write!(f, "--cacert {}", path.display()),
+            AnchorOrigin::Os => f.write_str("os"),
+            AnchorOrigin::Given(what) => f.write_str(what),
+        }
+    }
+}
+
+impl Serialize for AnchorOrigin {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// What we know of one anchor of a set.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnchorInfo {
+    /// subject distinguished name
+    pub subject: String,
+    /// SPKI pin of the anchor (base64 in JSON, as the chain's)
+    #[serde(serialize_with = "pin_base64")]
+    pub spki_sha256: Pin,
+    /// where it came from (`mozilla`, `--cacert FILE` or `os` in reports)
+    pub origin: AnchorOrigin,
+    /// end of the anchor certificate's validity, RFC 3339
+    pub not_after: String,
+}
+
+fn pin_base64<S: serde::Serializer>(pin: &Pin, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&pin.to_base64())
+}
+
+/// A set of trust anchors with what each one is.
+pub struct AnchorSet {
+    /// which set it is
+    pub name: Store,
+    pub(super) anchors: Vec<TrustAnchor<'static>>,
+    pub(super) info: Vec<AnchorInfo>,
+    /// problems met while loading (unreadable files, certificates that are not anchors)
+    pub load_errors: Vec<String>,
+}
+
+impl std::fmt::Debug for AnchorSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnchorSet")
+            .field("name", &self.name)
+            .field("anchors", &self.anchors.len())
+            .finish()
+    }
+}
+
+/// Reads every certificate of a PEM file (or a single DER certificate).
+pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+    use rustls::pki_types::pem::PemObject;
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if bytes.first() == Some(&0x30) {
+        return Ok(vec![CertificateDer::from(bytes)]);
+    }
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
+    let certs = certs.map_err(|e| Error::File {
+        file: path.display().to_string(),
+        message: format!(
+            "not a PEM certificate file ({e}): expected -----BEGIN CERTIFICATE----- blocks"
+        ),
+    })?;
+    if certs.is_empty() {
+        return Err(Error::File {
+            file: path.display().to_string(),
+            message: "no certificate found: expected -----BEGIN CERTIFICATE----- blocks".into(),
+        });
+    }
+    Ok(certs)
+}
+
+impl AnchorSet {
+    fn new(name: Store) -> AnchorSet {
+        AnchorSet {
+            name,
+            anchors: Vec::new(),
+            info: Vec::new(),
+            load_errors: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, der: &CertificateDer<'_>, origin: &AnchorOrigin) -> Result<(), String> {
+        let anchor = webpki::anchor_from_trusted_cert(der)
+            .map_err(|e| format!("not usable as a trust anchor: {e:?}"))?
+            .to_owned();
+        let info = CertInfo::analyse(0, der);
+        let pin = info
+            .pin
+            .ok_or_else(|| info.parse_error.clone().unwrap_or_default())?;
+        self.anchors.push(anchor);
+        self.info.push(AnchorInfo {
+            subject: info.subject,
+            spki_sha256: pin,
+            origin: origin.clone(),
+            not_after: info.not_after,
+        });
+        Ok(())
+    }
+
+    /// Mozilla's roots (compiled in) plus the anchors of every `--cacert` file.
+    pub fn public(cacerts: &[PathBuf]) -> Result<AnchorSet, Error> {
+        let mut set = AnchorSet::new(Store::Public);
+        for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+            if let Err(e) = set.add(der, &AnchorOrigin::Mozilla) {
+                set.load_errors.push(e);
+            }
+        }
+        for path in cacerts {
+            let origin = AnchorOrigin::CaCert(path.clone());
+            for (i, der) in read_certificates(path)?.iter().enumerate() {
+                set.add(der, &origin).map_err(|e| Error::File {
+                    file: path.display().to_string(),
+                    message: format!("certificate #{}: {e}", i + 1),
+                })?;
+            }
+        }
+        Ok(set)
+    }
+
+    /// The platform's store, read with rustls-native-certs (which honours `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR`). Problems are kept in `load_errors`, never fatal: a machine without a
+    /// store still gets the public verdict.
+    pub fn os() -> AnchorSet {
+        let mut set = AnchorSet::new(Store::Os);
+        let result = rustls_native_certs::load_native_certs();
+        for e in &result.errors {
+            set.load_errors.push(e.to_string());
+        }
+        for der in &result.certs {
+            if let Err(e) = set.add(der, &AnchorOrigin::Os) {
+                set.load_errors.push(e);
+            }
+        }
+        set
+    }
+
+    /// An anchor set made of the given certificates (tests and the lab).
+    pub fn from_certificates(name: Store, certs: &[CertificateDer<'_>], origin: &str) -> AnchorSet {
+        let mut set = AnchorSet::new(name);
+        let origin = AnchorOrigin::Given(origin.to_string());
+        for der in certs {
+            if let Err(e) = set.add(der, &origin) {
+                set.load_errors.push(e);
+            }
+        }
+        set
+    }
+
+    /// Number of anchors.
+    pub fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    /// No anchors at all.
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+
+    /// Whether an anchor with this key is in the set.
+    pub fn has_key(&self, pin: &Pin) -> bool {
+        self.info.iter().any(|i| i.spki_sha256 == *pin)
+    }
+
+    pub(super) fn index_of(&self, anchor: &TrustAnchor<'_>) -> Option<usize> {
+        self.anchors.iter().position(|a| {
+            a.subject.as_ref() == anchor.subject.as_ref()
+                && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+        })
+    }
+}

@@ -1,0 +1,74 @@
+use rustls::pki_types::{CertificateDer, ServerName, SignatureVerificationAlgorithm, UnixTime};
+
+use super::*;
+use crate::chain::cert::CertInfo;
+use crate::lab::{Ca, KeyKind, LeafSpec};
+
+fn algs() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
+    webpki::ALL_VERIFICATION_ALGS
+}
+
+fn analyse(chain: &[CertificateDer<'_>]) -> Vec<CertInfo> {
+    chain
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CertInfo::analyse(i, c))
+        .collect()
+}
+
+#[test]
+fn path_reaches_the_lab_root_and_lists_the_presented_certificates() {
+    let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+    let inter = root
+        .intermediate("Lab Issuing CA", "Lab", KeyKind::EcdsaP256)
+        .unwrap();
+    let leaf = inter.leaf(&LeafSpec::new(["lab.test"])).unwrap();
+    // A stray certificate sent after the chain is not on the path.
+    let stray = Ca::root("Stray", "Lab", KeyKind::EcdsaP256).unwrap();
+    let mut chain = leaf.chain();
+    chain.push(stray.der().clone());
+    let infos = analyse(&chain);
+    let set = AnchorSet::from_certificates(Store::Public, &[root.der().clone()], "test");
+    let report = build_path(&set, &chain, &infos, algs(), UnixTime::now());
+    assert_eq!(report.state, PathState::Verified, "{:?}", report.error);
+    assert_eq!(report.path, vec![0, 1]);
+    let anchor = report.anchor.as_ref().unwrap();
+    assert!(anchor.subject.contains("Lab Root"));
+    let pins: Vec<_> = report.keys(&infos).iter().map(|k| k.pin).collect();
+    assert_eq!(pins.len(), 3);
+    assert!(!pins.contains(&infos[2].pin.unwrap()));
+
+    let mozilla = AnchorSet::public(&[]).unwrap();
+    let report = build_path(&mozilla, &chain, &infos, algs(), UnixTime::now());
+    assert_eq!(report.state, PathState::NotReached);
+    assert!(report.error.unwrap().contains("unknown issuer"));
+}
+
+#[test]
+fn expired_leaf_still_names_its_anchor() {
+    let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+    let mut spec = LeafSpec::new(["old.test"]);
+    spec.not_before = ::time::OffsetDateTime::now_utc() - ::time::Duration::days(60);
+    spec.not_after = ::time::OffsetDateTime::now_utc() - ::time::Duration::days(30);
+    let leaf = root.leaf(&spec).unwrap();
+    let chain = leaf.chain();
+    let infos = analyse(&chain);
+    let set = AnchorSet::from_certificates(Store::Public, &[root.der().clone()], "test");
+    let report = build_path(&set, &chain, &infos, algs(), UnixTime::now());
+    assert_eq!(report.state, PathState::TimeInvalid(TimeProblem::Expired));
+    assert!(report.anchor.is_some());
+    assert!(report.error.unwrap().contains("expired on"));
+}
+
+#[test]
+fn name_check_lists_the_names_of_the_leaf() {
+    let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+    let leaf = root.leaf(&LeafSpec::new(["a.test"])).unwrap();
+    let info = CertInfo::analyse(0, &leaf.cert);
+    let good = ServerName::try_from("a.test").unwrap();
+    let bad = ServerName::try_from("b.test").unwrap();
+    assert!(check_name(&leaf.cert, &info, &good).ok);
+    let check = check_name(&leaf.cert, &info, &bad);
+    assert!(!check.ok);
+    assert_eq!(check.detail.unwrap(), "the leaf is for a.test, not b.test");
+}
