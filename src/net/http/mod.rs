@@ -1,0 +1,225 @@
+//! One HTTP/1.1 GET over an established (TLS) stream, and the comparison of its answer with the
+//! endpoint's expectation.
+//!
+//! A completed handshake only shows that the server holds some key; whether it is the real
+//! service shows in what it answers (Defender endpoints answer 200 "OK", an interceptor's block
+//! page or a captive portal does not). The server is not trusted: every odd behaviour ends as an
+//! [`Answer`] or an [`HttpError`], at most [`MAX_ANSWER`] bytes are read ([`get_body`], which
+//! fetches a document such as a PAC file, reads as many as its caller allows), and nothing here
+//! panics.
+//! There is no timeout inside: the caller bounds the whole exchange with its own deadline.
+
+use std::io::ErrorKind;
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+/// Most bytes of an answer that are read (head + body); the rest is ignored.
+pub const MAX_ANSWER: usize = 64 * 1024;
+
+/// Largest answer head (status line and headers) accepted.
+const HEAD_LIMIT: usize = 16 * 1024;
+/// Most headers in one answer head; more is an error from httparse.
+const MAX_HEADERS: usize = 64;
+/// Characters of the body kept in an [`Answer`]: enough to recognise a block page in a report.
+const BODY_CHARS: usize = 1024;
+/// Bytes asked for by one read.
+const READ_CHUNK: usize = 8 * 1024;
+/// Escaped characters of a rejected answer shown in the error.
+const SHOWN_START: usize = 40;
+/// Characters of a body or reason shown in a mismatch message.
+const SHOWN_TEXT: usize = 60;
+
+/// The HTTP answer as far as it was read.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Answer {
+    pub status: u16,
+    pub reason: String,
+    /// selected headers useful in evidence: Server, Via, Content-Type (name, value), in order
+    pub headers: Vec<(String, String)>,
+    /// body as text (lossy UTF-8), at most 1024 characters kept for reports
+    pub body: String,
+    /// true when the body was cut at MAX_ANSWER or at the 1024 char limit
+    pub truncated: bool,
+}
+
+/// Why no answer could be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("the request could not be sent: {0}")]
+    Send(#[source] std::io::Error),
+    #[error("the connection failed while reading the answer: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("the server closed the connection without an HTTP answer")]
+    NoAnswer,
+    #[error("the answer is not HTTP: {0}")]
+    Malformed(String),
+    #[error("the answer head is larger than {0} bytes")]
+    HeadTooLarge(usize),
+}
+
+/// Sends `GET {path} HTTP/1.1` with `Host: {host_header}`, `User-Agent: pinprobe/<CARGO_PKG_VERSION>`,
+/// `Accept: */*`, `Connection: close`, then reads the answer.
+///
+/// An empty `path` is sent as `/`. A `path` or `host_header` holding anything but visible ASCII
+/// is refused with [`HttpError::Send`], since it would change the request's framing.
+pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    host_header: &str,
+    path: &str,
+) -> Result<Answer, HttpError> {
+    send(stream, host_header, path).await?;
+    let mut reader = Reader {
+        stream,
+        buf: Vec::new(),
+        limit: MAX_ANSWER,
+    };
+    let (head, body_start) = read_head(&mut reader).await?;
+    let (bytes, cut) = read_body(&mut reader, body_start, head.framing).await?;
+
+    let text = String::from_utf8_lossy(&bytes);
+    let (body, cut_chars) = match text.char_indices().nth(BODY_CHARS) {
+        Some((end, _)) => (text[..end].to_string(), true),
+        None => (text.into_owned(), false),
+    };
+    Ok(Answer {
+        status: head.status,
+        reason: head.reason,
+        headers: head.headers,
+        body,
+        truncated: cut || cut_chars,
+    })
+}
+
+/// An answer whose body is a document to use (a PAC file), not evidence to show.
+#[derive(Clone, Debug)]
+pub struct Body {
+    pub status: u16,
+    pub reason: String,
+    /// the body's bytes, at most the `max_bytes` asked for
+    pub bytes: Vec<u8>,
+    /// true when the server sent more than `max_bytes`; `bytes` is then cut there
+    pub truncated: bool,
+}
+
+/// Sends the same request as [`get`] and returns the status and the raw body, keeping up to
+/// `max_bytes` of it (reading stops soon after). Framing, interim answers and malformed answers
+/// are handled as in [`get`]; there is no timeout inside either.
+pub async fn get_body<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    host_header: &str,
+    path: &str,
+    max_bytes: usize,
+) -> Result<Body, HttpError> {
+    send(stream, host_header, path).await?;
+    let mut reader = Reader {
+        stream,
+        buf: Vec::new(),
+        // room for the largest head, and one byte more than wanted to tell "exactly
+        // max_bytes" from "more"
+        limit: HEAD_LIMIT.saturating_add(max_bytes).saturating_add(1),
+    };
+    let (head, body_start) = read_head(&mut reader).await?;
+    let (mut bytes, cut) = read_body(&mut reader, body_start, head.framing).await?;
+    let truncated = cut || bytes.len() > max_bytes;
+    bytes.truncate(max_bytes);
+    Ok(Body {
+        status: head.status,
+        reason: head.reason,
+        bytes,
+        truncated,
+    })
+}
+
+async fn send<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    host_header: &str,
+    path: &str,
+) -> Result<(), HttpError> {
+    let request = request(host_header, path).map_err(HttpError::Send)?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(HttpError::Send)?;
+    stream.flush().await.map_err(HttpError::Send)
+}
+
+/// Why the answer does not meet the expectation, or None when it does. `status` None = any status; `body` None = any body; body compared after trimming ASCII white space on both sides.
+pub fn mismatch(answer: &Answer, status: Option<u16>, body: Option<&str>) -> Option<String> {
+    let mut why = Vec::new();
+    if let Some(want) = status.filter(|&want| want != answer.status) {
+        why.push(if answer.reason.is_empty() {
+            format!("status {}, expected {want}", answer.status)
+        } else {
+            format!(
+                "status {} {}, expected {want}",
+                answer.status,
+                shorten(&answer.reason)
+            )
+        });
+    }
+    if let Some(want) = body.filter(|want| want.trim_ascii() != answer.body.trim_ascii()) {
+        why.push(format!(
+            "body \"{}\" ({} bytes{}), expected \"{}\"",
+            shorten(&answer.body),
+            answer.body.len(),
+            if answer.truncated { ", truncated" } else { "" },
+            want.escape_debug()
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// The request text, or why it cannot be sent.
+fn request(host_header: &str, path: &str) -> std::io::Result<String> {
+    // A CR, LF or space in either would let the caller's input end the request line or add
+    // headers; the values come from configuration, so this is refused rather than escaped.
+    for (what, value) in [("the Host header", host_header), ("the path", path)] {
+        if !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(std::io::Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{what} \"{}\" holds a character that is not visible ASCII",
+                    value.escape_debug()
+                ),
+            ));
+        }
+    }
+    let path = if path.is_empty() { "/" } else { path };
+    Ok(format!(
+        "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: pinprobe/{}\r\n\
+         Accept: */*\r\nConnection: close\r\n\r\n",
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
+mod read;
+
+use read::{read_body, read_head, Reader};
+
+/// The first bytes, escaped, at most [`SHOWN_START`] characters (then "...").
+fn show_start(bytes: &[u8]) -> String {
+    let mut shown = String::new();
+    for byte in bytes {
+        let escaped = byte.escape_ascii().to_string();
+        if shown.len() + escaped.len() > SHOWN_START {
+            shown.push_str("...");
+            break;
+        }
+        shown.push_str(&escaped);
+    }
+    shown
+}
+
+/// At most [`SHOWN_TEXT`] characters of `text`, escaped (then "...").
+fn shorten(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(SHOWN_TEXT).collect();
+    let mut shown = head.escape_debug().to_string();
+    if chars.next().is_some() {
+        shown.push_str("...");
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests;
