@@ -343,7 +343,9 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
         .collect()
 }
 
-/// A TOML basic string.
+/// A TOML basic string on one line (the TOML writer would make a label with a line break
+/// multi-line), with control characters and bidirectional overrides escaped so that a name
+/// from the network can neither break the line nor reorder it on the terminal.
 fn toml_string(text: &str) -> String {
     let mut s = String::with_capacity(text.len() + 2);
     s.push('"');
@@ -354,7 +356,9 @@ fn toml_string(text: &str) -> String {
             '\n' => s.push_str("\\n"),
             '\t' => s.push_str("\\t"),
             '\r' => s.push_str("\\r"),
-            c if c.is_control() => s.push_str(&format!("\\u{:04X}", c as u32)),
+            c if c.is_control() || super::is_bidi_control(c) => {
+                s.push_str(&format!("\\u{:04X}", c as u32))
+            }
             c => s.push(c),
         }
     }
@@ -532,8 +536,11 @@ mod tests {
             "with \"quotes\"",
             "back\\slash",
             "tab\tand\u{7}bell",
+            "line\nbreak\r",
+            "bidi \u{202e}override",
         ] {
             let doc = format!("x = {}", toml_string(label));
+            assert!(!doc.contains('\n') && !doc.contains('\u{202e}'), "{doc}");
             let value: toml::Table = toml::from_str(&doc).unwrap();
             assert_eq!(value["x"].as_str(), Some(label), "{doc}");
         }
