@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
+use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
 use crate::endpoint::Endpoint;
 use crate::pins::{marked_backup, Pin};
@@ -340,22 +340,7 @@ fn update_set(
         Some(all)
     });
 
-    let pinsets = doc.entry("pinsets").or_insert_with(|| {
-        let mut t = Table::new();
-        t.set_implicit(true);
-        Item::Table(t)
-    });
-    let pinsets = pinsets
-        .as_table_like_mut()
-        .ok_or("`pinsets` is not a table: write each set as [pinsets.NAME]")?;
-    let created = pinsets.get(name).is_none();
-    if created {
-        pinsets.insert(name, Item::Table(Table::new()));
-    }
-    let set = pinsets
-        .get_mut(name)
-        .and_then(Item::as_table_like_mut)
-        .ok_or_else(|| format!("pin set {name:?} is not a table: write it as [pinsets.{name}]"))?;
+    let (set, created) = set_table(doc, name)?;
 
     let mut change = SetChange {
         name: name.to_string(),
@@ -388,6 +373,72 @@ fn update_set(
         .ok_or_else(|| format!("[pinsets.{name}] pins is not an array"))?;
 
     let on_path = |pin: &Pin| path.iter().any(|t| t.pin == *pin);
+    let mut present = sort_entries(pins, name, &path, backups, &mut change)?;
+    for t in &path {
+        if !present.contains(&t.pin) {
+            push_entry(pins, entry_value(&t.pin, &t.label, &t.source));
+            present.push(t.pin);
+            change.added.push(Entry {
+                pin: t.pin,
+                label: Some(t.label.clone()),
+            });
+        }
+    }
+    for pin in backups {
+        if on_path(pin) {
+            change.backups_on_path.push(*pin);
+        } else if !present.contains(pin) {
+            push_entry(pins, entry_value(pin, BACKUP_LABEL, BACKUP_SOURCE));
+            present.push(*pin);
+            change.added.push(Entry {
+                pin: *pin,
+                label: Some(BACKUP_LABEL.to_string()),
+            });
+        }
+    }
+    change.off_path = present.iter().filter(|p| !on_path(p)).count();
+
+    if let (false, Some(orgs)) = (created, orgs) {
+        merge_orgs(set, orgs, &mut change);
+    }
+    Ok(change)
+}
+
+/// The table of pin set `name`, created (empty) when the document has none; true when created.
+fn set_table<'d>(
+    doc: &'d mut DocumentMut,
+    name: &str,
+) -> Result<(&'d mut dyn TableLike, bool), String> {
+    let pinsets = doc.entry("pinsets").or_insert_with(|| {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    let pinsets = pinsets
+        .as_table_like_mut()
+        .ok_or("`pinsets` is not a table: write each set as [pinsets.NAME]")?;
+    let created = pinsets.get(name).is_none();
+    if created {
+        pinsets.insert(name, Item::Table(Table::new()));
+    }
+    let set = pinsets
+        .get_mut(name)
+        .and_then(Item::as_table_like_mut)
+        .ok_or_else(|| format!("pin set {name:?} is not a table: write it as [pinsets.{name}]"))?;
+    Ok((set, created))
+}
+
+/// Sorts the set's present entries against the path: kept (on the path), backups (marked or
+/// given with --backup-pin), stale but kept (some endpoint of the set was not probed), or
+/// removed. Returns the pins that stay.
+fn sort_entries(
+    pins: &mut Array,
+    name: &str,
+    path: &[&Taken],
+    backups: &[Pin],
+    change: &mut SetChange,
+) -> Result<Vec<Pin>, String> {
+    let on_path = |pin: &Pin| path.iter().any(|t| t.pin == *pin);
     let mut keep = Vec::with_capacity(pins.len());
     let mut present: Vec<Pin> = Vec::new();
     for value in pins.iter() {
@@ -419,49 +470,27 @@ fn update_set(
         keep.push(kept);
     }
     remove_entries(pins, &keep);
+    Ok(present)
+}
 
-    for t in &path {
-        if !present.contains(&t.pin) {
-            push_entry(pins, entry_value(&t.pin, &t.label, &t.source));
-            present.push(t.pin);
-            change.added.push(Entry {
-                pin: t.pin,
-                label: Some(t.label.clone()),
-            });
+/// Adds the issuer organisations of the chains that an existing set does not list yet.
+fn merge_orgs(set: &mut dyn TableLike, orgs: Vec<String>, change: &mut SetChange) {
+    let Some(list) = set
+        .get_mut("expect_issuer_orgs")
+        .and_then(Item::as_array_mut)
+    else {
+        return;
+    };
+    for org in orgs {
+        let known = list
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|o| o.eq_ignore_ascii_case(&org));
+        if !known {
+            list.push(org.as_str());
+            change.orgs_added.push(org);
         }
     }
-    for pin in backups {
-        if on_path(pin) {
-            change.backups_on_path.push(*pin);
-        } else if !present.contains(pin) {
-            push_entry(pins, entry_value(pin, BACKUP_LABEL, BACKUP_SOURCE));
-            present.push(*pin);
-            change.added.push(Entry {
-                pin: *pin,
-                label: Some(BACKUP_LABEL.to_string()),
-            });
-        }
-    }
-    change.off_path = present.iter().filter(|p| !on_path(p)).count();
-
-    if let (false, Some(orgs)) = (created, orgs) {
-        if let Some(list) = set
-            .get_mut("expect_issuer_orgs")
-            .and_then(Item::as_array_mut)
-        {
-            for org in orgs {
-                let known = list
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .any(|o| o.eq_ignore_ascii_case(&org));
-                if !known {
-                    list.push(org.as_str());
-                    change.orgs_added.push(org);
-                }
-            }
-        }
-    }
-    Ok(change)
 }
 
 fn prefix_of(value: &Value) -> String {
