@@ -1,0 +1,159 @@
+//! The pins section of `inspect`: the pin set's verdict on the path, and otherwise the pins to
+//! add, one TOML line each, ready to paste into a pin set.
+
+use std::io::{self, Write};
+
+use super::super::{is_bidi_control, one_line};
+use crate::chain::trust::{Role, Store};
+use crate::probe::ProbeResult;
+
+/// One pin of the trusted path, ready to paste into a pin set.
+struct PathPin {
+    pin: String,
+    label: String,
+    what: String,
+}
+
+/// The pins of the certificates on the path the pins were compared with (leaf,
+/// intermediates, anchor), labelled as `pin` labels them.
+fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
+    let Some(trust) = &r.trust else {
+        return Vec::new();
+    };
+    let path = match r.pins.path {
+        Some(Store::Public) => &trust.public,
+        Some(Store::Os) => &trust.os,
+        None => return Vec::new(),
+    };
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    r.pins
+        .keys
+        .iter()
+        .map(|k| PathPin {
+            pin: k.pin.to_string(),
+            what: match (k.role, k.index) {
+                (Role::Anchor, _) | (_, None) => format!(
+                    "anchor: {} ({})",
+                    k.subject,
+                    path.anchor
+                        .as_ref()
+                        .map_or(String::new(), |a| a.origin.to_string())
+                ),
+                (role, Some(index)) => format!("#{index} {}: {}", role.name(), k.subject),
+            },
+            // one key at a time: a leaf that shares its CA's key is still listed twice
+            label: crate::pins::needed(std::slice::from_ref(k), &today, "pinprobe inspect")
+                .pop()
+                .and_then(|e| e.label)
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A TOML basic string on one line (the TOML writer would make a label with a line break
+/// multi-line), with control characters and bidirectional overrides escaped so that a name
+/// from the network can neither break the line nor reorder it on the terminal.
+fn toml_string(text: &str) -> String {
+    let mut s = String::with_capacity(text.len() + 2);
+    s.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            '\r' => s.push_str("\\r"),
+            c if c.is_control() || is_bidi_control(c) => {
+                s.push_str(&format!("\\u{:04X}", c as u32))
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+pub(super) fn pins(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "pins")?;
+    let store = r.pins.path.map_or("verified", Store::name);
+    match (&r.pins.set, r.pins.matched) {
+        (Some(set), Some(true)) => {
+            writeln!(out, "  set      {set}: matched on the {store} path")?;
+            for m in &r.pins.matches {
+                writeln!(
+                    out,
+                    "  matched  {} on {} ({})",
+                    m.pin,
+                    m.certificate,
+                    m.label.as_deref().unwrap_or("no label")
+                )?;
+            }
+            return Ok(());
+        }
+        (Some(set), Some(false)) => writeln!(
+            out,
+            "  set      {set}: no pin of the set is on the {store} path"
+        )?,
+        (Some(set), None) => writeln!(
+            out,
+            "  set      {set}: not checked (no certificate was presented)"
+        )?,
+        (None, _) => writeln!(out, "  set      none: verdict on trust alone")?,
+    }
+    let to_add = path_pins(r);
+    if to_add.is_empty() {
+        return writeln!(
+            out,
+            "  pins to add: none: the chain reaches no anchor in either store, so no key on it is vouched for"
+        );
+    }
+    if r.interception.is_strong() {
+        return writeln!(
+            out,
+            "  pins to add: none: the {store} path ends at the anchor of a device that re-signs the traffic (see evidence); pinning it would accept the interception"
+        );
+    }
+    match r.pins.path {
+        Some(Store::Os) => writeln!(
+            out,
+            "  pins to add, from the os path (only the OS store trusts this chain: pin it only if it is your own private PKI):"
+        )?,
+        _ => writeln!(
+            out,
+            "  pins to add, from the verified {store} path (leaf, intermediates, anchor):"
+        )?,
+    }
+    for p in to_add {
+        writeln!(
+            out,
+            "    {{ pin = {}, label = {} }},  # {}",
+            toml_string(&p.pin),
+            toml_string(&p.label),
+            one_line(&p.what)
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_valid_toml_strings() {
+        for label in [
+            "plain",
+            "with \"quotes\"",
+            "back\\slash",
+            "tab\tand\u{7}bell",
+            "line\nbreak\r",
+            "bidi \u{202e}override",
+        ] {
+            let doc = format!("x = {}", toml_string(label));
+            assert!(!doc.contains('\n') && !doc.contains('\u{202e}'), "{doc}");
+            let value: toml::Table = toml::from_str(&doc).unwrap();
+            assert_eq!(value["x"].as_str(), Some(label), "{doc}");
+        }
+    }
+}
