@@ -175,7 +175,15 @@ impl Text {
     }
 }
 
+/// The details under a result's line (`-v`): how it was reached, the chain, the checks.
 fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
+    connection(out, r)?;
+    chain(out, r)?;
+    checks(out, r)
+}
+
+/// The route, the TLS parameters, the proxy's answer and the time of each phase.
+fn connection(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     let t = &r.timings_ms;
     let mut route = format!("    route {}", r.route.describe());
     if let Some(addr) = r.address {
@@ -217,7 +225,11 @@ fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     .flatten()
     .collect();
     writeln!(out, "    time {}", phases.join(", "))?;
+    Ok(())
+}
 
+/// Each certificate as sent.
+fn chain(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     if !r.chain.is_empty() {
         let n = r.chain.len();
         let s = if n == 1 { "" } else { "s" };
@@ -247,6 +259,11 @@ fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         writeln!(out, "         pin      sha256/{}", c.spki_sha256)?;
         writeln!(out, "                  {}", c.spki_sha256_hex)?;
     }
+    Ok(())
+}
+
+/// Both paths, the name and time checks, the pins, the evidence and the HTTP answer.
+fn checks(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     if let Some(trust) = &r.trust {
         path_line(out, &trust.public)?;
         path_line(out, &trust.os)?;
