@@ -27,7 +27,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use pinprobe::lab::{Behaviour, Ca, KeyKind, Leaf, LeafSpec, Server};
+use pinprobe::lab::{self, Behaviour, KeyKind, Leaf, LeafSpec, Server};
 use tempfile::TempDir;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -270,11 +270,9 @@ struct Pki {
 
 impl Pki {
     fn new(kind: KeyKind, label: &'static str, dir: &Path) -> Result<Pki> {
-        let root = Ca::root(&format!("Bench Root {label}"), "pinprobe bench", kind)?;
-        let inter = root.intermediate(&format!("Bench Issuing {label}"), "pinprobe bench", kind)?;
         let mut spec = LeafSpec::new(["*.bench.test"]);
         spec.key = kind;
-        let leaf = inter.leaf(&spec)?;
+        let lab::Pki { root, inter, leaf } = lab::Pki::with_spec(kind, &spec)?;
         let root_pem = dir.join(format!("root-{label}.pem"));
         let chain_pem = dir.join(format!("chain-{label}.pem"));
         let key_pem = dir.join(format!("key-{label}.pem"));

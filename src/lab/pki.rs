@@ -1,5 +1,5 @@
-//! Test PKIs built with rcgen: root and intermediate CAs, leaves they issue, and self-signed
-//! server certificates.
+//! Test PKIs built with rcgen: root and intermediate CAs, leaves they issue, self-signed
+//! server certificates, and [`Pki`], the root -> intermediate -> leaf chain most tests serve.
 //!
 //! Every certificate gets a fresh key, so two leaves never share an SPKI pin by accident and
 //! pin tests can tell them apart. Serial numbers are derived from that key by rcgen, which
@@ -150,7 +150,7 @@ impl Ca {
 
     /// The certificates a server sends above a leaf this CA issued: this CA and the
     /// intermediates above it, leaf-side first, root excluded. Empty for a root CA.
-    pub fn issuing_chain(&self) -> Vec<CertificateDer<'static>> {
+    fn issuing_chain(&self) -> Vec<CertificateDer<'static>> {
         if self.is_root {
             return Vec::new();
         }
@@ -256,6 +256,41 @@ impl Clone for Leaf {
             key: self.key.clone_key(),
             issuers: self.issuers.clone(),
         }
+    }
+}
+
+/// CN of the root of every [`Pki`].
+const PKI_ROOT_CN: &str = "Pinprobe Lab Root CA";
+/// CN of the issuing intermediate of every [`Pki`].
+const PKI_ISSUING_CN: &str = "Pinprobe Lab Issuing CA";
+/// O of both CAs of every [`Pki`].
+const PKI_ORG: &str = "Pinprobe Lab";
+
+/// A private PKI as a well-configured server presents it: a root, an issuing intermediate,
+/// and a leaf the intermediate signed. The root is what a client is given to trust; the
+/// server sends [`Leaf::chain`] (leaf, intermediate).
+#[derive(Debug)]
+pub struct Pki {
+    /// `Pinprobe Lab Root CA`, O `Pinprobe Lab`
+    pub root: Ca,
+    /// `Pinprobe Lab Issuing CA`, O `Pinprobe Lab`, signed by the root
+    pub inter: Ca,
+    /// the server's leaf, signed by the intermediate
+    pub leaf: Leaf,
+}
+
+impl Pki {
+    /// ECDSA P-256 CAs and a leaf for `names` as [`LeafSpec::new`] makes it.
+    pub fn genuine(names: &[&str]) -> Result<Pki, LabError> {
+        Pki::with_spec(KeyKind::EcdsaP256, &LeafSpec::new(names.iter().copied()))
+    }
+
+    /// CAs with keys of kind `ca_key` and a leaf made from `spec`.
+    pub fn with_spec(ca_key: KeyKind, spec: &LeafSpec) -> Result<Pki, LabError> {
+        let root = Ca::root(PKI_ROOT_CN, PKI_ORG, ca_key)?;
+        let inter = root.intermediate(PKI_ISSUING_CN, PKI_ORG, ca_key)?;
+        let leaf = inter.leaf(spec)?;
+        Ok(Pki { root, inter, leaf })
     }
 }
 

@@ -457,7 +457,7 @@ fn garbage() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{Ca, KeyKind, LabError, Leaf, LeafSpec};
+    use crate::lab::{Ca, KeyKind, LabError, LeafSpec, Pki};
     use crate::net::handshake::RecordingVerifier;
     use rustls::pki_types::ServerName;
     use rustls::{ClientConfig, RootCertStore};
@@ -516,18 +516,15 @@ mod tests {
         }
     }
 
-    fn pki(key: KeyKind) -> (Ca, Ca, Leaf) {
-        let root = Ca::root("Lab Root", "Lab", key).unwrap();
-        let inter = root.intermediate("Lab Issuing", "Lab", key).unwrap();
+    fn pki(key: KeyKind) -> Pki {
         let mut spec = LeafSpec::new(["localhost", "127.0.0.1"]);
         spec.key = key;
-        let leaf = inter.leaf(&spec).unwrap();
-        (root, inter, leaf)
+        Pki::with_spec(key, &spec).unwrap()
     }
 
     #[tokio::test]
     async fn http_through_an_intermediate_answers_status_and_body() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let server = Server::start(leaf.chain(), leaf.key.clone_key(), ok_hello())
             .await
             .unwrap();
@@ -550,7 +547,7 @@ mod tests {
 
     #[tokio::test]
     async fn rsa_2048_leaf_works_over_tls12_and_tls13() {
-        let (root, _inter, leaf) = pki(KeyKind::Rsa2048);
+        let Pki { root, leaf, .. } = pki(KeyKind::Rsa2048);
         let server = Server::start(
             leaf.chain(),
             leaf.key.clone_key(),
@@ -575,7 +572,7 @@ mod tests {
 
     #[tokio::test]
     async fn missing_intermediate_fails_verification() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let server = Server::start(vec![leaf.cert.clone()], leaf.key.clone_key(), ok_hello())
             .await
             .unwrap();
@@ -635,7 +632,7 @@ mod tests {
 
     #[tokio::test]
     async fn close_after_handshake_truncates_the_stream() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let server = Server::start(
             leaf.chain(),
             leaf.key.clone_key(),
@@ -655,7 +652,7 @@ mod tests {
 
     #[tokio::test]
     async fn delayed_http_answers_only_after_the_delay() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let delay = Duration::from_millis(200);
         let server = Server::start(
             leaf.chain(),
@@ -702,7 +699,7 @@ mod tests {
 
     #[tokio::test]
     async fn capacity_bounds_the_connections_accepted() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let server = Server::start_with_capacity(leaf.chain(), leaf.key.clone_key(), ok_hello(), 2)
             .await
             .unwrap();
@@ -726,7 +723,7 @@ mod tests {
 
     #[tokio::test]
     async fn chain_is_sent_exactly_as_given() {
-        let (root, inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, inter, leaf } = pki(KeyKind::EcdsaP256);
         let stray = Ca::root("Stray Root", "Elsewhere", KeyKind::EcdsaP256).unwrap();
         // Wrong order, a root, and a stranger: all sent as they are.
         let chain = vec![
@@ -752,7 +749,7 @@ mod tests {
 
     #[tokio::test]
     async fn leaf_out_of_first_place_still_starts() {
-        let (_root, inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { inter, leaf, .. } = pki(KeyKind::EcdsaP256);
         let started = Server::start(
             vec![inter.der().clone(), leaf.cert.clone()],
             leaf.key,
@@ -782,7 +779,7 @@ mod tests {
 
     #[tokio::test]
     async fn misuse_is_an_error() {
-        let (_root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { leaf, .. } = pki(KeyKind::EcdsaP256);
         let empty = Server::start(Vec::new(), leaf.key, ok_hello()).await;
         assert!(matches!(empty, Err(LabError::EmptyChain)));
         let raw = Server::start_raw(ok_hello()).await;

@@ -82,7 +82,7 @@ fn flag(name: &str, path: &Path) -> [std::ffi::OsString; 2] {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_generated_profile_probes_ok_and_drifts_when_the_ca_changes() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let port = server.port();
     let out = pin()
@@ -220,7 +220,7 @@ async fn a_generated_profile_probes_ok_and_drifts_when_the_ca_changes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leaf_pin_drifts_when_the_leaf_key_changes() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let out = pin()
         .cacert(&pki.root)
@@ -357,7 +357,7 @@ async fn a_chain_only_the_os_store_trusts_is_refused_unless_allowed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_endpoint_without_a_chain_means_no_profile() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let closed = closed_port().expect("a free port");
     let out = pin()
@@ -389,7 +389,7 @@ async fn one_endpoint_without_a_chain_means_no_profile() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_pin_is_added_to_every_set_and_silences_the_warning() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let spare = unrelated_pin("spare key kept offline");
     let out = pin()
@@ -431,7 +431,7 @@ async fn a_backup_pin_is_added_to_every_set_and_silences_the_warning() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_update_keeps_the_reviewers_words_and_follows_the_new_intermediate() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     // the intermediate changed under the same root, with a new leaf
     let new_inter = pki
         .root
@@ -568,7 +568,7 @@ expect_status = 200
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shared_set_holds_the_pins_of_every_endpoint() {
-    let a = Pki::genuine(&[HOST]);
+    let a = genuine_pki(&[HOST]);
     let (root_b, inter_b) = other_ca("Second Lab Root CA", "Second Lab Issuing CA");
     let leaf_b = inter_b.leaf(&LeafSpec::new([HOST])).expect("leaf");
     let server_a = serve(&a.leaf, http(200, "OK")).await;

@@ -37,7 +37,7 @@ fn pac_of(r: &serde_json::Value) -> &serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pac_served_over_http_sends_one_host_through_squid_and_the_rest_direct() {
-    let pki = Pki::genuine(&[HOST, "other.test"]);
+    let pki = genuine_pki(&[HOST, "other.test"]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let Some(proxy) = squid::start(Mode::Forward, &[HOST]) else {
         return;
@@ -90,7 +90,7 @@ async fn a_pac_served_over_http_sends_one_host_through_squid_and_the_rest_direct
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dead_first_proxy_fails_over_to_the_second() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let targets =
         std::collections::HashMap::from([(format!("{HOST}:{}", server.port()), server.addr())]);
@@ -127,7 +127,7 @@ async fn a_dead_first_proxy_fails_over_to_the_second() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scripts_that_throw_loop_or_answer_garbage_fail_their_endpoint_only() {
-    let pki = Pki::genuine(&[HOST, "bad.test"]);
+    let pki = genuine_pki(&[HOST, "bad.test"]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     for (body, words) in [
         (

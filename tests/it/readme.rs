@@ -33,7 +33,7 @@ fn workflow_commands() -> Vec<Vec<String>> {
 async fn the_ci_examples_run_as_written() {
     let commands = workflow_commands();
     assert_eq!(commands.len(), 2, "one GitHub and one GitLab example");
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let profile = format!(
         "[pinsets.svc]\npins = [\"sha256/{}\"]\n\n[[endpoints]]\nurl = \"{}\"\npinset = \"svc\"\nexpect_status = 200\nexpect_body = \"OK\"\n",
