@@ -26,7 +26,6 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use pinprobe::lab::{self, Behaviour, KeyKind, Leaf, LeafSpec, Server};
 use tempfile::TempDir;
 
@@ -278,7 +277,7 @@ impl Pki {
         let key_pem = dir.join(format!("key-{label}.pem"));
         fs::write(&root_pem, root.pem())?;
         fs::write(&chain_pem, format!("{}{}", leaf.pem(), inter.pem()))?;
-        fs::write(&key_pem, pem("PRIVATE KEY", leaf.key.secret_der()))?;
+        fs::write(&key_pem, leaf.key_pem())?;
         Ok(Pki {
             label,
             root_pem,
@@ -287,17 +286,6 @@ impl Pki {
             leaf,
         })
     }
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in body.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    let _ = writeln!(out, "-----END {label}-----");
-    out
 }
 
 /// nginx serving both chains, one port each; stopped (with its workers) on drop.

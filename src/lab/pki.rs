@@ -140,7 +140,7 @@ impl Ca {
 
     /// This CA's certificate as PEM, for `SSL_CERT_FILE` and friends.
     pub fn pem(&self) -> String {
-        pem_certificate(&self.cert)
+        to_pem("CERTIFICATE", &self.cert)
     }
 
     /// This CA's private key as PKCS#8 PEM, for servers that sign with it (squid's ssl-bump).
@@ -245,7 +245,12 @@ impl Leaf {
 
     /// The leaf certificate as PEM.
     pub fn pem(&self) -> String {
-        pem_certificate(&self.cert)
+        to_pem("CERTIFICATE", &self.cert)
+    }
+
+    /// The leaf's private key as PKCS#8 PEM, for servers outside the process (nginx).
+    pub fn key_pem(&self) -> String {
+        to_pem("PRIVATE KEY", self.key.secret_der())
     }
 }
 
@@ -345,19 +350,10 @@ fn private_key(key: KeyPair) -> PrivateKeyDer<'static> {
     PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))
 }
 
-/// RFC 7468 encoding: base64 in 64-column lines between BEGIN and END markers.
-fn pem_certificate(der: &CertificateDer<'_>) -> String {
-    use base64::Engine as _;
-    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-    let mut pem = String::with_capacity(body.len() + body.len() / 64 + 64);
-    pem.push_str("-----BEGIN CERTIFICATE-----\n");
-    // Base64 output is ASCII, so splitting the bytes never cuts a character.
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str("-----END CERTIFICATE-----\n");
-    pem
+/// RFC 7468 text with `\n` line ends, as the PEM files of OpenSSL, nginx and squid have them.
+fn to_pem(label: &str, der: &[u8]) -> String {
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    pem::encode_config(&pem::Pem::new(label, der), config)
 }
 
 #[cfg(test)]
@@ -559,6 +555,9 @@ mod tests {
             let (_, parsed) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).unwrap();
             assert_eq!(parsed.contents, der.as_ref());
         }
+        let (_, key) = x509_parser::pem::parse_x509_pem(leaf.key_pem().as_bytes()).unwrap();
+        assert_eq!(key.label, "PRIVATE KEY");
+        assert_eq!(key.contents, leaf.key.secret_der());
     }
 
     #[test]
