@@ -13,7 +13,6 @@ mod chromium;
 mod curl;
 mod hex;
 mod hpkp;
-mod json;
 mod okhttp;
 mod toml_profile;
 
