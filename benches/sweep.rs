@@ -18,7 +18,7 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpStream};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -317,8 +317,8 @@ impl Nginx {
         for _ in 0..5 {
             let ports = pkis
                 .iter()
-                .map(|_| free_port())
-                .collect::<io::Result<Vec<_>>>()?;
+                .map(|_| lab::closed_port())
+                .collect::<std::result::Result<Vec<_>, _>>()?;
             let conf = dir.join("nginx.conf");
             fs::write(&conf, nginx_conf(pkis, &ports, dir))?;
             let mut child = Command::new(binary)
@@ -431,11 +431,6 @@ http {{
 "#,
         dir = dir.display()
     )
-}
-
-fn free_port() -> io::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    listener.local_addr().map(|a| a.port())
 }
 
 fn clock_tick() -> Duration {

@@ -183,7 +183,8 @@ impl Drop for Server {
     }
 }
 
-/// A loopback port that nothing listens on, for "connection refused" tests.
+/// A loopback port that nothing listens on: for "connection refused" tests, or to hand to a
+/// server outside the process (the benchmark's nginx).
 ///
 /// Another process may grab the port between this call and its use; on a test machine that
 /// is rare enough to accept.
