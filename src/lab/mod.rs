@@ -5,18 +5,20 @@
 //! chains and failure modes that no public endpoint offers on demand (an intermediate-issued
 //! leaf, a reset right after the ClientHello, a server that never answers, a proxy that wants
 //! credentials). [`Ca`] and [`Pki`] mint the certificates with rcgen, [`Server`] serves them and
-//! [`LabProxy`] tunnels to them on an ephemeral loopback port, so nothing here ever touches the
-//! network beyond loopback.
+//! [`LabProxy`] tunnels to them, and [`HttpServer`] serves PAC files, each on an ephemeral
+//! loopback port, so nothing here ever touches the network beyond loopback.
 //!
 //! This module is public only because the integration tests (`tests/it`) and the benchmark
 //! (`benches/sweep.rs`) are crates of their own; it is hidden from the documentation and is
 //! not a stable API. The demo's own scenery (which CA signs what, its pin sets and stand-in
 //! trust stores) lives in `demo::world`.
 
+mod http;
 mod pki;
 mod proxy;
 mod server;
 
+pub use http::{HttpServer, Reply};
 pub use pki::{Ca, KeyKind, Leaf, LeafSpec, Pki};
 pub use proxy::{LabProxy, ProxyBehaviour};
 pub use server::{closed_port, Behaviour, Server};
