@@ -261,6 +261,8 @@ fn kind(value: &RawValue) -> &'static str {
     match value.get().as_bytes().first() {
         Some(b'{') => "an object",
         Some(b'[') => "an array",
+        // a string [`string`] could not read: an escape of a lone surrogate
+        Some(b'"') if string(value).is_none() => "a string with an invalid escape",
         Some(b'"') => "a string",
         Some(b't' | b'f') => "a boolean",
         Some(b'n') => "null",
@@ -305,21 +307,24 @@ impl<'t> Hashes<'t> {
         for (n, item) in items.iter().enumerate() {
             let (line, column) = line_col(self.text, self.doc.at(item));
             let where_ = format!("column {column}: pinset {set:?}: {key}[{n}]");
-            match string(item) {
-                Some(hash) => match pin(&hash) {
-                    Ok(pin) => {
-                        let label = self
-                            .comments
-                            .get(&(line.wrapping_sub(1)))
-                            .and_then(|c| label_of(c));
-                        list.push(entry(pin, label));
-                    }
-                    Err(message) => problems.add(line, format!("{where_}: {message}")),
-                },
-                None => problems.add(
+            if !item.get().starts_with('"') {
+                problems.add(
                     line,
                     format!("{where_} is {}: expected \"sha256/<base64>\"", kind(item)),
-                ),
+                );
+                continue;
+            }
+            let hash = serde_json::from_str::<String>(item.get())
+                .map_err(|e| format!("not a valid JSON string ({})", without_position(&e)));
+            match hash.and_then(|h| pin(&h)) {
+                Ok(pin) => {
+                    let label = self
+                        .comments
+                        .get(&(line.wrapping_sub(1)))
+                        .and_then(|c| label_of(c));
+                    list.push(entry(pin, label));
+                }
+                Err(message) => problems.add(line, format!("{where_}: {message}")),
             }
         }
         Ok(())

@@ -482,6 +482,13 @@ fn chromium_syntax_errors_say_where_as_serde_json_does() {
     ] {
         assert_has(&err(PinFormat::Chromium, text), want);
     }
+    assert_has(
+        &err(
+            PinFormat::Chromium,
+            "{\"pinsets\": [{\"name\": \"a\", \"static_spki_hashes\": [\"\\ud800\"]}]}",
+        ),
+        "in.txt:1: column 51: pinset \"a\": static_spki_hashes[0]: not a valid JSON string (",
+    );
     // values are read one level at a time: deep nesting costs no stack
     let deep = format!(
         "{{\"pinsets\": [{{\"name\": \"a\", \"static_spki_hashes\": {}{}}}]}}",
