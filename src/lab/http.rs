@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -16,8 +16,8 @@ use super::LabError;
 
 /// Most connections one server accepts over its lifetime.
 const MAX_CONNECTIONS: usize = 64;
-/// Most bytes of a request head read.
-const MAX_HEAD: usize = 8 * 1024;
+/// Most bytes of a request head read, by this server, the TLS servers and the proxies.
+const MAX_HEAD: usize = 16 * 1024;
 /// Longest a connection lives, and how long [`Reply::Silent`] holds one.
 const CONNECTION_DEADLINE: Duration = Duration::from_secs(30);
 /// What every path without a route gets.
@@ -106,21 +106,15 @@ async fn serve(listener: TcpListener, routes: Arc<Vec<(String, Reply)>>) {
 }
 
 async fn answer(mut tcp: TcpStream, routes: &[(String, Reply)]) -> io::Result<()> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        if head.len() > MAX_HEAD {
-            return Ok(());
-        }
-        let n = tcp.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&head);
-    let path = text.split_whitespace().nth(1).unwrap_or("");
-    match routes.iter().find(|(p, _)| p == path).map(|(_, r)| r) {
+    let Some(head) = read_head(&mut tcp).await? else {
+        return Ok(());
+    };
+    let path = request_line(&head).map(|(_, target)| target);
+    let reply = routes
+        .iter()
+        .find(|(p, _)| Some(p.as_str()) == path.as_deref())
+        .map(|(_, r)| r);
+    match reply {
         Some(Reply::Raw(bytes)) => {
             tcp.write_all(bytes).await?;
             tcp.shutdown().await
@@ -134,6 +128,32 @@ async fn answer(mut tcp: TcpStream, routes: &[(String, Reply)]) -> io::Result<()
             tcp.shutdown().await
         }
     }
+}
+
+/// Reads until the end of an HTTP request head (the blank line) and returns what was read.
+/// None if the client stopped or sent more than 16 KiB without ending it.
+pub(super) async fn read_head<R: AsyncRead + Unpin>(reader: &mut R) -> io::Result<Option<Vec<u8>>> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while head.len() < MAX_HEAD {
+        let n = reader.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        head.extend_from_slice(&buf[..n]);
+        if head.windows(4).any(|w| w == b"\r\n\r\n") {
+            return Ok(Some(head));
+        }
+    }
+    Ok(None)
+}
+
+/// The method and the target of a request head's first line (`CONNECT host:443`,
+/// `GET /proxy.pac`).
+pub(super) fn request_line(head: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(head);
+    let mut words = text.split_whitespace();
+    Some((words.next()?.to_string(), words.next()?.to_string()))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
+use super::http::read_head;
 use super::LabError;
 
 /// Longest a single connection may take, handshake included.
@@ -268,7 +269,7 @@ async fn handle(
     match (behaviour, acceptor) {
         (Behaviour::Http { status, body }, Some(acceptor)) => {
             let mut tls = acceptor.accept(tcp).await?;
-            if !read_request_head(&mut tls).await? {
+            if read_head(&mut tls).await?.is_none() {
                 return Ok(());
             }
             tls.write_all(http_response(*status, body).as_bytes())
@@ -288,7 +289,7 @@ async fn handle(
         ) => {
             let mut tls = acceptor.accept(tcp).await?;
             tokio::time::sleep(*delay).await;
-            if !read_request_head(&mut tls).await? {
+            if read_head(&mut tls).await?.is_none() {
                 return Ok(());
             }
             tls.write_all(http_response(*status, body).as_bytes())
@@ -341,24 +342,6 @@ async fn handle(
             None,
         ) => Ok(()),
     }
-}
-
-/// Reads until the end of an HTTP request head. False if the client stopped or sent more
-/// than [`MAX_READ`] bytes without ending it.
-async fn read_request_head<R: AsyncRead + Unpin>(reader: &mut R) -> io::Result<bool> {
-    let mut head = Vec::with_capacity(1024);
-    let mut buf = [0u8; 1024];
-    while head.len() < MAX_READ {
-        let n = reader.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(false);
-        }
-        head.extend_from_slice(&buf[..n]);
-        if head.windows(4).any(|w| w == b"\r\n\r\n") {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// Reads the client's first TLS record (the ClientHello), so that whatever the server does
