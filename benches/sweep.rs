@@ -26,7 +26,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use pinprobe::lab::{self, Behaviour, KeyKind, Leaf, LeafSpec, Server};
+use pinprobe::lab::{self, Behaviour, KeyKind, Leaf, LeafSpec, Server, PROXY_VARS};
 use tempfile::TempDir;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -59,17 +59,6 @@ const LATENCY_RUNS: usize = 3;
 const CHILD_DEADLINE: Duration = Duration::from_secs(120);
 /// Longest nginx may take to accept connections.
 const NGINX_START: Duration = Duration::from_secs(10);
-/// Proxy variables that must not send loopback traffic elsewhere.
-const PROXY_VARS: [&str; 8] = [
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
 
 fn main() {
     let options = Options::parse(std::env::args().skip(1));

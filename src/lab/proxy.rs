@@ -26,6 +26,20 @@ const MAX_CONNECTIONS: usize = 1024;
 /// How long a silent proxy holds a connection.
 const SILENT_HOLD: Duration = Duration::from_secs(60);
 
+/// The proxy variables of curl and pinprobe, in both cases: a child process run against lab
+/// servers (the tests' pinprobe, the benchmark's clients) is started without them, so that its
+/// loopback traffic goes to no proxy of the machine.
+pub const PROXY_VARS: [&str; 8] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
 /// What a lab proxy does with each CONNECT.
 #[derive(Clone, Debug)]
 pub enum ProxyBehaviour {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 pub use pinprobe::lab::Pki;
-use pinprobe::lab::{Behaviour, Ca, Leaf, Server};
+use pinprobe::lab::{Behaviour, Ca, Leaf, Server, PROXY_VARS};
 use rustls::pki_types::CertificateDer;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -24,18 +24,6 @@ pub const HOST: &str = "lab.test";
 
 /// Longest a child run may take before the test kills it and fails.
 const CHILD_DEADLINE: Duration = Duration::from_secs(20);
-
-/// Proxy variables that must not send loopback probes elsewhere.
-const PROXY_VARS: [&str; 8] = [
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
 
 /// A genuine private PKI (the lab's root -> intermediate -> leaf, ECDSA) for `names`, valid
 /// now.
