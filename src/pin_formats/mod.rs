@@ -25,6 +25,8 @@ use crate::error::Error;
 use crate::pins::{Pin, PinEntry, PinError};
 use crate::profile::line_col;
 
+pub(crate) use toml_profile::toml_string;
+
 /// A pin format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PinFormat {

@@ -11,6 +11,7 @@ use super::{one_line, plural, truncate, Format, Quiet, RunInfo};
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{PathReport, Role};
 use crate::inspect::{Inspected, Inspection, Stop, Stops};
+use crate::pin_formats::toml_string;
 use crate::probe::ProbeResult;
 use crate::verdict::Verdict;
 
@@ -333,25 +334,6 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
             label: k.name,
         })
         .collect()
-}
-
-/// A TOML basic string.
-fn toml_string(text: &str) -> String {
-    let mut s = String::with_capacity(text.len() + 2);
-    s.push('"');
-    for ch in text.chars() {
-        match ch {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\t' => s.push_str("\\t"),
-            '\r' => s.push_str("\\r"),
-            c if c.is_control() => s.push_str(&format!("\\u{:04X}", c as u32)),
-            c => s.push(c),
-        }
-    }
-    s.push('"');
-    s
 }
 
 fn pins(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
