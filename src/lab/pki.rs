@@ -432,6 +432,33 @@ mod tests {
     }
 
     #[test]
+    fn pki_is_root_intermediate_leaf_with_the_lab_names() {
+        let pki = Pki::genuine(&["a.test", "127.0.0.1"]).unwrap();
+        assert_eq!(cn(&parse(pki.root.der())).as_deref(), Some(PKI_ROOT_CN));
+        assert_eq!(cn(&parse(pki.inter.der())).as_deref(), Some(PKI_ISSUING_CN));
+        assert_eq!(org(&parse(pki.inter.der())).as_deref(), Some(PKI_ORG));
+        assert_eq!(
+            parse(pki.inter.der()).issuer(),
+            parse(pki.root.der()).subject()
+        );
+        assert_eq!(
+            pki.leaf.chain(),
+            vec![pki.leaf.cert.clone(), pki.inter.der().clone()]
+        );
+        assert_eq!(cn(&parse(&pki.leaf.cert)).as_deref(), Some("a.test"));
+
+        let mut spec = LeafSpec::new(["rsa.test"]);
+        spec.key = KeyKind::Rsa2048;
+        let rsa = Pki::with_spec(KeyKind::Rsa2048, &spec).unwrap();
+        for der in [rsa.root.der(), rsa.inter.der(), &rsa.leaf.cert] {
+            assert_eq!(
+                parse(der).public_key().algorithm.algorithm,
+                OID_PKCS1_RSAENCRYPTION
+            );
+        }
+    }
+
+    #[test]
     fn self_signed_leaf_is_not_a_ca_and_chains_alone() {
         let leaf = Ca::self_signed_leaf(&LeafSpec::new(["self.test"])).unwrap();
         assert_eq!(leaf.chain(), vec![leaf.cert.clone()]);
