@@ -3,11 +3,11 @@
 //! Its world (`world`) is set up with the loopback lab of the integration tests (`crate::lab`):
 //! a genuine origin under a lab "public" root, an inspecting middlebox whose CA sits in a lab OS
 //! store, a middlebox named like a known interception product, one that resets handshakes, an
-//! origin whose key rotated under a leaf pin, and proxies that forward or ask for credentials. The scenario URLs are the real Defender
-//! endpoints of the bundled profile, mapped to the lab's loopback ports; the probes, the
-//! verdicts and the report are those of `pinprobe test`. The demo then checks every verdict
-//! against the one its scenario expects, so a change that breaks a verdict breaks the demo's
-//! exit status too.
+//! origin whose key rotated under a leaf pin, and proxies that forward or ask for credentials.
+//! The scenario URLs are the real Defender endpoints of the bundled profile, mapped to the
+//! lab's loopback ports; the probes, the verdicts and the report are those of `pinprobe test`.
+//! The demo then checks every verdict against the one its scenario expects, so a change that
+//! breaks a verdict breaks the demo's exit status too.
 
 pub mod scenario;
 mod world;

@@ -49,8 +49,8 @@ fn days(n: i64) -> Duration {
     Duration::days(n)
 }
 
-/// The certificate authorities of the demo world. Their validity is set back in time so that the
-/// chains look like long-lived public ones, not like certificates made a moment ago.
+/// The certificate authorities of the demo world. Their validity is set back in time so that
+/// the chains look like long-lived public ones, not like certificates made a moment ago.
 struct Authorities {
     public_root: Ca,
     issuing: Ca,
