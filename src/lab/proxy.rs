@@ -112,6 +112,9 @@ async fn serve(listener: TcpListener, behaviour: Arc<ProxyBehaviour>) {
             let _ = tokio::time::timeout(hold, handle(tcp, &behaviour)).await;
         });
     }
+    // refuse new clients but let the open tunnels end; each has its own deadline
+    drop(listener);
+    while connections.join_next().await.is_some() {}
 }
 
 async fn handle(mut tcp: TcpStream, behaviour: &ProxyBehaviour) -> io::Result<()> {
