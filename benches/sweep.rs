@@ -18,7 +18,7 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpStream};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -26,8 +26,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use pinprobe::lab::{Behaviour, Ca, KeyKind, Leaf, LeafSpec, Server};
+use pinprobe::lab::{self, Behaviour, KeyKind, Leaf, LeafSpec, Server, PROXY_VARS};
 use tempfile::TempDir;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -60,17 +59,6 @@ const LATENCY_RUNS: usize = 3;
 const CHILD_DEADLINE: Duration = Duration::from_secs(120);
 /// Longest nginx may take to accept connections.
 const NGINX_START: Duration = Duration::from_secs(10);
-/// Proxy variables that must not send loopback traffic elsewhere.
-const PROXY_VARS: [&str; 8] = [
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
 
 fn main() {
     let options = Options::parse(std::env::args().skip(1));
@@ -270,17 +258,15 @@ struct Pki {
 
 impl Pki {
     fn new(kind: KeyKind, label: &'static str, dir: &Path) -> Result<Pki> {
-        let root = Ca::root(&format!("Bench Root {label}"), "pinprobe bench", kind)?;
-        let inter = root.intermediate(&format!("Bench Issuing {label}"), "pinprobe bench", kind)?;
         let mut spec = LeafSpec::new(["*.bench.test"]);
         spec.key = kind;
-        let leaf = inter.leaf(&spec)?;
+        let lab::Pki { root, inter, leaf } = lab::Pki::with_spec(kind, &spec)?;
         let root_pem = dir.join(format!("root-{label}.pem"));
         let chain_pem = dir.join(format!("chain-{label}.pem"));
         let key_pem = dir.join(format!("key-{label}.pem"));
         fs::write(&root_pem, root.pem())?;
         fs::write(&chain_pem, format!("{}{}", leaf.pem(), inter.pem()))?;
-        fs::write(&key_pem, pem("PRIVATE KEY", leaf.key.secret_der()))?;
+        fs::write(&key_pem, leaf.key_pem())?;
         Ok(Pki {
             label,
             root_pem,
@@ -289,17 +275,6 @@ impl Pki {
             leaf,
         })
     }
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in body.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    let _ = writeln!(out, "-----END {label}-----");
-    out
 }
 
 /// nginx serving both chains, one port each; stopped (with its workers) on drop.
@@ -331,8 +306,8 @@ impl Nginx {
         for _ in 0..5 {
             let ports = pkis
                 .iter()
-                .map(|_| free_port())
-                .collect::<io::Result<Vec<_>>>()?;
+                .map(|_| lab::closed_port())
+                .collect::<std::result::Result<Vec<_>, _>>()?;
             let conf = dir.join("nginx.conf");
             fs::write(&conf, nginx_conf(pkis, &ports, dir))?;
             let mut child = Command::new(binary)
@@ -445,11 +420,6 @@ http {{
 "#,
         dir = dir.display()
     )
-}
-
-fn free_port() -> io::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    listener.local_addr().map(|a| a.port())
 }
 
 fn clock_tick() -> Duration {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod evidence;
 pub mod generate;
 pub mod inspect;
+#[doc(hidden)]
 pub mod lab;
 pub mod net;
 pub mod pac;

@@ -86,13 +86,22 @@ pub(crate) fn toml_error(e: &toml::de::Error, text: &str, file: &str) -> Error {
     }
 }
 
+/// 1-based line and column (in characters) of a byte offset, for the messages about every
+/// file pinprobe reads.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    line_col(text, offset).0
 }
 
 impl Profile {

@@ -1,16 +1,16 @@
 //! `pinprobe demo`: a simulated lab on 127.0.0.1 that shows each verdict with the real probe.
 //!
-//! The lab ([`lab`]) is built from the same code as the integration tests (`crate::lab`): a
-//! genuine origin under a lab "public" root, an inspecting middlebox whose CA sits in a lab OS
-//! store, a middlebox named like a known interception product, one that resets handshakes, and
-//! an origin whose key rotated under a leaf pin. The scenario URLs are the real Defender
-//! endpoints of the bundled profile, mapped to the lab's loopback ports; the probes, the
-//! verdicts and the report are those of `pinprobe test`. The demo then checks every verdict
-//! against the one its scenario expects, so a change that breaks a verdict breaks the demo's
-//! exit status too.
+//! Its world (`world`) is set up with the loopback lab of the integration tests (`crate::lab`):
+//! a genuine origin under a lab "public" root, an inspecting middlebox whose CA sits in a lab OS
+//! store, a middlebox named like a known interception product, one that resets handshakes, an
+//! origin whose key rotated under a leaf pin, and proxies that forward or ask for credentials.
+//! The scenario URLs are the real Defender endpoints of the bundled profile, mapped to the
+//! lab's loopback ports; the probes, the verdicts and the report are those of `pinprobe test`.
+//! The demo then checks every verdict against the one its scenario expects, so a change that
+//! breaks a verdict breaks the demo's exit status too.
 
-pub mod lab;
 pub mod scenario;
+mod world;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -113,11 +113,11 @@ pub async fn run_checked<W: Write>(
         target: target.to_string(),
         source,
     };
-    let lab = lab::Lab::start(SCENARIOS).await?;
+    let world = world::World::start(SCENARIOS).await?;
     let config = Config {
         source: SOURCE.into(),
-        endpoints: lab.endpoints.clone(),
-        pinsets: lab.pinsets.clone(),
+        endpoints: world.endpoints.clone(),
+        pinsets: world.pinsets.clone(),
         format: options.format,
         verbose: options.verbose,
         concurrency: SCENARIOS.len().max(1),
@@ -130,11 +130,11 @@ pub async fn run_checked<W: Write>(
     };
     let context = Context::new(
         Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
-        lab.public,
-        lab.os,
+        world.public,
+        world.os,
         config.pinsets.clone(),
         Interceptors::bundled()?,
-        lab.resolver,
+        world.resolver,
         config.settings.clone(),
     )?;
 
@@ -167,7 +167,7 @@ pub async fn run_checked<W: Write>(
             .endpoints
             .iter()
             .cloned()
-            .zip(lab.routes.iter().cloned())
+            .zip(world.routes.iter().cloned())
             .collect();
         run::feed(
             Arc::new(context),
@@ -188,7 +188,7 @@ pub async fn run_checked<W: Write>(
 
     let checks: Vec<Check> = SCENARIOS
         .iter()
-        .zip(&lab.addresses)
+        .zip(&world.addresses)
         .zip(got)
         .map(|((s, addr), got)| {
             // every endpoint gets a result; a missing one would be a bug of the run

@@ -2,7 +2,7 @@
 //! probe checks, and the verdict it must give.
 //!
 //! A new scenario (a proxy that asks for credentials, say) is one more entry here and, when it
-//! needs a new kind of server, one more [`Backend`] that `demo::lab` knows how to start.
+//! needs a new kind of server, one more [`Backend`] that `demo::world` knows how to start.
 
 use crate::verdict::Verdict;
 
@@ -50,7 +50,7 @@ pub struct Scenario {
     pub url: &'static str,
     /// what answers there, for the scenario table
     pub answered_by: &'static str,
-    /// how the lab builds the server
+    /// how the demo world builds the server
     pub backend: Backend,
     /// how the probe reaches it
     pub via: Via,

@@ -1,17 +1,26 @@
-//! An in-process lab: throwaway PKIs and deliberately misbehaving TLS servers on loopback.
+//! The loopback test lab: throwaway PKIs and deliberately misbehaving TLS servers and HTTP
+//! proxies on `127.0.0.1`.
 //!
-//! The integration tests and `pinprobe demo` need real handshakes against chains and failure
-//! modes that no public endpoint offers on demand (an intermediate-issued leaf, a reset right
-//! after the ClientHello, a server that never answers). [`pki`] mints the certificates with
-//! rcgen, [`server`] serves them on `127.0.0.1` with an ephemeral port, so nothing here ever
-//! touches the network beyond loopback.
+//! The integration tests, the benchmark and `pinprobe demo` need real handshakes against
+//! chains and failure modes that no public endpoint offers on demand (an intermediate-issued
+//! leaf, a reset right after the ClientHello, a server that never answers, a proxy that wants
+//! credentials). [`Ca`] and [`Pki`] mint the certificates with rcgen, [`Server`] serves them and
+//! [`LabProxy`] tunnels to them, and [`HttpServer`] serves PAC files, each on an ephemeral
+//! loopback port, so nothing here ever touches the network beyond loopback.
+//!
+//! This module is public only because the integration tests (`tests/it`) and the benchmark
+//! (`benches/sweep.rs`) are crates of their own; it is hidden from the documentation and is
+//! not a stable API. The demo's own scenery (which CA signs what, its pin sets and stand-in
+//! trust stores) lives in `demo::world`.
 
-pub mod pki;
-pub mod proxy;
-pub mod server;
+mod http;
+mod pki;
+mod proxy;
+mod server;
 
-pub use pki::{Ca, KeyKind, Leaf, LeafSpec};
-pub use proxy::{LabProxy, ProxyBehaviour};
+pub use http::{HttpServer, Reply};
+pub use pki::{Ca, KeyKind, Leaf, LeafSpec, Pki};
+pub use proxy::{LabProxy, ProxyBehaviour, PROXY_VARS};
 pub use server::{closed_port, Behaviour, Server};
 
 /// Why the lab could not build a certificate or start a server.

@@ -1,5 +1,5 @@
-//! Test PKIs built with rcgen: root and intermediate CAs, leaves they issue, and self-signed
-//! server certificates.
+//! Test PKIs built with rcgen: root and intermediate CAs, leaves they issue, self-signed
+//! server certificates, and [`Pki`], the root -> intermediate -> leaf chain most tests serve.
 //!
 //! Every certificate gets a fresh key, so two leaves never share an SPKI pin by accident and
 //! pin tests can tell them apart. Serial numbers are derived from that key by rcgen, which
@@ -140,7 +140,7 @@ impl Ca {
 
     /// This CA's certificate as PEM, for `SSL_CERT_FILE` and friends.
     pub fn pem(&self) -> String {
-        pem_certificate(&self.cert)
+        to_pem("CERTIFICATE", &self.cert)
     }
 
     /// This CA's private key as PKCS#8 PEM, for servers that sign with it (squid's ssl-bump).
@@ -150,7 +150,7 @@ impl Ca {
 
     /// The certificates a server sends above a leaf this CA issued: this CA and the
     /// intermediates above it, leaf-side first, root excluded. Empty for a root CA.
-    pub fn issuing_chain(&self) -> Vec<CertificateDer<'static>> {
+    fn issuing_chain(&self) -> Vec<CertificateDer<'static>> {
         if self.is_root {
             return Vec::new();
         }
@@ -245,7 +245,12 @@ impl Leaf {
 
     /// The leaf certificate as PEM.
     pub fn pem(&self) -> String {
-        pem_certificate(&self.cert)
+        to_pem("CERTIFICATE", &self.cert)
+    }
+
+    /// The leaf's private key as PKCS#8 PEM, for servers outside the process (nginx).
+    pub fn key_pem(&self) -> String {
+        to_pem("PRIVATE KEY", self.key.secret_der())
     }
 }
 
@@ -256,6 +261,41 @@ impl Clone for Leaf {
             key: self.key.clone_key(),
             issuers: self.issuers.clone(),
         }
+    }
+}
+
+/// CN of the root of every [`Pki`].
+const PKI_ROOT_CN: &str = "Pinprobe Lab Root CA";
+/// CN of the issuing intermediate of every [`Pki`].
+const PKI_ISSUING_CN: &str = "Pinprobe Lab Issuing CA";
+/// O of both CAs of every [`Pki`].
+const PKI_ORG: &str = "Pinprobe Lab";
+
+/// A private PKI as a well-configured server presents it: a root, an issuing intermediate,
+/// and a leaf the intermediate signed. The root is what a client is given to trust; the
+/// server sends [`Leaf::chain`] (leaf, intermediate).
+#[derive(Debug)]
+pub struct Pki {
+    /// `Pinprobe Lab Root CA`, O `Pinprobe Lab`
+    pub root: Ca,
+    /// `Pinprobe Lab Issuing CA`, O `Pinprobe Lab`, signed by the root
+    pub inter: Ca,
+    /// the server's leaf, signed by the intermediate
+    pub leaf: Leaf,
+}
+
+impl Pki {
+    /// ECDSA P-256 CAs and a leaf for `names` as [`LeafSpec::new`] makes it.
+    pub fn genuine(names: &[&str]) -> Result<Pki, LabError> {
+        Pki::with_spec(KeyKind::EcdsaP256, &LeafSpec::new(names.iter().copied()))
+    }
+
+    /// CAs with keys of kind `ca_key` and a leaf made from `spec`.
+    pub fn with_spec(ca_key: KeyKind, spec: &LeafSpec) -> Result<Pki, LabError> {
+        let root = Ca::root(PKI_ROOT_CN, PKI_ORG, ca_key)?;
+        let inter = root.intermediate(PKI_ISSUING_CN, PKI_ORG, ca_key)?;
+        let leaf = inter.leaf(spec)?;
+        Ok(Pki { root, inter, leaf })
     }
 }
 
@@ -310,19 +350,10 @@ fn private_key(key: KeyPair) -> PrivateKeyDer<'static> {
     PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))
 }
 
-/// RFC 7468 encoding: base64 in 64-column lines between BEGIN and END markers.
-fn pem_certificate(der: &CertificateDer<'_>) -> String {
-    use base64::Engine as _;
-    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-    let mut pem = String::with_capacity(body.len() + body.len() / 64 + 64);
-    pem.push_str("-----BEGIN CERTIFICATE-----\n");
-    // Base64 output is ASCII, so splitting the bytes never cuts a character.
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str("-----END CERTIFICATE-----\n");
-    pem
+/// RFC 7468 text with `\n` line ends, as the PEM files of OpenSSL, nginx and squid have them.
+fn to_pem(label: &str, der: &[u8]) -> String {
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    pem::encode_config(&pem::Pem::new(label, der), config)
 }
 
 #[cfg(test)]
@@ -398,6 +429,33 @@ mod tests {
         let leaf = inter.leaf(&LeafSpec::new(["a.test"])).unwrap();
         assert_eq!(leaf.chain(), vec![leaf.cert.clone(), inter.der().clone()]);
         assert_eq!(parse(&leaf.cert).issuer(), parse(inter.der()).subject());
+    }
+
+    #[test]
+    fn pki_is_root_intermediate_leaf_with_the_lab_names() {
+        let pki = Pki::genuine(&["a.test", "127.0.0.1"]).unwrap();
+        assert_eq!(cn(&parse(pki.root.der())).as_deref(), Some(PKI_ROOT_CN));
+        assert_eq!(cn(&parse(pki.inter.der())).as_deref(), Some(PKI_ISSUING_CN));
+        assert_eq!(org(&parse(pki.inter.der())).as_deref(), Some(PKI_ORG));
+        assert_eq!(
+            parse(pki.inter.der()).issuer(),
+            parse(pki.root.der()).subject()
+        );
+        assert_eq!(
+            pki.leaf.chain(),
+            vec![pki.leaf.cert.clone(), pki.inter.der().clone()]
+        );
+        assert_eq!(cn(&parse(&pki.leaf.cert)).as_deref(), Some("a.test"));
+
+        let mut spec = LeafSpec::new(["rsa.test"]);
+        spec.key = KeyKind::Rsa2048;
+        let rsa = Pki::with_spec(KeyKind::Rsa2048, &spec).unwrap();
+        for der in [rsa.root.der(), rsa.inter.der(), &rsa.leaf.cert] {
+            assert_eq!(
+                parse(der).public_key().algorithm.algorithm,
+                OID_PKCS1_RSAENCRYPTION
+            );
+        }
     }
 
     #[test]
@@ -524,6 +582,9 @@ mod tests {
             let (_, parsed) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).unwrap();
             assert_eq!(parsed.contents, der.as_ref());
         }
+        let (_, key) = x509_parser::pem::parse_x509_pem(leaf.key_pem().as_bytes()).unwrap();
+        assert_eq!(key.label, "PRIVATE KEY");
+        assert_eq!(key.contents, leaf.key.secret_der());
     }
 
     #[test]

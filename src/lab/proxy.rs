@@ -12,20 +12,33 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
+use super::http::{read_head, request_line};
 use super::LabError;
 
 /// Longest a tunnel or a connection lives.
 const CONNECTION_DEADLINE: Duration = Duration::from_secs(30);
-/// Most bytes of a request head read.
-const MAX_HEAD: usize = 16 * 1024;
 /// Most connections one proxy accepts over its lifetime.
 const MAX_CONNECTIONS: usize = 1024;
 /// How long a silent proxy holds a connection.
 const SILENT_HOLD: Duration = Duration::from_secs(60);
+
+/// The proxy variables of curl and pinprobe, in both cases: a child process run against lab
+/// servers (the tests' pinprobe, the benchmark's clients) is started without them, so that its
+/// loopback traffic goes to no proxy of the machine.
+pub const PROXY_VARS: [&str; 8] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 /// What a lab proxy does with each CONNECT.
 #[derive(Clone, Debug)]
@@ -99,6 +112,9 @@ async fn serve(listener: TcpListener, behaviour: Arc<ProxyBehaviour>) {
             let _ = tokio::time::timeout(hold, handle(tcp, &behaviour)).await;
         });
     }
+    // refuse new clients but let the open tunnels end; each has its own deadline
+    drop(listener);
+    while connections.join_next().await.is_some() {}
 }
 
 async fn handle(mut tcp: TcpStream, behaviour: &ProxyBehaviour) -> io::Result<()> {
@@ -153,24 +169,10 @@ async fn handle(mut tcp: TcpStream, behaviour: &ProxyBehaviour) -> io::Result<()
 
 /// Reads a request head and returns the CONNECT target, or None for anything else.
 async fn read_connect(tcp: &mut TcpStream) -> io::Result<Option<String>> {
-    let mut head = Vec::with_capacity(512);
-    let mut buf = [0u8; 512];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        if head.len() > MAX_HEAD {
-            return Ok(None);
-        }
-        let n = tcp.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&head);
-    let mut words = text.split_whitespace();
-    match (words.next(), words.next()) {
-        (Some("CONNECT"), Some(target)) => Ok(Some(target.to_string())),
-        _ => Ok(None),
-    }
+    Ok(read_head(tcp)
+        .await?
+        .and_then(|head| request_line(&head))
+        .and_then(|(method, target)| (method == "CONNECT").then_some(target)))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
+use super::http::read_head;
 use super::LabError;
 
 /// Longest a single connection may take, handshake included.
@@ -183,7 +184,8 @@ impl Drop for Server {
     }
 }
 
-/// A loopback port that nothing listens on, for "connection refused" tests.
+/// A loopback port that nothing listens on: for "connection refused" tests, or to hand to a
+/// server outside the process (the benchmark's nginx).
 ///
 /// Another process may grab the port between this call and its use; on a test machine that
 /// is rare enough to accept.
@@ -267,7 +269,7 @@ async fn handle(
     match (behaviour, acceptor) {
         (Behaviour::Http { status, body }, Some(acceptor)) => {
             let mut tls = acceptor.accept(tcp).await?;
-            if !read_request_head(&mut tls).await? {
+            if read_head(&mut tls).await?.is_none() {
                 return Ok(());
             }
             tls.write_all(http_response(*status, body).as_bytes())
@@ -287,7 +289,7 @@ async fn handle(
         ) => {
             let mut tls = acceptor.accept(tcp).await?;
             tokio::time::sleep(*delay).await;
-            if !read_request_head(&mut tls).await? {
+            if read_head(&mut tls).await?.is_none() {
                 return Ok(());
             }
             tls.write_all(http_response(*status, body).as_bytes())
@@ -340,24 +342,6 @@ async fn handle(
             None,
         ) => Ok(()),
     }
-}
-
-/// Reads until the end of an HTTP request head. False if the client stopped or sent more
-/// than [`MAX_READ`] bytes without ending it.
-async fn read_request_head<R: AsyncRead + Unpin>(reader: &mut R) -> io::Result<bool> {
-    let mut head = Vec::with_capacity(1024);
-    let mut buf = [0u8; 1024];
-    while head.len() < MAX_READ {
-        let n = reader.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(false);
-        }
-        head.extend_from_slice(&buf[..n]);
-        if head.windows(4).any(|w| w == b"\r\n\r\n") {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// Reads the client's first TLS record (the ClientHello), so that whatever the server does
@@ -457,7 +441,7 @@ fn garbage() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{Ca, KeyKind, LabError, Leaf, LeafSpec};
+    use crate::lab::{Ca, KeyKind, LabError, LeafSpec, Pki};
     use crate::net::handshake::RecordingVerifier;
     use rustls::pki_types::ServerName;
     use rustls::{ClientConfig, RootCertStore};
@@ -516,18 +500,15 @@ mod tests {
         }
     }
 
-    fn pki(key: KeyKind) -> (Ca, Ca, Leaf) {
-        let root = Ca::root("Lab Root", "Lab", key).unwrap();
-        let inter = root.intermediate("Lab Issuing", "Lab", key).unwrap();
+    fn pki(key: KeyKind) -> Pki {
         let mut spec = LeafSpec::new(["localhost", "127.0.0.1"]);
         spec.key = key;
-        let leaf = inter.leaf(&spec).unwrap();
-        (root, inter, leaf)
+        Pki::with_spec(key, &spec).unwrap()
     }
 
     #[tokio::test]
     async fn http_through_an_intermediate_answers_status_and_body() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let server = Server::start(leaf.chain(), leaf.key.clone_key(), ok_hello())
             .await
             .unwrap();
@@ -550,7 +531,7 @@ mod tests {
 
     #[tokio::test]
     async fn rsa_2048_leaf_works_over_tls12_and_tls13() {
-        let (root, _inter, leaf) = pki(KeyKind::Rsa2048);
+        let Pki { root, leaf, .. } = pki(KeyKind::Rsa2048);
         let server = Server::start(
             leaf.chain(),
             leaf.key.clone_key(),
@@ -575,7 +556,7 @@ mod tests {
 
     #[tokio::test]
     async fn missing_intermediate_fails_verification() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let server = Server::start(vec![leaf.cert.clone()], leaf.key.clone_key(), ok_hello())
             .await
             .unwrap();
@@ -635,7 +616,7 @@ mod tests {
 
     #[tokio::test]
     async fn close_after_handshake_truncates_the_stream() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let server = Server::start(
             leaf.chain(),
             leaf.key.clone_key(),
@@ -655,7 +636,7 @@ mod tests {
 
     #[tokio::test]
     async fn delayed_http_answers_only_after_the_delay() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let delay = Duration::from_millis(200);
         let server = Server::start(
             leaf.chain(),
@@ -702,7 +683,7 @@ mod tests {
 
     #[tokio::test]
     async fn capacity_bounds_the_connections_accepted() {
-        let (root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
         let server = Server::start_with_capacity(leaf.chain(), leaf.key.clone_key(), ok_hello(), 2)
             .await
             .unwrap();
@@ -726,7 +707,7 @@ mod tests {
 
     #[tokio::test]
     async fn chain_is_sent_exactly_as_given() {
-        let (root, inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { root, inter, leaf } = pki(KeyKind::EcdsaP256);
         let stray = Ca::root("Stray Root", "Elsewhere", KeyKind::EcdsaP256).unwrap();
         // Wrong order, a root, and a stranger: all sent as they are.
         let chain = vec![
@@ -752,7 +733,7 @@ mod tests {
 
     #[tokio::test]
     async fn leaf_out_of_first_place_still_starts() {
-        let (_root, inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { inter, leaf, .. } = pki(KeyKind::EcdsaP256);
         let started = Server::start(
             vec![inter.der().clone(), leaf.cert.clone()],
             leaf.key,
@@ -782,7 +763,7 @@ mod tests {
 
     #[tokio::test]
     async fn misuse_is_an_error() {
-        let (_root, _inter, leaf) = pki(KeyKind::EcdsaP256);
+        let Pki { leaf, .. } = pki(KeyKind::EcdsaP256);
         let empty = Server::start(Vec::new(), leaf.key, ok_hello()).await;
         assert!(matches!(empty, Err(LabError::EmptyChain)));
         let raw = Server::start_raw(ok_hello()).await;

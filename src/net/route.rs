@@ -133,21 +133,13 @@ impl Proxy {
     }
 }
 
+/// The user name or password of a proxy URL, decoded as curl decodes them: `%XX` escapes
+/// become bytes, a `%` without two hex digits stays as it is; None if the bytes are not UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|decoded| decoded.into_owned())
 }
 
 /// A proxy URL with any credentials replaced, for messages.
@@ -623,6 +615,14 @@ mod tests {
             )
         );
         assert!(!format!("{p:?}").contains("ss"));
+        let literal = Proxy::parse("http://user:100%25%zz@proxy.corp").unwrap();
+        assert_eq!(
+            literal.authorization().unwrap(),
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("user:100%%zz")
+            )
+        );
         assert_eq!(
             Proxy::parse("10.0.0.1").unwrap().url(),
             "http://10.0.0.1:1080"
@@ -637,6 +637,10 @@ mod tests {
             ("ftp://proxy", "not a proxy scheme"),
             ("http://proxy:3128/path", "has a path"),
             ("http://user:secret@", "not a proxy URL"),
+            (
+                "http://user:s%FFsecret@proxy:3128",
+                "not valid percent-encoded UTF-8",
+            ),
         ] {
             let e = Proxy::parse(bad).unwrap_err();
             assert!(e.contains(words), "{bad}: {e}");

@@ -1,14 +1,11 @@
 //! Tests of loading and evaluating PAC files; servers bind to 127.0.0.1:0 and names resolve
 //! through fixed resolvers only, so nothing leaves the machine.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-
 use super::*;
+use crate::lab::{closed_port, HttpServer, Reply};
 use crate::net::resolve::Override;
 
 /// A sample under tests/data/pac/.
@@ -16,73 +13,6 @@ pub(crate) fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/pac")
         .join(name)
-}
-
-/// What the test server does with a request for a path.
-#[derive(Clone)]
-pub(crate) enum Reply {
-    /// a whole raw answer
-    Raw(Vec<u8>),
-    /// read the request and never answer
-    Silent,
-}
-
-/// `200 OK` with `body`.
-pub(crate) fn ok(body: &str) -> Reply {
-    Reply::Raw(
-        format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .into_bytes(),
-    )
-}
-
-/// An HTTP server on 127.0.0.1:0 answering by path (404 for any other); it serves a bounded
-/// number of connections and ends with the test's runtime. Returns its address.
-pub(crate) async fn serve(routes: Vec<(&'static str, Reply)>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        for _ in 0..64 {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let routes = routes.clone();
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 8192 {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&request);
-                let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
-                let reply = routes
-                    .iter()
-                    .find(|(p, _)| *p == path)
-                    .map(|(_, r)| r.clone())
-                    .unwrap_or_else(|| {
-                        Reply::Raw(
-                            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found"
-                                .to_vec(),
-                        )
-                    });
-                match reply {
-                    Reply::Raw(bytes) => {
-                        let _ = stream.write_all(&bytes).await;
-                        let _ = stream.shutdown().await;
-                    }
-                    Reply::Silent => {
-                        tokio::time::sleep(Duration::from_secs(30)).await;
-                    }
-                }
-            });
-        }
-    });
-    addr
 }
 
 /// Names of the samples' networks, all fixed.
@@ -200,7 +130,10 @@ async fn a_pac_file_from_disk_routes_each_endpoint() {
 #[tokio::test]
 async fn a_pac_file_over_http_from_a_server_on_port_0() {
     let body = std::fs::read_to_string(sample("corp.pac")).unwrap();
-    let addr = serve(vec![("/proxy.pac", ok(&body))]).await;
+    let server = HttpServer::start([("/proxy.pac", Reply::pac(&body))])
+        .await
+        .unwrap();
+    let addr = server.addr();
 
     // by address, and by a name the resolver maps to the server
     let by_name = Resolver::fixed_addrs([(("pac.corp.example".to_string(), 80), vec![addr])]);
@@ -221,17 +154,22 @@ async fn a_pac_file_over_http_from_a_server_on_port_0() {
 
 #[tokio::test]
 async fn fetch_failures_name_the_url_and_what_happened() {
-    let addr = serve(vec![
+    let server = HttpServer::start([
         (
             "/moved.pac",
             Reply::Raw(b"HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n".to_vec()),
         ),
-        ("/big.pac", ok(&"/* padding */\n".repeat(100))),
+        ("/big.pac", Reply::pac(&"/* padding */\n".repeat(100))),
         ("/slow.pac", Reply::Silent),
-        ("/page.html", ok("<html><body>Please log in</body></html>")),
-        ("/empty.pac", ok("")),
+        (
+            "/page.html",
+            Reply::pac("<html><body>Please log in</body></html>"),
+        ),
+        ("/empty.pac", Reply::pac("")),
     ])
-    .await;
+    .await
+    .unwrap();
+    let addr = server.addr();
     let small = Limits {
         max_bytes: 1000,
         fetch_time: Duration::from_millis(500),
@@ -282,9 +220,7 @@ async fn fetch_failures_name_the_url_and_what_happened() {
     }
 
     // a port where nothing listens
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    let port = closed_port().unwrap();
     let e = load(
         &PacSource::Url(format!("http://127.0.0.1:{port}/proxy.pac")),
         &resolver(),

@@ -164,7 +164,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::pac::tests::{ok, serve, Reply};
+    use crate::lab::{HttpServer, Reply};
     use crate::pac::PacEntry;
 
     #[test]
@@ -263,11 +263,15 @@ mod tests {
 
     #[tokio::test]
     async fn discovery_finds_the_pac_file_of_the_nearest_parent() {
-        let addr = serve(vec![(
+        let server = HttpServer::start([(
             "/wpad.dat",
-            ok("function FindProxyForURL(url, host) { return 'PROXY proxy.corp.example:3128'; }"),
+            Reply::pac(
+                "function FindProxyForURL(url, host) { return 'PROXY proxy.corp.example:3128'; }",
+            ),
         )])
-        .await;
+        .await
+        .unwrap();
+        let addr = server.addr();
         // only wpad.corp.example exists; wpad.lab.corp.example does not
         let resolver = Resolver::fixed_addrs([(("wpad.corp.example".to_string(), 80), vec![addr])]);
         let domains = vec!["lab.corp.example".to_string(), "corp.example".to_string()];
@@ -303,16 +307,20 @@ mod tests {
 
     #[tokio::test]
     async fn discovery_reports_every_failure_and_finds_nothing() {
-        let addr = serve(vec![(
+        let server = HttpServer::start([(
             "/wpad.dat",
             Reply::Raw(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()),
         )])
-        .await;
-        let portal = serve(vec![(
+        .await
+        .unwrap();
+        let addr = server.addr();
+        let portal_server = HttpServer::start([(
             "/wpad.dat",
-            ok("<html>Sign in to the guest network</html>"),
+            Reply::pac("<html>Sign in to the guest network</html>"),
         )])
-        .await;
+        .await
+        .unwrap();
+        let portal = portal_server.addr();
         let resolver = Resolver::fixed_addrs([
             (("wpad.lab.corp.example".to_string(), 80), vec![portal]),
             (("wpad.corp.example".to_string(), 80), vec![addr]),

@@ -9,8 +9,11 @@
 //! Other top-level members (`entries`) are not pins and are left alone.
 
 use std::collections::HashMap;
+use std::fmt;
 
-use super::json::{self, Node, Value};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
 use super::{entry, label_of, line_col, one_line, pin_from_base64, ForeignSet, Problems};
 use crate::error::Error;
 use crate::pins::{Pin, PinEntry};
@@ -32,6 +35,7 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
             None => cleaned.push_str(raw),
         }
     }
+    let doc = Document { text: &cleaned };
     let at = |offset: usize, message: String| {
         let (line, column) = line_col(text, offset);
         Error::At {
@@ -40,22 +44,26 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
             message: format!("column {column}: {message}"),
         }
     };
-    let root = json::parse(&cleaned).map_err(|e| {
-        at(
-            e.at,
-            format!("{} (JSON; lines starting with // are comments)", e.message),
-        )
-    })?;
-    let Value::Object(members) = &root.value else {
+    let syntax = |e: serde_json::Error| Error::At {
+        file: file.to_string(),
+        line: e.line(),
+        message: format!(
+            "column {}: {} (JSON; lines starting with // are comments)",
+            e.column().max(1),
+            without_position(&e)
+        ),
+    };
+    let root: &RawValue = serde_json::from_str(&cleaned).map_err(syntax)?;
+    let Some(members) = doc.object(root).map_err(syntax)? else {
         return Err(at(
-            root.at,
+            doc.at(root),
             format!(
                 "the document is {}: expected an object with a \"pinsets\" array",
-                root.value.kind()
+                kind(root)
             ),
         ));
     };
-    let Some((_, _, pinsets)) = members.iter().find(|(k, _, _)| k == "pinsets") else {
+    let Some(pinsets) = members.iter().find(|m| m.name == "pinsets") else {
         return Err(Error::File {
             file: file.to_string(),
             message: format!(
@@ -64,35 +72,33 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
             ),
         });
     };
-    let Value::Array(pinsets) = &pinsets.value else {
+    let Some(pinsets) = doc.array(pinsets.value).map_err(syntax)? else {
         return Err(at(
-            pinsets.at,
-            format!("\"pinsets\" is {}: expected an array", pinsets.value.kind()),
+            doc.at(pinsets.value),
+            format!("\"pinsets\" is {}: expected an array", kind(pinsets.value)),
         ));
     };
 
     let mut problems = Problems::new(file);
     let mut sets: Vec<ForeignSet> = Vec::new();
     let mut lines_of: HashMap<String, usize> = HashMap::new();
-    for (n, node) in pinsets.iter().enumerate() {
-        let (line, column) = line_col(text, node.at);
-        let Value::Object(members) = &node.value else {
+    for (n, &node) in pinsets.iter().enumerate() {
+        let (line, column) = line_col(text, doc.at(node));
+        let Some(members) = doc.object(node).map_err(syntax)? else {
             problems.add(
                 line,
                 format!(
                     "column {column}: pinsets[{n}] is {}: expected {{\"name\": \"...\", \"static_spki_hashes\": [\"sha256/...\"]}}",
-                    node.value.kind()
+                    kind(node)
                 ),
             );
             continue;
         };
-        let name = members
-            .iter()
-            .find_map(|(k, _, v)| match (k.as_str(), &v.value) {
-                ("name", Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-                _ => None,
-            });
-        let Some(name) = name else {
+        let name = members.iter().find_map(|m| match m.name.as_str() {
+            "name" => string(m.value).filter(|s| !s.trim().is_empty()),
+            _ => None,
+        });
+        let Some(name) = name.map(|s| s.trim().to_string()) else {
             problems.add(
                 line,
                 format!("column {column}: pinsets[{n}] has no \"name\": give the pinset a name"),
@@ -112,8 +118,13 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
             name: name.clone(),
             ..ForeignSet::default()
         };
-        for (key, key_at, value) in members {
-            let (key_line, key_column) = line_col(text, *key_at);
+        for Member {
+            name: key,
+            name_at,
+            value,
+        } in &members
+        {
+            let (key_line, key_column) = line_col(text, *name_at);
             match key.as_str() {
                 "name" => {}
                 "static_spki_hashes" | "bad_static_spki_hashes" => {
@@ -122,13 +133,20 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
                     } else {
                         &mut set.deny
                     };
-                    hashes(text, &comments, &name, key, value, list, &mut problems);
+                    let hashes = Hashes {
+                        text,
+                        doc: &doc,
+                        comments: &comments,
+                        set: &name,
+                        key,
+                    };
+                    hashes.read(value, list, &mut problems).map_err(syntax)?;
                 }
-                "report_uri" => match &value.value {
-                    Value::String(uri) => set.details.report_uri = Some(uri.clone()),
-                    other => problems.add(
+                "report_uri" => match string(value) {
+                    Some(uri) => set.details.report_uri = Some(uri),
+                    None => problems.add(
                         key_line,
-                        format!("column {key_column}: pinset {name:?}: report_uri is {}: expected a string", other.kind()),
+                        format!("column {key_column}: pinset {name:?}: report_uri is {}: expected a string", kind(value)),
                     ),
                 },
                 other => problems.add(
@@ -148,45 +166,168 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
     problems.finish(sets)
 }
 
-/// Reads one hash list into `list`, noting a problem for each entry that is not a pin.
-fn hashes(
-    text: &str,
-    comments: &HashMap<usize, String>,
-    set: &str,
-    key: &str,
-    value: &Node,
-    list: &mut Vec<PinEntry>,
-    problems: &mut Problems,
-) {
-    let Value::Array(items) = &value.value else {
-        let (line, column) = line_col(text, value.at);
-        problems.add(
-            line,
-            format!(
-                "column {column}: pinset {set:?}: {key} is {}: expected an array of \"sha256/<base64>\"",
-                value.value.kind()
-            ),
-        );
-        return;
-    };
-    for (n, item) in items.iter().enumerate() {
-        let (line, column) = line_col(text, item.at);
-        let where_ = format!("column {column}: pinset {set:?}: {key}[{n}]");
-        match &item.value {
-            Value::String(hash) => match pin(hash) {
+/// A serde_json message without the " at line L column C" that its Display appends: the
+/// position goes in front, as in every other pin file error.
+fn without_position(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match message.strip_suffix(&suffix) {
+        Some(bare) => bare.to_string(),
+        None => message,
+    }
+}
+
+/// The document after serde_json checked it, read value by value.
+///
+/// serde_json's values carry no position, but a borrowed [`RawValue`] is a slice of the text it
+/// was parsed from: its address, minus the document's, is where the value starts. Reading an
+/// array or object of raw values out of a raw value borrows from the same text again.
+struct Document<'a> {
+    text: &'a str,
+}
+
+impl<'a> Document<'a> {
+    /// The byte offset where `value` starts in the document.
+    fn at(&self, value: &RawValue) -> usize {
+        (value.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize)
+    }
+
+    /// The elements of an array, None for another kind of value.
+    fn array(&self, value: &'a RawValue) -> Result<Option<Vec<&'a RawValue>>, serde_json::Error> {
+        if !value.get().starts_with('[') {
+            return Ok(None);
+        }
+        serde_json::from_str(value.get()).map(Some)
+    }
+
+    /// The members of an object in file order, each with where its name starts; None for
+    /// another kind of value.
+    fn object(&self, value: &'a RawValue) -> Result<Option<Vec<Member<'a>>>, serde_json::Error> {
+        if !value.get().starts_with('{') {
+            return Ok(None);
+        }
+        let Members(members) = serde_json::from_str(value.get())?;
+        // between the end of one member (or the '{') and the next value lie only a comma,
+        // whitespace and the quoted name: the first '"' there starts the name
+        let mut from = self.at(value) + 1;
+        let mut located = Vec::with_capacity(members.len());
+        for (name, value) in members {
+            let name_at = self.text[from..]
+                .find('"')
+                .map_or(self.at(value), |i| from + i);
+            from = self.at(value) + value.get().len();
+            located.push(Member {
+                name,
+                name_at,
+                value,
+            });
+        }
+        Ok(Some(located))
+    }
+}
+
+/// One member of an object: its name, where the name starts, its value.
+struct Member<'a> {
+    name: String,
+    name_at: usize,
+    value: &'a RawValue,
+}
+
+/// An object's members in file order with duplicates kept (serde_json's maps keep the last).
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MembersVisitor;
+        impl<'de> Visitor<'de> for MembersVisitor {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Members<'de>, M::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(MembersVisitor)
+    }
+}
+
+/// The kind of a JSON value, for messages.
+fn kind(value: &RawValue) -> &'static str {
+    match value.get().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        // a string [`string`] could not read: an escape of a lone surrogate
+        Some(b'"') if string(value).is_none() => "a string with an invalid escape",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// The text of a string value, None for another kind of value.
+fn string(value: &RawValue) -> Option<String> {
+    serde_json::from_str(value.get()).ok()
+}
+
+/// Where one hash list is, for reading it and naming its problems.
+struct Hashes<'t> {
+    text: &'t str,
+    doc: &'t Document<'t>,
+    comments: &'t HashMap<usize, String>,
+    set: &'t str,
+    key: &'t str,
+}
+
+impl<'t> Hashes<'t> {
+    /// Reads the list into `list`, noting a problem for each entry that is not a pin.
+    fn read(
+        &self,
+        value: &'t RawValue,
+        list: &mut Vec<PinEntry>,
+        problems: &mut Problems,
+    ) -> Result<(), serde_json::Error> {
+        let (set, key) = (self.set, self.key);
+        let Some(items) = self.doc.array(value)? else {
+            let (line, column) = line_col(self.text, self.doc.at(value));
+            problems.add(
+                line,
+                format!(
+                    "column {column}: pinset {set:?}: {key} is {}: expected an array of \"sha256/<base64>\"",
+                    kind(value)
+                ),
+            );
+            return Ok(());
+        };
+        for (n, item) in items.iter().enumerate() {
+            let (line, column) = line_col(self.text, self.doc.at(item));
+            let where_ = format!("column {column}: pinset {set:?}: {key}[{n}]");
+            if !item.get().starts_with('"') {
+                problems.add(
+                    line,
+                    format!("{where_} is {}: expected \"sha256/<base64>\"", kind(item)),
+                );
+                continue;
+            }
+            let hash = serde_json::from_str::<String>(item.get())
+                .map_err(|e| format!("not a valid JSON string ({})", without_position(&e)));
+            match hash.and_then(|h| pin(&h)) {
                 Ok(pin) => {
-                    let label = comments
+                    let label = self
+                        .comments
                         .get(&(line.wrapping_sub(1)))
                         .and_then(|c| label_of(c));
                     list.push(entry(pin, label));
                 }
                 Err(message) => problems.add(line, format!("{where_}: {message}")),
-            },
-            other => problems.add(
-                line,
-                format!("{where_} is {}: expected \"sha256/<base64>\"", other.kind()),
-            ),
+            }
         }
+        Ok(())
     }
 }
 

@@ -13,7 +13,6 @@ mod chromium;
 mod curl;
 mod hex;
 mod hpkp;
-mod json;
 mod okhttp;
 mod toml_profile;
 
@@ -24,6 +23,9 @@ use base64::Engine as _;
 
 use crate::error::Error;
 use crate::pins::{Pin, PinEntry, PinError};
+use crate::profile::line_col;
+
+pub(crate) use toml_profile::toml_string;
 
 /// A pin format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,18 +304,6 @@ impl Problems {
             message,
         })
     }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// The pin whose digest is `b64`, exactly 44 base64 characters; the error says what is wrong.

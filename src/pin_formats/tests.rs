@@ -450,7 +450,7 @@ fn chromium_problems_name_the_pinset_and_line() {
         ),
         (
             "// comment\n{\"pinsets\": [\n  {\"name\": \"a\" \"static_spki_hashes\": []}\n]}",
-            "in.txt:3: column 16: expected ',' or '}'",
+            "in.txt:3: column 16: expected `,` or `}` (JSON; lines starting with // are comments)",
         ),
         ("{\"entries\": []}", "in.txt: no \"pinsets\" member"),
         (
@@ -465,6 +465,56 @@ fn chromium_problems_name_the_pinset_and_line() {
     for (text, want) in cases {
         assert_has(&err(PinFormat::Chromium, text), want);
     }
+}
+
+#[test]
+fn chromium_syntax_errors_say_where_as_serde_json_does() {
+    for (text, want) in [
+        ("{\"a\": [1, 2}", "in.txt:1: column 12: expected `,` or `]`"),
+        ("// c\n{\"a\" 1}", "in.txt:2: column 6: expected `:`"),
+        ("[1] x", "in.txt:1: column 5: trailing characters"),
+        ("{a: 1}", "in.txt:1: column 2: key must be a string"),
+        ("", "in.txt:1: column 1: EOF while parsing a value"),
+        (
+            &"[".repeat(10_000),
+            "in.txt:1: column 10000: EOF while parsing a list",
+        ),
+    ] {
+        assert_has(&err(PinFormat::Chromium, text), want);
+    }
+    assert_has(
+        &err(
+            PinFormat::Chromium,
+            "{\"pinsets\": [{\"name\": \"a\", \"static_spki_hashes\": [\"\\ud800\"]}]}",
+        ),
+        "in.txt:1: column 51: pinset \"a\": static_spki_hashes[0]: not a valid JSON string (",
+    );
+    // values are read one level at a time: deep nesting costs no stack
+    let deep = format!(
+        "{{\"pinsets\": [{{\"name\": \"a\", \"static_spki_hashes\": {}{}}}]}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert_has(
+        &err(PinFormat::Chromium, &deep),
+        "in.txt:1: column 51: pinset \"a\": static_spki_hashes[0] is an array",
+    );
+}
+
+#[test]
+fn chromium_members_keep_file_order_and_duplicates() {
+    let text = format!(
+        "{{\"pinsets\": [{{\"name\": \"a\",\n \"static_spki_hashes\": [\"sha256/{G2}\"],\n \"static_spki_hashes\": [\"sha256/{MS}\"]}}]}}"
+    );
+    let sets = ok(PinFormat::Chromium, &text);
+    assert_eq!(
+        shape(&sets),
+        vec![(
+            "a".to_string(),
+            vec![(G2.to_string(), None), (MS.to_string(), None)],
+            vec![],
+        )]
+    );
 }
 
 // ---- Android ----

@@ -24,8 +24,11 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
         .collect())
 }
 
-/// A TOML basic string.
-fn quote(text: &str) -> String {
+/// A TOML basic string on one line, escaped as pinprobe writes every TOML string (profiles,
+/// the pins `inspect` suggests): control characters and bidirectional overrides escaped, so
+/// that a name from the network can neither break the line nor reorder it on a terminal (the
+/// TOML writer would make a value with a line break multi-line).
+pub(crate) fn toml_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
@@ -35,7 +38,9 @@ fn quote(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if c.is_control() || crate::report::is_bidi_control(c) => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -52,19 +57,19 @@ fn key(name: &str) -> String {
     if bare {
         name.to_string()
     } else {
-        quote(name)
+        toml_string(name)
     }
 }
 
 fn entries(name: &str, pins: &[PinEntry]) -> String {
     let mut out = format!("{name} = [\n");
     for p in pins {
-        let mut fields = vec![format!("pin = {}", quote(&p.pin.to_string()))];
+        let mut fields = vec![format!("pin = {}", toml_string(&p.pin.to_string()))];
         if let Some(label) = &p.label {
-            fields.push(format!("label = {}", quote(label)));
+            fields.push(format!("label = {}", toml_string(label)));
         }
         if let Some(source) = &p.source {
-            fields.push(format!("source = {}", quote(source)));
+            fields.push(format!("source = {}", toml_string(source)));
         }
         out.push_str(&format!("  {{ {} }},\n", fields.join(", ")));
     }
@@ -76,14 +81,14 @@ fn entries(name: &str, pins: &[PinEntry]) -> String {
 pub(super) fn write_set(set: &ForeignSet) -> String {
     let mut out = format!("[pinsets.{}]\n", key(&set.name));
     if let Some(description) = &set.details.description {
-        out.push_str(&format!("description = {}\n", quote(description)));
+        out.push_str(&format!("description = {}\n", toml_string(description)));
     }
     if !set.details.expect_issuer_orgs.is_empty() {
         let orgs: Vec<String> = set
             .details
             .expect_issuer_orgs
             .iter()
-            .map(|o| quote(o))
+            .map(|o| toml_string(o))
             .collect();
         out.push_str(&format!("expect_issuer_orgs = [{}]\n", orgs.join(", ")));
     }
@@ -98,7 +103,7 @@ pub(super) fn write_set(set: &ForeignSet) -> String {
 pub(super) fn write(sets: &[ForeignSet], description: Option<&str>) -> String {
     let mut out = String::new();
     if let Some(description) = description {
-        out.push_str(&format!("description = {}\n", quote(description)));
+        out.push_str(&format!("description = {}\n", toml_string(description)));
     }
     for set in sets {
         if !out.is_empty() {
@@ -107,4 +112,26 @@ pub(super) fn write(sets: &[ForeignSet], description: Option<&str>) -> String {
         out.push_str(&write_set(set));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_valid_toml_strings() {
+        for label in [
+            "plain",
+            "with \"quotes\"",
+            "back\\slash",
+            "tab\tand\u{7}bell",
+            "line\nbreak\r",
+            "bidi \u{202e}override",
+        ] {
+            let doc = format!("x = {}", toml_string(label));
+            assert!(!doc.contains('\n') && !doc.contains('\u{202e}'), "{doc}");
+            let value: toml::Table = toml::from_str(&doc).unwrap();
+            assert_eq!(value["x"].as_str(), Some(label), "{doc}");
+        }
+    }
 }

@@ -24,7 +24,7 @@ fn profile(port: u16, pins: &[(String, &str)]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn leaf_rotation_under_a_leaf_pin_is_reported_with_the_pins_to_paste() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let old = pki.inter.leaf(&LeafSpec::new([HOST])).expect("old leaf");
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let toml = profile(
@@ -71,8 +71,8 @@ async fn leaf_rotation_under_a_leaf_pin_is_reported_with_the_pins_to_paste() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_ca_change_names_the_intermediate_and_anchor() {
-    let before = Pki::genuine(&[HOST]);
-    let after = Pki::genuine(&[HOST]);
+    let before = genuine_pki(&[HOST]);
+    let after = genuine_pki(&[HOST]);
     let server = serve(&after.leaf, http(200, "OK")).await;
     let toml = profile(
         server.port(),
@@ -116,7 +116,7 @@ async fn a_ca_change_names_the_intermediate_and_anchor() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_set_that_still_matches_after_a_rotation_warns_of_drift() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let old = pki.inter.leaf(&LeafSpec::new([HOST])).expect("old leaf");
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let toml = profile(
@@ -157,7 +157,7 @@ async fn a_certificate_expiring_in_ten_days_warns_and_can_fail_the_run() {
         not_after: OffsetDateTime::now_utc() + Duration::days(10),
         ..LeafSpec::new([HOST])
     };
-    let pki = Pki::with_spec(&spec);
+    let pki = Pki::with_spec(KeyKind::EcdsaP256, &spec).expect("lab pki");
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let run = |extra: &'static [&'static str]| {
         Probe::new()
@@ -190,7 +190,7 @@ async fn a_certificate_expiring_in_ten_days_warns_and_can_fail_the_run() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn junit_has_one_testcase_per_endpoint_and_the_failure_message() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let stranger = Ca::root("Stranger", "Elsewhere", KeyKind::EcdsaP256).expect("CA");
     let toml = format!(
@@ -252,7 +252,7 @@ async fn junit_has_one_testcase_per_endpoint_and_the_failure_message() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ndjson_writes_one_result_per_line_as_each_finishes() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let closed = pinprobe::lab::closed_port().expect("closed port");
     let out = Probe::new()

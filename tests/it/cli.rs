@@ -6,7 +6,7 @@ use pinprobe::lab::{Behaviour, Server};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn results_keep_input_order_while_a_slow_endpoint_runs() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let silent = Server::start_raw(Behaviour::Silent).await.expect("server");
     let first_ok = serve(&pki.leaf, http(200, "OK")).await;
     let second_ok = serve(&pki.leaf, http(200, "OK")).await;
@@ -148,7 +148,7 @@ async fn flag_errors_exit_2_naming_the_flag() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn text_report_has_the_guide_shape_details_and_output_file() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let good = serve(&pki.leaf, http(200, "OK")).await;
     let self_signed = pinprobe::lab::Ca::self_signed_leaf(&pinprobe::lab::LeafSpec::new([HOST]))
         .expect("self-signed leaf");

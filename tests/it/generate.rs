@@ -78,7 +78,7 @@ fn other_ca(root_name: &str, inter_name: &str) -> (Ca, Ca) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_generated_profile_probes_ok_and_drifts_when_the_ca_changes() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let port = server.port();
     let out = pin()
@@ -216,7 +216,7 @@ async fn a_generated_profile_probes_ok_and_drifts_when_the_ca_changes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leaf_pin_drifts_when_the_leaf_key_changes() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let out = pin()
         .cacert(&pki.root)
@@ -353,7 +353,7 @@ async fn a_chain_only_the_os_store_trusts_is_refused_unless_allowed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_endpoint_without_a_chain_means_no_profile() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let closed = closed_port().expect("a free port");
     let out = pin()
@@ -385,7 +385,7 @@ async fn one_endpoint_without_a_chain_means_no_profile() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_pin_is_added_to_every_set_and_silences_the_warning() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let spare = unrelated_pin("spare key kept offline");
     let out = pin()
@@ -427,7 +427,7 @@ async fn a_backup_pin_is_added_to_every_set_and_silences_the_warning() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_update_keeps_the_reviewers_words_and_follows_the_new_intermediate() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     // the intermediate changed under the same root, with a new leaf
     let new_inter = pki
         .root
@@ -564,7 +564,7 @@ expect_status = 200
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shared_set_holds_the_pins_of_every_endpoint() {
-    let a = Pki::genuine(&[HOST]);
+    let a = genuine_pki(&[HOST]);
     let (root_b, inter_b) = other_ca("Second Lab Root CA", "Second Lab Issuing CA");
     let leaf_b = inter_b.leaf(&LeafSpec::new([HOST])).expect("leaf");
     let server_a = serve(&a.leaf, http(200, "OK")).await;

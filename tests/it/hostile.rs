@@ -7,8 +7,8 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn signature_by_another_key_fails_the_handshake_and_keeps_the_chain() {
-    let shown = Pki::genuine(&[HOST]);
-    let signer = Pki::genuine(&[HOST]);
+    let shown = genuine_pki(&[HOST]);
+    let signer = genuine_pki(&[HOST]);
     // the server presents one chain and signs the handshake with another leaf's key
     let server = serve_chain(shown.leaf.chain(), &signer.leaf, http(200, "OK")).await;
     let out = Probe::new()
@@ -33,7 +33,7 @@ async fn signature_by_another_key_fails_the_handshake_and_keeps_the_chain() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_certificate_that_does_not_parse_is_reported_and_the_probe_goes_on() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let mut chain = pki.leaf.chain();
     chain.push(CertificateDer::from(
         b"\x30\x03\x02\x01\x05 not a certificate".to_vec(),
@@ -58,7 +58,7 @@ async fn a_certificate_that_does_not_parse_is_reported_and_the_probe_goes_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn close_after_the_handshake_is_an_empty_reply() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, pinprobe::lab::Behaviour::CloseAfterHandshake).await;
     let out = Probe::new()
         .cacert(&pki.root)

@@ -65,7 +65,7 @@ fn shared_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn live_inspect_shows_every_section() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let port = server.port();
     let out = inspect().cacert(&pki.root).endpoint(port).run().await;
@@ -152,7 +152,7 @@ fn analysis(doc: &Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chain_from_a_pem_file_gives_the_same_analysis_as_the_live_one() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let port = server.port();
     let shared = tempfile::tempdir().expect("temporary directory");
@@ -301,7 +301,7 @@ fn pins_to_add(stdout: &str) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pins_to_add_list_the_path_of_an_unpinned_chain_ready_to_paste() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let port = server.port();
     let out = inspect().cacert(&pki.root).endpoint(port).run().await;
@@ -365,7 +365,7 @@ async fn pins_to_add_list_the_path_of_an_unpinned_chain_ready_to_paste() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pin_set_of_a_profile_endpoint_with_the_same_host_and_port_is_used() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let port = server.port();
     let profile = format!(
@@ -424,7 +424,7 @@ async fn the_pin_set_of_a_profile_endpoint_with_the_same_host_and_port_is_used()
     );
 
     // a chain of another PKI saved for that endpoint: the profile's pin set finds the drift
-    let other = Pki::genuine(&[HOST]);
+    let other = genuine_pki(&[HOST]);
     let probe = inspect();
     let file = probe.file("other.pem", &s_client_output(&other));
     let out = probe

@@ -2,34 +2,10 @@
 //! squid and the rest DIRECT; failover to the next entry; scripts that throw, loop or answer
 //! garbage give `pac-failed` for their endpoint while the others still run.
 
-use pinprobe::lab::{closed_port, LabProxy, ProxyBehaviour};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use pinprobe::lab::{closed_port, HttpServer, LabProxy, ProxyBehaviour, Reply};
 
 use crate::squid::{self, Mode};
 use crate::support::*;
-
-/// Serves `body` as a PAC file on 127.0.0.1:0 for as long as the returned task runs.
-async fn serve_pac(body: String) -> (String, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/proxy.pac", listener.local_addr().expect("addr"));
-    let task = tokio::spawn(async move {
-        for _ in 0..64 {
-            let Ok((mut s, _)) = listener.accept().await else {
-                return;
-            };
-            let mut buf = [0u8; 4096];
-            let _ = s.read(&mut buf).await;
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = s.write_all(answer.as_bytes()).await;
-            let _ = s.shutdown().await;
-        }
-    });
-    (url, task)
-}
 
 fn pac_of(r: &serde_json::Value) -> &serde_json::Value {
     &r["route"]["pac"]
@@ -37,7 +13,7 @@ fn pac_of(r: &serde_json::Value) -> &serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pac_served_over_http_sends_one_host_through_squid_and_the_rest_direct() {
-    let pki = Pki::genuine(&[HOST, "other.test"]);
+    let pki = genuine_pki(&[HOST, "other.test"]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let Some(proxy) = squid::start(Mode::Forward, &[HOST]) else {
         return;
@@ -46,7 +22,10 @@ async fn a_pac_served_over_http_sends_one_host_through_squid_and_the_rest_direct
         "function FindProxyForURL(url, host) {{\n  if (dnsDomainIs(host, \"{HOST}\")) return \"PROXY {}\";\n  return \"DIRECT\";\n}}\n",
         proxy.url().trim_start_matches("http://")
     );
-    let (pac_url, _task) = serve_pac(script).await;
+    let pac_server = HttpServer::start([("/proxy.pac", Reply::pac(&script))])
+        .await
+        .expect("PAC server starts");
+    let pac_url = pac_server.url("/proxy.pac");
     let other = format!("https://other.test:{}/ping", server.port());
     let out = Probe::new()
         .cacert(&pki.root)
@@ -90,7 +69,7 @@ async fn a_pac_served_over_http_sends_one_host_through_squid_and_the_rest_direct
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dead_first_proxy_fails_over_to_the_second() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let targets =
         std::collections::HashMap::from([(format!("{HOST}:{}", server.port()), server.addr())]);
@@ -127,7 +106,7 @@ async fn a_dead_first_proxy_fails_over_to_the_second() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scripts_that_throw_loop_or_answer_garbage_fail_their_endpoint_only() {
-    let pki = Pki::genuine(&[HOST, "bad.test"]);
+    let pki = genuine_pki(&[HOST, "bad.test"]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     for (body, words) in [
         (

@@ -15,7 +15,7 @@ fn route(r: &serde_json::Value) -> (&str, &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forwarding_squid_gives_ok_and_names_the_route() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let Some(proxy) = squid::start(Mode::Forward, &[HOST]) else {
         return;
@@ -63,7 +63,7 @@ async fn forwarding_squid_gives_ok_and_names_the_route() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bumping_squid_is_ssl_interception_naming_its_ca() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let bump_ca = Ca::root("Squid Lab Bump CA", "Corp Inspection", KeyKind::Rsa2048).expect("CA");
     let Some(proxy) = squid::start(
@@ -128,7 +128,7 @@ async fn bumping_squid_is_ssl_interception_naming_its_ca() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn authenticating_squid_is_proxy_auth_required_unless_credentials_are_given() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let Some(proxy) = squid::start(Mode::BasicAuth, &[HOST]) else {
         return;
@@ -172,7 +172,7 @@ async fn authenticating_squid_is_proxy_auth_required_unless_credentials_are_give
 /// (no authenticated proxies), a profile of one's own never mentions Defender.
 #[tokio::test(flavor = "multi_thread")]
 async fn advice_comes_from_the_profile() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let proxy = LabProxy::start(ProxyBehaviour::AuthRequired)
         .await
@@ -214,7 +214,7 @@ async fn advice_comes_from_the_profile() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn in_process_proxies_that_misbehave() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let cases = [
         (ProxyBehaviour::Garbage, "proxy-refused", 56, "not HTTP"),

@@ -40,7 +40,7 @@ async fn the_ci_examples_run_as_written() {
         ci[..1],
         "README.md: the GitHub example of docs/ci.md"
     );
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let profile = format!(
         "[pinsets.svc]\npins = [\"sha256/{}\"]\n\n[[endpoints]]\nurl = \"{}\"\npinset = \"svc\"\nexpect_status = 200\nexpect_body = \"OK\"\n",

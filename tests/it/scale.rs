@@ -19,7 +19,7 @@ fn urls_of(doc: &serde_json::Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn targets_file_runs_every_good_line_and_reports_the_bad_ones() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let base = url(server.port());
     let probe = Probe::new();
@@ -58,7 +58,7 @@ async fn targets_file_runs_every_good_line_and_reports_the_bad_ones() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn shards_are_disjoint_and_complete() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let base = url(server.port());
     let all: BTreeSet<String> = (0..12).map(|i| format!("{base}/p{i}")).collect();

@@ -8,13 +8,13 @@
 //! squid a failure.
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pinprobe::lab::Ca;
+use pinprobe::lab::{closed_port, Ca};
 use tempfile::TempDir;
 
 /// The user `lab-user`, password `lab-secret`, as `openssl passwd -apr1 -salt pinprobe` writes it.
@@ -101,11 +101,6 @@ pub fn start(mode: Mode<'_>, hosts: &[&str]) -> Option<Squid> {
     panic!("squid did not start after 3 attempts; last log:\n{last_log}");
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    listener.local_addr().expect("local address").port()
-}
-
 fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write squid file");
@@ -119,7 +114,7 @@ fn try_start(binary: &Path, mode: &Mode<'_>, hosts: &[&str]) -> Result<Squid, St
     // and must write its log here
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let d = dir.path();
-    let port = free_port();
+    let port = closed_port().expect("free port");
     let hosts_file = write(d, "hosts", &format!("127.0.0.1 {}\n", hosts.join(" ")));
     let mut conf = String::new();
     match mode {

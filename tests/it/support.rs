@@ -12,7 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use pinprobe::lab::{Behaviour, Ca, KeyKind, Leaf, LeafSpec, Server};
+pub use pinprobe::lab::Pki;
+use pinprobe::lab::{Behaviour, Ca, Leaf, Server, PROXY_VARS};
 use rustls::pki_types::CertificateDer;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -24,48 +25,10 @@ pub const HOST: &str = "lab.test";
 /// Longest a child run may take before the test kills it and fails.
 const CHILD_DEADLINE: Duration = Duration::from_secs(20);
 
-/// Proxy variables that must not send loopback probes elsewhere.
-const PROXY_VARS: [&str; 8] = [
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
-
-/// A genuine private PKI: root -> intermediate -> leaf.
-pub struct Pki {
-    /// the root, given to the binary with `--cacert`
-    pub root: Ca,
-    /// the issuing intermediate, sent by the server
-    pub inter: Ca,
-    /// the server's leaf
-    pub leaf: Leaf,
-}
-
-impl Pki {
-    /// Root, intermediate and a leaf for `names`, valid now.
-    pub fn genuine(names: &[&str]) -> Pki {
-        Pki::with_spec(&LeafSpec::new(names.iter().copied()))
-    }
-
-    /// Root, intermediate and a leaf made from `spec`.
-    pub fn with_spec(spec: &LeafSpec) -> Pki {
-        let root =
-            Ca::root("Pinprobe Lab Root CA", "Pinprobe Lab", KeyKind::EcdsaP256).expect("lab root");
-        let inter = root
-            .intermediate(
-                "Pinprobe Lab Issuing CA",
-                "Pinprobe Lab",
-                KeyKind::EcdsaP256,
-            )
-            .expect("lab intermediate");
-        let leaf = inter.leaf(spec).expect("lab leaf");
-        Pki { root, inter, leaf }
-    }
+/// A genuine private PKI (the lab's root -> intermediate -> leaf, ECDSA) for `names`, valid
+/// now.
+pub fn genuine_pki(names: &[&str]) -> Pki {
+    Pki::genuine(names).expect("lab pki")
 }
 
 /// The SPKI SHA-256 of a certificate, computed here independently of pinprobe (x509-parser

@@ -14,7 +14,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn genuine_chain_under_cacert_root_is_ok() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let out = Probe::new()
         .cacert(&pki.root)
@@ -106,7 +106,7 @@ pins = ["{inter_hex}"]
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pins_decide_between_pin_mismatch_and_ok_in_every_syntax() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let inter = pki.inter.der();
     let probe = Probe::new();
@@ -224,7 +224,7 @@ async fn self_signed_leaf_is_untrusted_without_strong_evidence() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn leaf_for_another_name_is_name_mismatch() {
-    let pki = Pki::genuine(&["other.test"]);
+    let pki = genuine_pki(&["other.test"]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let out = Probe::new()
         .cacert(&pki.root)
@@ -258,7 +258,7 @@ async fn leaf_outside_its_validity_is_expired_or_not_yet_valid() {
         (expired, "expired", "expired"),
         (early, "not-yet-valid", "not valid before"),
     ] {
-        let pki = Pki::with_spec(&spec);
+        let pki = Pki::with_spec(KeyKind::EcdsaP256, &spec).expect("lab pki");
         let server = serve(&pki.leaf, http(200, "OK")).await;
         let out = Probe::new()
             .cacert(&pki.root)
@@ -386,7 +386,7 @@ fn expect_ok_profile(port: u16) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unexpected_http_answer_is_http_unexpected() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let wrong_body = serve(&pki.leaf, http(200, "Forbidden")).await;
     let unavailable = serve(&pki.leaf, http(503, "OK")).await;
 
@@ -437,7 +437,7 @@ async fn unexpected_http_answer_is_http_unexpected() {
 /// advice block prints 22; the result line must not say something else for a wrong body.
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_body_keeps_the_curl_code_of_the_verdict_table() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "Forbidden")).await;
     let out = Probe::new()
         .profile(&expect_ok_profile(server.port()))
@@ -514,7 +514,7 @@ async fn appended_genuine_root_does_not_satisfy_the_pin() {
 /// verified path. Also the `--pins FILE --pinset NAME URL` route to a pin set.
 #[tokio::test(flavor = "multi_thread")]
 async fn deny_pin_fails_a_chain_whatever_else_matches() {
-    let pki = Pki::genuine(&[HOST]);
+    let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
     let probe = Probe::new();
     let pins = probe.file(

@@ -3,8 +3,9 @@
 
 use std::io::{self, Write};
 
-use super::super::{is_bidi_control, one_line};
+use super::super::one_line;
 use crate::chain::trust::{Role, Store};
+use crate::pin_formats::toml_string;
 use crate::probe::ProbeResult;
 
 /// One pin of the trusted path, ready to paste into a pin set.
@@ -48,29 +49,6 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
                 .unwrap_or_default(),
         })
         .collect()
-}
-
-/// A TOML basic string on one line (the TOML writer would make a label with a line break
-/// multi-line), with control characters and bidirectional overrides escaped so that a name
-/// from the network can neither break the line nor reorder it on the terminal.
-fn toml_string(text: &str) -> String {
-    let mut s = String::with_capacity(text.len() + 2);
-    s.push('"');
-    for ch in text.chars() {
-        match ch {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\t' => s.push_str("\\t"),
-            '\r' => s.push_str("\\r"),
-            c if c.is_control() || is_bidi_control(c) => {
-                s.push_str(&format!("\\u{:04X}", c as u32))
-            }
-            c => s.push(c),
-        }
-    }
-    s.push('"');
-    s
 }
 
 pub(super) fn pins(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
@@ -134,26 +112,4 @@ pub(super) fn pins(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_are_valid_toml_strings() {
-        for label in [
-            "plain",
-            "with \"quotes\"",
-            "back\\slash",
-            "tab\tand\u{7}bell",
-            "line\nbreak\r",
-            "bidi \u{202e}override",
-        ] {
-            let doc = format!("x = {}", toml_string(label));
-            assert!(!doc.contains('\n') && !doc.contains('\u{202e}'), "{doc}");
-            let value: toml::Table = toml::from_str(&doc).unwrap();
-            assert_eq!(value["x"].as_str(), Some(label), "{doc}");
-        }
-    }
 }

@@ -1,5 +1,5 @@
-//! The demo's lab: the certificates, servers, pin sets and trust stores the scenarios play on,
-//! all made at run time with the same lab code as the integration tests (`crate::lab`).
+//! The demo's world: the certificates, servers, proxies, pin sets and trust stores the scenarios
+//! play on, all made at run time with the loopback lab of the integration tests (`crate::lab`).
 //!
 //! Nothing here reads or changes the machine: the "public" roots and the OS store are anchor
 //! sets made of lab certificates, every server listens on `127.0.0.1`, and the resolver knows
@@ -24,22 +24,22 @@ use crate::pins::{Pin, PinEntry, PinSet};
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
 
 /// The source of every demo pin and anchor, as reports show it.
-pub const SOURCE: &str = "pinprobe demo (simulation)";
+const SOURCE: &str = "pinprobe demo (simulation)";
 /// CN of the lab's stand-in for a public root.
-pub const PUBLIC_ROOT_CN: &str = "Pinprobe Demo Public Root";
+const PUBLIC_ROOT_CN: &str = "Pinprobe Demo Public Root";
 /// CN of the CA that issues the genuine leaves, under the public root.
-pub const ISSUING_CA_CN: &str = "Pinprobe Demo Issuing CA";
+const ISSUING_CA_CN: &str = "Pinprobe Demo Issuing CA";
 /// O of the genuine chain.
-pub const DEMO_ORG: &str = "Pinprobe Demo (simulation)";
+const DEMO_ORG: &str = "Pinprobe Demo (simulation)";
 /// CN of the inspecting middlebox's CA, which the lab OS store trusts.
-pub const INSPECTION_CA_CN: &str = "Corp SSL Inspection CA (simulation)";
+const INSPECTION_CA_CN: &str = "Corp SSL Inspection CA (simulation)";
 /// O of the inspecting middlebox's CA.
-pub const INSPECTION_ORG: &str = "Corp (simulation)";
+const INSPECTION_ORG: &str = "Corp (simulation)";
 /// CN of the root above the named interceptor's CA (in no store).
 const INTERCEPTOR_ROOT_CN: &str = "Zscaler Root CA";
 /// CN of the CA that signs the named interceptor's leaves, in the shape Zscaler uses
 /// (`pins/interceptors.toml` lists it), trailing space included.
-pub const INTERCEPTOR_CA_CN: &str = "Zscaler Intermediate Root CA (zscalertwo.net) (t) ";
+const INTERCEPTOR_CA_CN: &str = "Zscaler Intermediate Root CA (zscalertwo.net) (t) ";
 /// O of the named interceptor's CAs.
 const INTERCEPTOR_ORG: &str = "Zscaler Inc.";
 /// The answer of every server that completes a handshake: the Defender `/ping` answer.
@@ -49,8 +49,8 @@ fn days(n: i64) -> Duration {
     Duration::days(n)
 }
 
-/// The certificate authorities of the lab. Their validity is set back in time so that the
-/// chains look like long-lived public ones, not like certificates made a moment ago.
+/// The certificate authorities of the demo world. Their validity is set back in time so that
+/// the chains look like long-lived public ones, not like certificates made a moment ago.
 struct Authorities {
     public_root: Ca,
     issuing: Ca,
@@ -113,9 +113,9 @@ fn spec(host: &str, now: OffsetDateTime, from: Duration, to: Duration) -> LeafSp
     spec
 }
 
-/// The lab of one demo run: a server per scenario and everything the probe context needs.
-/// Dropping it stops the servers.
-pub struct Lab {
+/// The world of one demo run: a server per scenario and everything the probe context needs.
+/// Dropping it stops the servers and proxies.
+pub struct World {
     /// the scenario endpoints, in scenario order: the profile's URL and HTTP expectation, the
     /// scenario's pin set
     pub endpoints: Vec<Endpoint>,
@@ -131,16 +131,16 @@ pub struct Lab {
     pub resolver: Resolver,
     /// the route of each scenario, in scenario order
     pub routes: Vec<Route>,
-    /// held so that the servers run as long as the lab
+    /// held so that the servers run as long as the world
     _servers: Vec<Server>,
-    /// held so that the proxies run as long as the lab
+    /// held so that the proxies run as long as the world
     _proxies: Vec<LabProxy>,
 }
 
-impl Lab {
+impl World {
     /// Makes the certificates and starts one server per scenario on `127.0.0.1:0`. Must run
     /// inside a tokio runtime, which then serves the connections.
-    pub async fn start(scenarios: &[Scenario]) -> Result<Lab, Error> {
+    pub async fn start(scenarios: &[Scenario]) -> Result<World, Error> {
         let profile = Profile::bundled()?;
         let now = OffsetDateTime::now_utc();
         let ca = Authorities::new(now)?;
@@ -272,7 +272,7 @@ impl Lab {
             expect_issuer_orgs: vec![DEMO_ORG.into()],
             origin: SOURCE.into(),
         };
-        Ok(Lab {
+        Ok(World {
             endpoints,
             addresses,
             public,
