@@ -231,11 +231,11 @@ pub struct NetworkArgs {
     pub concurrency: usize,
 
     /// Seconds allowed for DNS, TCP connect and the TLS handshake together
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = pinprobe::config::DEFAULT_CONNECT_TIMEOUT.as_secs_f64())]
     pub connect_timeout: f64,
 
     /// Hard deadline in seconds for each endpoint, HTTP included
-    #[arg(long = "timeout", value_name = "SECONDS", default_value_t = 20.0)]
+    #[arg(long = "timeout", value_name = "SECONDS", default_value_t = pinprobe::config::DEFAULT_TIMEOUT.as_secs_f64())]
     pub timeout: f64,
 
     /// Skip the HTTP GET after the handshake
@@ -312,7 +312,7 @@ pub struct CommonArgs {
     pub quiet: bool,
 
     /// Warn (expires-soon) about certificates on the verified path expiring within N days
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    #[arg(long, value_name = "N", default_value_t = pinprobe::config::DEFAULT_WARN_DAYS)]
     pub warn_days: u32,
 
     /// Also fail the run (exit 1) on warnings, not only on verdicts
