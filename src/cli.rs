@@ -66,7 +66,16 @@ fn parse_from(args: Vec<OsString>) -> Run {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match cli.command {
         Some(Command::Test(test)) => Run::Test(test.options()),
-        None => Run::Test(cli.test.options()),
+        None => {
+            if let Some(first) = cli.test.urls.first() {
+                if let Err(message) = subcommand_in_url_position(first, &args) {
+                    Cli::command()
+                        .error(ErrorKind::InvalidSubcommand, message)
+                        .exit();
+                }
+            }
+            Run::Test(cli.test.options())
+        }
         Some(Command::Inspect(args)) => Run::Inspect(args.options()),
         Some(Command::Demo(args)) => Run::Demo(args.options()),
         Some(Command::Pin(args)) => Run::Pin(args.options()),
@@ -116,7 +125,9 @@ const TIPS: &[(&str, &[&str], &str)] = &[
 ];
 
 /// Adds to an unknown-flag error the reason its subcommand does not take a flag of `test`.
-/// Flags go after the subcommand, so the subcommand is the first argument.
+/// Flags go after the subcommand, so the subcommand is the first argument; when it is not, and
+/// a subcommand's name comes later, the flag was meant for that subcommand: the error then
+/// shows the command line with the flags after it.
 fn with_tip(mut error: clap::Error, args: &[OsString]) -> clap::Error {
     if error.kind() != ErrorKind::UnknownArgument {
         return error;
@@ -127,6 +138,26 @@ fn with_tip(mut error: clap::Error, args: &[OsString]) -> clap::Error {
     // `--shard=1/2` is reported with its value
     let flag = given.split('=').next().unwrap_or_default().to_string();
     let subcommand = args.get(1).and_then(|a| a.to_str()).unwrap_or_default();
+    let names = subcommand_names();
+    if !names.iter().any(|n| n == subcommand) {
+        // a flag of a subcommand given before it (`pinprobe --shared-set x pin URL`)
+        let later = args
+            .iter()
+            .skip(2)
+            .filter_map(|a| a.to_str())
+            .find(|a| names.iter().any(|n| n == a));
+        return match later {
+            // a new error: clap's "a similar argument exists" would name a flag of `test`
+            Some(word) => Cli::command().error(
+                ErrorKind::UnknownArgument,
+                format!(
+                    "unexpected argument '{given}' found before the subcommand '{word}'\n\n  tip: {}",
+                    flags_after(word, args)
+                ),
+            ),
+            None => error,
+        };
+    }
     let tip = TIPS
         .iter()
         .find(|(name, flags, _)| *name == subcommand && flags.contains(&flag.as_str()));
@@ -137,6 +168,136 @@ fn with_tip(mut error: clap::Error, args: &[OsString]) -> clap::Error {
         );
     }
     error
+}
+
+/// The names a user may mean as a subcommand: clap's and its `help`.
+fn subcommand_names() -> Vec<String> {
+    let mut names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    names.push("help".into());
+    names
+}
+
+/// The rule for the first URL of the default command.
+///
+/// `pinprobe URL...` means `pinprobe test URL...`, so the top level takes URLs as positional
+/// arguments, and clap takes any word there that is not a subcommand in first place (a typo,
+/// or a subcommand after a flag: `pinprobe -v inspect HOST`) for a URL. This check refuses
+/// such a first URL with a usage error that says what was meant:
+///
+/// - an argument that looks like a URL (a scheme, a dot, a colon, a slash, so also every IP
+///   address) is a URL, whatever its letters;
+/// - a bare word (letters, digits, `-`, `_`) that is a subcommand's name (or `help`) came
+///   after flags: the error shows the command line with the flags after the subcommand, the
+///   only place they are read;
+/// - a bare word within one edit of a subcommand's name (two for names of five letters or
+///   more; a transposition is one edit; case is ignored), or the start of one (three letters
+///   or more), is a mistyped subcommand: the error names the subcommand;
+/// - any other bare word (`localhost`, `intranet-host`) is a host name.
+///
+/// A host whose name is refused is probed with `https://NAME/`, or with `pinprobe test NAME`:
+/// after an explicit `test`, every positional argument is a URL.
+///
+/// (When a flag before the subcommand is one `test` does not take, clap stops at that flag
+/// and [`with_tip`] suggests the same fix.)
+fn subcommand_in_url_position(word: &str, args: &[OsString]) -> Result<(), String> {
+    let bare = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !bare {
+        return Ok(());
+    }
+    let escape =
+        format!("To probe a host of that name, write https://{word}/ or `pinprobe test {word}`");
+    let names = subcommand_names();
+    if names.iter().any(|n| n == word) {
+        let read_as = format!(
+            "'{word}' comes after flags, so it was read as a URL of the default command 'test'"
+        );
+        let fix = flags_after(word, args);
+        return Err(format!("{read_as}; {fix}\n\n{escape}"));
+    }
+    let lower = word.to_ascii_lowercase();
+    let close = names.iter().find(|name| {
+        let allowed = if name.len() >= 5 { 2 } else { 1 };
+        edit_distance(&lower, name) <= allowed || (lower.len() >= 3 && name.starts_with(&lower))
+    });
+    match close {
+        Some(name) => Err(format!(
+            "'{word}' looks like a mistyped subcommand; did you mean '{name}'?\n\n{escape}"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What to write instead of a command line that gives flags before the subcommand `word`:
+/// the same arguments with the flags moved after it, when that parses; else the flag the
+/// subcommand does not take.
+fn flags_after(word: &str, args: &[OsString]) -> String {
+    let position = args
+        .iter()
+        .skip(1)
+        .position(|a| a.to_str() == Some(word))
+        .map_or(0, |p| p + 1);
+    let mut fixed: Vec<OsString> = vec!["pinprobe".into(), word.into()];
+    fixed.extend(args.iter().take(position).skip(1).cloned());
+    fixed.extend(args.iter().skip(position + 1).cloned());
+    if word == "help" {
+        return "for help, write `pinprobe --help` or `pinprobe SUBCOMMAND --help`".into();
+    }
+    let see = format!("see `pinprobe {word} --help`");
+    match Cli::command().try_get_matches_from(&fixed) {
+        Ok(_) => format!(
+            "put the flags after the subcommand: {}",
+            fixed.iter().map(shell_word).collect::<Vec<_>>().join(" ")
+        ),
+        Err(e) => match (e.kind(), e.get(ContextKind::InvalidArg)) {
+            (ErrorKind::UnknownArgument, Some(ContextValue::String(flag))) => {
+                format!("flags go after the subcommand, but '{word}' does not take '{flag}': {see}")
+            }
+            _ => format!("flags go after the subcommand: {see}"),
+        },
+    }
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions and transpositions
+/// of neighbours each count one (`inpsect` is one edit from `inspect`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // d[i][j]: the distance between the first i characters of a and the first j of b
+    let mut d: Vec<Vec<usize>> = (0..=a.len())
+        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
+        .collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// An argument as a POSIX shell reads it back.
+fn shell_word(arg: &OsString) -> String {
+    let text = arg.to_string_lossy();
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 // ---- the groups of flags, each read by the subcommands that flatten it ----
@@ -292,7 +453,8 @@ fn network(trust: TrustArgs, reach: ReachArgs) -> Network {
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Endpoints to probe instead of the profile's: https://host[:port]/path or host[:port]
+    /// Endpoints to probe instead of the profile's: https://host[:port]/path or host[:port].
+    /// A first URL that is, or looks like, a subcommand's name is refused: write https://NAME/
     #[arg(value_name = "URL")]
     pub urls: Vec<String>,
 
@@ -601,5 +763,93 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn edits_between_words() {
+        let cases = [
+            ("inspect", "inspect", 0),
+            ("inpsect", "inspect", 1),
+            ("insepct", "inspect", 1),
+            ("ispect", "inspect", 1),
+            ("inpsetc", "inspect", 2),
+            ("tset", "test", 1),
+            ("pins", "pin", 1),
+            ("", "pin", 3),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(edit_distance(a, b), want, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn bare_words_near_a_subcommand_are_refused_others_are_hosts() {
+        let args = |line: &str| -> Vec<OsString> { line.split(' ').map(OsString::from).collect() };
+        for host in [
+            "example.com",
+            "localhost",
+            "intranet-host",
+            "inspect.example",
+            "inpsect:443",
+            "https://inspect/",
+            "10.0.0.1",
+            "::1",
+            "pin.corp",
+        ] {
+            assert_eq!(
+                subcommand_in_url_position(host, &args(&format!("pinprobe {host}"))),
+                Ok(()),
+                "{host}"
+            );
+        }
+        for (word, meant) in [
+            ("inpsect", "inspect"),
+            ("Inspect", "inspect"),
+            ("insp", "inspect"),
+            ("dmeo", "demo"),
+            ("pinz", "pin"),
+            ("tets", "test"),
+        ] {
+            let e = subcommand_in_url_position(word, &args(&format!("pinprobe {word} a.test")))
+                .unwrap_err();
+            assert!(
+                e.starts_with(&format!(
+                    "'{word}' looks like a mistyped subcommand; did you mean '{meant}'?"
+                )) && e.contains(&format!("write https://{word}/")),
+                "{e}"
+            );
+        }
+        let e = subcommand_in_url_position(
+            "inspect",
+            &args("pinprobe --pinset a --cacert c_d inspect example.com")
+                .into_iter()
+                .map(|a| if a == "c_d" { "c d".into() } else { a })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("'inspect' comes after flags, so it was read as a URL of the default command 'test'; put the flags after the subcommand: pinprobe inspect --pinset a --cacert 'c d' example.com\n"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_flag_the_subcommand_does_not_take_is_named() {
+        let args: Vec<OsString> = ["pinprobe", "-v", "inspect", "example.com"]
+            .map(OsString::from)
+            .to_vec();
+        let e = subcommand_in_url_position("inspect", &args).unwrap_err();
+        assert!(
+            e.contains("flags go after the subcommand, but 'inspect' does not take '-v': see `pinprobe inspect --help`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn arguments_are_quoted_for_the_shell() {
+        assert_eq!(shell_word(&"--pinset".into()), "--pinset");
+        assert_eq!(shell_word(&"a b".into()), "'a b'");
+        assert_eq!(shell_word(&"it's".into()), r"'it'\''s'");
+        assert_eq!(shell_word(&"".into()), "''");
     }
 }

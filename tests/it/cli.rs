@@ -464,3 +464,103 @@ async fn each_subcommand_lists_only_its_flags_in_its_help() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mistyped_subcommand_is_a_usage_error_not_a_host() {
+    for (word, meant) in [("inpsect", "inspect"), ("dmeo", "demo"), ("pinz", "pin")] {
+        usage_error(
+            &[word, "example.com"],
+            &[
+                &format!(
+                    "error: '{word}' looks like a mistyped subcommand; did you mean '{meant}'?"
+                ),
+                &format!(
+                    "To probe a host of that name, write https://{word}/ or `pinprobe test {word}`"
+                ),
+            ],
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flags_before_a_subcommand_are_a_usage_error_that_shows_the_fix() {
+    usage_error(
+        &["-v", "inspect", "example.com"],
+        &["error: 'inspect' comes after flags, so it was read as a URL of the default command 'test'; flags go after the subcommand, but 'inspect' does not take '-v': see `pinprobe inspect --help`"],
+    )
+    .await;
+
+    // a flag that only the subcommand takes stops clap before the subcommand is seen
+    usage_error(
+        &["--shared-set", "svc", "pin", "example.com"],
+        &[
+            "error: unexpected argument '--shared-set' found before the subcommand 'pin'",
+            "tip: put the flags after the subcommand: pinprobe pin --shared-set svc example.com",
+        ],
+    )
+    .await;
+
+    // the command line it suggests does what was meant
+    let pki = Pki::genuine(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let wrong = Probe::new()
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .args(["inspect", &url(server.port()), "--format", "json"])
+        .run()
+        .await;
+    wrong.assert_code(2);
+    let prefix = "put the flags after the subcommand: pinprobe ";
+    let line = wrong
+        .stderr
+        .lines()
+        .find_map(|l| l.split_once(prefix).map(|(_, fix)| fix.to_string()))
+        .unwrap_or_else(|| panic!("no fix in: {}", wrong.stderr));
+    let words: Vec<&str> = line.split(' ').collect();
+    assert_eq!(words[0], "inspect", "{line}");
+    let fixed = Probe::new().args(words).run().await;
+    fixed.assert_code(0);
+    assert_eq!(fixed.json()["inspect"]["verdict"], "ok", "{}", fixed.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn url_looking_arguments_and_other_bare_words_are_still_hosts() {
+    // a dot or a colon makes a URL, whatever its letters; `test` takes every word as a URL;
+    // a bare word far from every subcommand is a host name
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--resolve", "inpsect.test:443:127.0.0.1", "inpsect.test"],
+            "https://inpsect.test/",
+        ),
+        (
+            &["--resolve", "inspect:443:127.0.0.1", "inspect:443"],
+            "https://inspect/",
+        ),
+        (
+            &["test", "--resolve", "inpsect:443:127.0.0.1", "inpsect"],
+            "https://inpsect/",
+        ),
+        (
+            &["--resolve", "localhost:443:127.0.0.1", "localhost"],
+            "https://localhost/",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = Probe::new()
+            .args(args.iter().copied())
+            .args([
+                "--format",
+                "json",
+                "--connect-timeout",
+                "2",
+                "--timeout",
+                "3",
+                "--no-http",
+            ])
+            .run()
+            .await;
+        assert_ne!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert_eq!(out.result()["url"], *want, "{args:?}");
+    }
+}
