@@ -124,6 +124,14 @@ const TIPS: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
+/// Why `subcommand` does not take `flag` (as clap names it, without a value), if it is a
+/// flag of `test` that users bring to it.
+fn tip_for(subcommand: &str, flag: &str) -> Option<&'static str> {
+    TIPS.iter()
+        .find(|(name, flags, _)| *name == subcommand && flags.contains(&flag))
+        .map(|(_, _, tip)| *tip)
+}
+
 /// Adds to an unknown-flag error the reason its subcommand does not take a flag of `test`.
 /// Flags go after the subcommand, so the subcommand is the first argument; when it is not, and
 /// a subcommand's name comes later, the flag was meant for that subcommand: the error then
@@ -158,10 +166,7 @@ fn with_tip(mut error: clap::Error, args: &[OsString]) -> clap::Error {
             None => error,
         };
     }
-    let tip = TIPS
-        .iter()
-        .find(|(name, flags, _)| *name == subcommand && flags.contains(&flag.as_str()));
-    if let Some((_, _, tip)) = tip {
+    if let Some(tip) = tip_for(subcommand, &flag) {
         error.insert(
             ContextKind::Suggested,
             ContextValue::StyledStrs(vec![(*tip).into()]),
@@ -256,7 +261,11 @@ fn flags_after(word: &str, args: &[OsString]) -> String {
         ),
         Err(e) => match (e.kind(), e.get(ContextKind::InvalidArg)) {
             (ErrorKind::UnknownArgument, Some(ContextValue::String(flag))) => {
-                format!("flags go after the subcommand, but '{word}' does not take '{flag}': {see}")
+                let why = tip_for(word, flag.split('=').next().unwrap_or_default())
+                    .map_or_else(String::new, |tip| format!(" ({tip})"));
+                format!(
+                    "flags go after the subcommand, but '{word}' does not take '{flag}'{why}: {see}"
+                )
             }
             _ => format!("flags go after the subcommand: {see}"),
         },
@@ -840,7 +849,7 @@ mod tests {
             .to_vec();
         let e = subcommand_in_url_position("inspect", &args).unwrap_err();
         assert!(
-            e.contains("flags go after the subcommand, but 'inspect' does not take '-v': see `pinprobe inspect --help`"),
+            e.contains("flags go after the subcommand, but 'inspect' does not take '-v' (inspect always shows every detail, with pins in base64 and hex): see `pinprobe inspect --help`"),
             "{e}"
         );
     }

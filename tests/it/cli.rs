@@ -487,7 +487,7 @@ async fn a_mistyped_subcommand_is_a_usage_error_not_a_host() {
 async fn flags_before_a_subcommand_are_a_usage_error_that_shows_the_fix() {
     usage_error(
         &["-v", "inspect", "example.com"],
-        &["error: 'inspect' comes after flags, so it was read as a URL of the default command 'test'; flags go after the subcommand, but 'inspect' does not take '-v': see `pinprobe inspect --help`"],
+        &["error: 'inspect' comes after flags, so it was read as a URL of the default command 'test'; flags go after the subcommand, but 'inspect' does not take '-v' (inspect always shows every detail, with pins in base64 and hex): see `pinprobe inspect --help`"],
     )
     .await;
 
