@@ -26,7 +26,68 @@ pub const MAX_CONCURRENCY: usize = 4096;
 /// probes wait on the network, far below the usual 1024 descriptors.
 pub const DEFAULT_CONCURRENCY: usize = 128;
 
-/// The options of `pinprobe test`, as given.
+/// DNS, TCP connect and the TLS handshake together, unless `--connect-timeout` says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Each endpoint's deadline, HTTP included, unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Certificates on the verified path expiring within this many days get `expires-soon`,
+/// unless `--warn-days` says otherwise.
+pub const DEFAULT_WARN_DAYS: u32 = 30;
+
+/// How chains are reached and trusted: the options `test`, `inspect` and `pin` share.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// `--cacert FILE`, repeatable
+    pub cacert: Vec<PathBuf>,
+    /// `--resolve HOST:PORT:ADDR`, repeatable
+    pub resolve: Vec<String>,
+    /// `--connect-timeout S`
+    pub connect_timeout: f64,
+    /// `--timeout S`
+    pub timeout: f64,
+    /// `--no-http`
+    pub no_http: bool,
+    /// `-x/--proxy URL` (`Some("")` turns the environment's proxy off)
+    pub proxy: Option<String>,
+    /// `--noproxy LIST`
+    pub noproxy: Option<String>,
+}
+
+impl Default for Network {
+    fn default() -> Network {
+        Network {
+            cacert: Vec::new(),
+            resolve: Vec::new(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
+            timeout: DEFAULT_TIMEOUT.as_secs_f64(),
+            no_http: false,
+            proxy: None,
+            noproxy: None,
+        }
+    }
+}
+
+impl Network {
+    /// The options of `test` with these set and every other one at its default: the base from
+    /// which `inspect` and `pin` validate what they share with `test`.
+    pub fn options(self) -> Options {
+        Options {
+            cacert: self.cacert,
+            resolve: self.resolve,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            no_http: self.no_http,
+            proxy: self.proxy,
+            noproxy: self.noproxy,
+            ..Options::default()
+        }
+    }
+}
+
+/// The options of `pinprobe test`, as given: every option a run of probes knows. The other
+/// subcommands take the part they use (see `crate::cmd`) and fill in the rest from here.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// `--profile FILE`
@@ -94,8 +155,8 @@ impl Default for Options {
             output: None,
             verbose: false,
             concurrency: DEFAULT_CONCURRENCY,
-            connect_timeout: 10.0,
-            timeout: 20.0,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
+            timeout: DEFAULT_TIMEOUT.as_secs_f64(),
             no_http: false,
             proxy: None,
             noproxy: None,
@@ -106,7 +167,7 @@ impl Default for Options {
             system_proxy: false,
             shard: None,
             quiet: false,
-            warn_days: 30,
+            warn_days: DEFAULT_WARN_DAYS,
             fail_on_warning: false,
             pin_format: PinFormat::Okhttp,
         }
@@ -445,6 +506,23 @@ mod tests {
             .endpoints
             .iter()
             .all(|e| e.pinset.as_deref() == Some("microsoft-cloud")));
+    }
+
+    #[test]
+    fn a_probe_and_the_flags_have_the_same_defaults() {
+        let probe = Settings::default();
+        let flags = Config::from_options(&Options::default()).unwrap().settings;
+        for s in [probe, flags] {
+            assert_eq!(
+                (s.connect_timeout, s.timeout, s.warn_days),
+                (DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WARN_DAYS)
+            );
+        }
+        assert_eq!(Options::default().concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(
+            Network::default().options().timeout,
+            Options::default().timeout
+        );
     }
 
     #[test]

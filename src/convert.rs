@@ -3,35 +3,23 @@
 //! The input is read whole (a file, or standard input for `-`), parsed strictly (any entry that
 //! is not a readable pin stops the conversion with its line), and written in the output format:
 //! by default a complete pinprobe profile whose every pin says where it was converted from.
+//! The command's options and entry point are in `crate::cmd::convert`.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::pin_formats::{self, PinFormat, STDIN_NAME};
-use crate::report::{Quiet, Summary};
+use crate::report::Quiet;
 
-/// The options of `pinprobe pins convert`.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// the input format
-    pub from: PinFormat,
-    /// the output format
-    pub to: PinFormat,
-    /// the input file, `-` for standard input
-    pub input: PathBuf,
-    /// the output file, standard output when absent
-    pub output: Option<PathBuf>,
-}
-
-/// Converts and writes; the exit status is 0 when every entry was read.
-pub fn run(options: &Options) -> Result<Summary, Error> {
-    let (text, name) = read_input(&options.input)?;
-    let mut sets = pin_formats::read(options.from, &text, &name)?;
+/// The input's text, read as `from` (its name, `<stdin>` for standard input, goes into error
+/// messages and into the source of every pin), written as `to`.
+pub fn convert(from: PinFormat, to: PinFormat, text: &str, name: &str) -> Result<String, Error> {
+    let mut sets = pin_formats::read(from, text, name)?;
     let origin = if name == STDIN_NAME {
-        format!("converted from {} on standard input", options.from)
+        format!("converted from {from} on standard input")
     } else {
-        format!("converted from {} file {name}", options.from)
+        format!("converted from {from} file {name}")
     };
     for set in &mut sets {
         for entry in set.pins.iter_mut().chain(set.deny.iter_mut()) {
@@ -40,14 +28,12 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
             }
         }
     }
-    let document = pin_formats::write_sets(options.to, &sets, Some(&origin))
-        .map_err(|e| Error::usage(format!("--to {}", options.to), e.to_string()))?;
-    write_output(options.output.as_deref(), document.as_bytes())?;
-    Ok(Summary::default())
+    pin_formats::write_sets(to, &sets, Some(&origin))
+        .map_err(|e| Error::usage(format!("--to {to}"), e.to_string()))
 }
 
 /// The input's text and its name for messages (`<stdin>` for `-`).
-fn read_input(input: &Path) -> Result<(String, String), Error> {
+pub fn read_input(input: &Path) -> Result<(String, String), Error> {
     if input == Path::new("-") {
         let mut text = String::new();
         io::stdin()
@@ -67,7 +53,7 @@ fn read_input(input: &Path) -> Result<(String, String), Error> {
 }
 
 /// Writes to `-o FILE` or standard output; a closed pipe (`| head`) ends quietly.
-fn write_output(output: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
+pub fn write_output(output: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
     match output {
         Some(path) => std::fs::File::create(path)
             .and_then(|mut file| {

@@ -4,11 +4,11 @@
 //! one: every certificate as sent, both paths and where each one stops, the pins to add, the
 //! TLS parameters, the evidence and the verdict. A chain captured elsewhere (`openssl s_client
 //! -showcerts`) goes through the same analysis as a live one, without the network.
+//!
+//! The command's options and entry point are in `crate::cmd::inspect`.
 
 use std::collections::BTreeSet;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -19,19 +19,8 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::net::resolve::Resolver;
 use crate::probe::{self, ProbeResult};
-use crate::report::{self, RunInfo, Summary};
+use crate::report::RunInfo;
 use crate::run;
-
-/// The options of `pinprobe inspect`.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// the endpoint, or with `file` the host name to check the chain against
-    pub target: Option<String>,
-    /// a PEM file holding a chain captured elsewhere
-    pub file: Option<PathBuf>,
-    /// the flags shared with `test` (`urls` is empty)
-    pub common: config::Options,
-}
 
 /// What was inspected.
 #[derive(Clone, Debug)]
@@ -110,65 +99,15 @@ pub struct Inspection {
     pub now: i64,
 }
 
-/// Runs an inspection and writes its report.
-pub fn run(options: &Options) -> Result<Summary, Error> {
-    let common = &options.common;
-    if !matches!(common.format, report::Format::Text | report::Format::Json) {
-        return Err(Error::usage(
-            "--format",
-            "inspect writes text or json; ndjson and junit are for `pinprobe test`",
-        ));
-    }
-    if common.compare_direct {
-        return Err(Error::usage(
-            "--compare-direct",
-            "inspect looks at one route; run `pinprobe test --compare-direct URL` to compare routes",
-        ));
-    }
-    let (output, target) = open_output(common.output.as_ref())?;
-    let inspection = match &options.file {
-        Some(path) => inspect_file(options, path)?,
-        None => inspect_live(options)?,
-    };
-    let mut summary = Summary::default();
-    summary.add(&inspection.result);
-    report::inspect::write(output, common.format, &inspection).map_err(|source| Error::Write {
-        target: target.clone(),
-        source,
-    })?;
-    Ok(summary)
-}
-
-fn open_output(path: Option<&PathBuf>) -> Result<(Box<dyn Write>, String), Error> {
-    match path {
-        Some(path) => {
-            let file = File::create(path).map_err(|source| Error::Write {
-                target: path.display().to_string(),
-                source,
-            })?;
-            Ok((Box::new(BufWriter::new(file)), path.display().to_string()))
-        }
-        None => Ok((Box::new(io::stdout()), "standard output".into())),
-    }
-}
-
-fn inspect_live(options: &Options) -> Result<Inspection, Error> {
-    let Some(target) = options.target.clone() else {
-        return Err(Error::usage(
-            "inspect",
-            "give a URL or HOST[:PORT], or --file FILE",
-        ));
-    };
-    let mut config = Config::from_options(&config::Options {
-        urls: vec![target.clone()],
-        ..options.common.clone()
-    })?;
-    let (profile_name, profile_endpoints) = profile_endpoints(&options.common)?;
-    let mut endpoint = config.endpoints.remove(0);
+/// Probes one endpoint and analyses what it presented. Of `options`, those of one probe apply:
+/// the sweep's (URLs, `--targets`, `--shard`, `--compare-direct`) and the report's are not read.
+pub fn live(target: &str, options: &config::Options) -> Result<Inspection, Error> {
+    let (config, mut endpoint) = one_endpoint(target, options)?;
+    let (profile_name, profile_endpoints) = profile_endpoints(options)?;
     let pinset_reason = choose_pinset(
         &mut endpoint,
-        options.common.pinset.as_deref(),
-        &target,
+        options.pinset.as_deref(),
+        target,
         &profile_endpoints,
         &profile_name,
     );
@@ -193,16 +132,18 @@ fn inspect_live(options: &Options) -> Result<Inspection, Error> {
     ))
 }
 
-fn inspect_file(options: &Options, path: &Path) -> Result<Inspection, Error> {
+/// Analyses the chain saved in `path` without the network, against the host name of `target`
+/// when one is given. Of `options`, the profile, pin sets, anchors and warning horizon apply.
+pub fn file(
+    path: &Path,
+    target: Option<&str>,
+    options: &config::Options,
+) -> Result<Inspection, Error> {
     let chain = read_certificates(path)?;
-    let common = &options.common;
-    let (config, endpoint) = match &options.target {
+    let common = &one_probe(options);
+    let (config, endpoint) = match target {
         Some(target) => {
-            let mut config = Config::from_options(&config::Options {
-                urls: vec![target.clone()],
-                ..common.clone()
-            })?;
-            let endpoint = config.endpoints.remove(0);
+            let (config, endpoint) = one_endpoint(target, common)?;
             (config, Some((target, endpoint)))
         }
         None => (Config::for_chain(common)?, None),
@@ -251,6 +192,31 @@ fn inspect_file(options: &Options, path: &Path) -> Result<Inspection, Error> {
         &config,
         profile_name,
     ))
+}
+
+/// The configuration for one endpoint and that endpoint: `options` validated with `target` as
+/// the only URL, and nothing else to probe.
+fn one_endpoint(target: &str, options: &config::Options) -> Result<(Config, Endpoint), Error> {
+    let mut config = Config::from_options(&config::Options {
+        urls: vec![target.to_string()],
+        ..one_probe(options)
+    })?;
+    let endpoint = std::mem::take(&mut config.endpoints)
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::usage(target, "names no endpoint: give a URL or HOST[:PORT]"))?;
+    Ok((config, endpoint))
+}
+
+/// `options` without those of a sweep, which an inspection does not read.
+fn one_probe(options: &config::Options) -> config::Options {
+    config::Options {
+        urls: Vec::new(),
+        targets: None,
+        shard: None,
+        compare_direct: false,
+        ..options.clone()
+    }
 }
 
 fn profile_endpoints(o: &config::Options) -> Result<(String, Vec<Endpoint>), Error> {

@@ -2,6 +2,7 @@
 //! two anchor sets, and names why a pinned connection fails.
 
 pub mod chain;
+pub mod cmd;
 pub mod config;
 pub mod convert;
 pub mod demo;

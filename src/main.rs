@@ -1,5 +1,5 @@
-//! The `pinprobe` command: flags in, validated configuration, the library's run, exit status
-//! out (0 every endpoint ok, 1 at least one is not, 2 usage or configuration error).
+//! The `pinprobe` command: flags in, the subcommand's options, its run in the library, exit
+//! status out (0 every endpoint ok, 1 at least one is not, 2 usage or configuration error).
 
 mod cli;
 
@@ -7,24 +7,15 @@ use std::error::Error as _;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-use pinprobe::config::Config;
-
-fn test(args: cli::TestArgs) -> Result<pinprobe::report::Summary, pinprobe::error::Error> {
-    Config::from_options(&args.options()).and_then(|config| pinprobe::run::run(&config))
-}
+use pinprobe::cmd;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    let outcome = match cli.command {
-        Some(cli::Command::Test(args)) => test(args),
-        None => test(cli.test),
-        Some(cli::Command::Inspect(args)) => pinprobe::inspect::run(&args.options()),
-        Some(cli::Command::Demo(args)) => pinprobe::demo::run(&args.options()),
-        Some(cli::Command::Pin(args)) => pinprobe::generate::run(&args.options()),
-        Some(cli::Command::Pins(cli::PinsArgs {
-            command: cli::PinsCommand::Convert(args),
-        })) => pinprobe::convert::run(&args.options()),
+    let outcome = match cli::parse() {
+        cli::Run::Test(options) => cmd::test::run(&options),
+        cli::Run::Inspect(options) => cmd::inspect::run(&options),
+        cli::Run::Demo(options) => cmd::demo::run(&options),
+        cli::Run::Pin(options) => cmd::pin::run(&options),
+        cli::Run::Convert(options) => cmd::convert::run(&options),
     };
     match outcome {
         Ok(summary) if summary.passed() => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@
 //! lab's loopback ports; the probes, the verdicts and the report are those of `pinprobe test`.
 //! The demo then checks every verdict against the one its scenario expects, so a change that
 //! breaks a verdict breaks the demo's exit status too.
+//! The command's options and entry point are in `crate::cmd::demo`.
 
 pub mod scenario;
 mod world;
@@ -28,15 +29,6 @@ use crate::run::{self, now_rfc3339};
 use crate::verdict::Verdict;
 
 pub use scenario::{Backend, Scenario, Via, SCENARIOS};
-
-/// The options of `pinprobe demo`.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// details under each line
-    pub verbose: bool,
-    /// output format
-    pub format: Format,
-}
 
 /// Deadline for DNS, TCP and the handshake: loopback answers in milliseconds.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -81,31 +73,26 @@ struct DemoSection<'a> {
     mismatches: usize,
 }
 
-/// Runs the demo on a runtime of its own and writes its report to standard output.
+/// Runs the demo inside a runtime, writing its report in `format` (text or json) to `out`
+/// (`target` names it in errors).
 ///
 /// The summary counts scenarios, not endpoints: `failed` is the number of scenarios whose
 /// verdict differs from the expected one, so the exit status is 0 exactly when every
 /// scenario gave its expected verdict.
-pub fn run(options: &Options) -> Result<Summary, Error> {
-    if !matches!(options.format, Format::Text | Format::Json) {
-        return Err(Error::usage("--format", "the demo writes text or json"));
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?;
-    runtime.block_on(run_to(options, io::stdout(), "standard output"))
-}
-
-/// As [`run()`], inside a runtime, writing to `out` (`target` names it in errors).
-pub async fn run_to<W: Write>(options: &Options, out: W, target: &str) -> Result<Summary, Error> {
-    let (summary, _) = run_checked(options, out, target).await?;
+pub async fn run_to<W: Write>(
+    format: Format,
+    verbose: bool,
+    out: W,
+    target: &str,
+) -> Result<Summary, Error> {
+    let (summary, _) = run_checked(format, verbose, out, target).await?;
     Ok(summary)
 }
 
 /// As [`run_to`], also returning each scenario's check.
 pub async fn run_checked<W: Write>(
-    options: &Options,
+    format: Format,
+    verbose: bool,
     out: W,
     target: &str,
 ) -> Result<(Summary, Vec<Check>), Error> {
@@ -118,8 +105,8 @@ pub async fn run_checked<W: Write>(
         source: SOURCE.into(),
         endpoints: world.endpoints.clone(),
         pinsets: world.pinsets.clone(),
-        format: options.format,
-        verbose: options.verbose,
+        format,
+        verbose,
         concurrency: SCENARIOS.len().max(1),
         settings: Settings {
             connect_timeout: CONNECT_TIMEOUT,
@@ -139,7 +126,7 @@ pub async fn run_checked<W: Write>(
     )?;
 
     let mut out = Quiet::new(out);
-    if options.format == Format::Text {
+    if format == Format::Text {
         scenario_table(&mut out).map_err(write_error)?;
     }
     // JSON: the report's document is completed with the demo's object before it is written
@@ -156,9 +143,9 @@ pub async fn run_checked<W: Write>(
     };
     let mut got = vec![None; SCENARIOS.len()];
     let report_summary = {
-        let sink: &mut dyn Write = match options.format {
+        let sink: &mut dyn Write = match format {
             Format::Text => &mut out,
-            // run() admits text and json only
+            // `cmd::demo::run` admits text and json only
             Format::Json | Format::Ndjson | Format::Junit => &mut document,
         };
         let mut report =
@@ -204,7 +191,7 @@ pub async fn run_checked<W: Write>(
         })
         .collect();
     let mismatches = checks.iter().filter(|c| !c.ok).count();
-    match options.format {
+    match format {
         Format::Text => check_lines(&mut out, &checks, mismatches),
         Format::Json | Format::Ndjson | Format::Junit => {
             let section = DemoSection {
@@ -332,11 +319,7 @@ mod tests {
     async fn every_scenario_gives_its_expected_verdict() {
         for format in [Format::Text, Format::Json] {
             let mut out = Vec::new();
-            let options = Options {
-                verbose: true,
-                format,
-            };
-            let (summary, checks) = run_checked(&options, &mut out, "memory").await.unwrap();
+            let (summary, checks) = run_checked(format, true, &mut out, "memory").await.unwrap();
             let text = String::from_utf8(out).unwrap();
             for c in &checks {
                 assert_eq!(c.got, c.expected, "{}\n{text}", c.url);

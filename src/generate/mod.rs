@@ -9,10 +9,11 @@
 //!
 //! The profile goes to standard output or `-o FILE`; what was pinned, refused or changed goes
 //! to standard error, so that standard output stays a clean TOML document.
+//!
+//! The command's options and entry point are in `crate::cmd::pin`.
 
 pub mod document;
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,14 +21,14 @@ use std::sync::Arc;
 use toml_edit::DocumentMut;
 
 use crate::chain::trust::{AnchorInfo, PathState, TimeProblem};
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::net::resolve::Resolver;
 use crate::pins::Pin;
 use crate::probe::{self, ProbeResult};
 use crate::profile::Profile;
-use crate::report::{Format, Quiet, Summary};
+use crate::report::{Quiet, Summary};
 use crate::run;
 use crate::verdict::Verdict;
 
@@ -36,22 +37,23 @@ use document::{Changes, Pinned, Plan, Taken};
 /// Longest HTTP body written as `expect_body`; longer answers are not a health check's.
 pub const MAX_EXPECT_BODY: usize = 64;
 
-/// The options of `pinprobe pin`.
+/// A `pin` run, validated: what to probe and how, and where the profile goes.
 #[derive(Clone, Debug)]
-pub struct Options {
-    /// the endpoints to pin (URLs or `host[:port]`); with `update` and none given, every
-    /// endpoint of that profile
-    pub urls: Vec<String>,
+pub struct Job {
+    /// the endpoints to pin, each once, and how to reach them
+    pub config: Config,
+    /// where the endpoints came from, for the first line on standard error
+    pub source: String,
     /// one pin set for every endpoint, with this name
     pub shared_set: Option<String>,
     /// pin a chain that reaches no public (or --cacert) anchor
     pub allow_untrusted: bool,
-    /// backup pins to add to every set (`sha256/...` or any pin syntax)
-    pub backup_pins: Vec<String>,
-    /// rewrite this profile instead of writing a new one
-    pub update: Option<PathBuf>,
-    /// the flags shared with `test` (`urls` empty; `output` is the profile to write)
-    pub common: config::Options,
+    /// backup pins added to every set
+    pub backups: Vec<Pin>,
+    /// the profile to rewrite (as read by [`load_for_update`]) and its path
+    pub update: Option<(DocumentMut, PathBuf)>,
+    /// where the profile goes: this file, else the `update` file, else standard output
+    pub output: Option<PathBuf>,
 }
 
 /// Why an endpoint was not pinned.
@@ -69,50 +71,17 @@ pub struct Refusal {
     pub why: Vec<String>,
 }
 
-/// Probes the endpoints and writes the profile. Refused endpoints count as failed (exit status
-/// 1) and nothing is written; configuration problems are errors (exit status 2).
-pub fn run(options: &Options) -> Result<Summary, Error> {
-    check_options(options)?;
-    let backups = options
-        .backup_pins
-        .iter()
-        .map(|text| {
-            Pin::parse(text).map_err(|e| {
-                Error::usage("--backup-pin", format!("{text:?} is not a valid pin: {e}"))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let existing = match &options.update {
-        Some(path) => Some(load_for_update(path)?),
-        None => None,
-    };
-    let mut source = "the command line".to_string();
-    let urls = match &existing {
-        Some((_, profile, path)) if options.urls.is_empty() => {
-            source = path.display().to_string();
-            if profile.endpoints.is_empty() {
-                return Err(Error::File {
-                    file: path.display().to_string(),
-                    message: "the profile has no [[endpoints]]: give the URLs to pin".into(),
-                });
-            }
-            profile.endpoints.iter().map(|e| e.url.clone()).collect()
-        }
-        _ => options.urls.clone(),
-    };
-    let mut config = Config::from_options(&config::Options {
-        urls,
-        ..options.common.clone()
-    })?;
-    // a URL given twice is one endpoint of the profile
-    let mut seen = HashSet::new();
-    config.endpoints.retain(|e| seen.insert(e.url.clone()));
-
+/// Probes the endpoints of the job and writes the profile. Refused endpoints count as failed
+/// (exit status 1) and nothing is written; what was pinned, refused or changed goes to
+/// standard error.
+pub fn pin(job: Job) -> Result<Summary, Error> {
+    let config = &job.config;
+    let update_path = job.update.as_ref().map(|(_, path)| path.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    let context = run::context(&config, Resolver::system(config.resolve.clone()))?;
+    let context = run::context(config, Resolver::system(config.resolve.clone()))?;
     let routes = context.route_for_proxy_text();
     let mut results: Vec<Option<ProbeResult>> = vec![None; config.endpoints.len()];
     runtime.block_on(probe::run_all(
@@ -133,7 +102,7 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
         *summary.verdicts.entry(result.verdict).or_default() += 1;
         summary.total += 1;
         verdicts.push((endpoint.url.clone(), result.verdict));
-        match take(endpoint, &result, options.allow_untrusted, &taken_on) {
+        match take(endpoint, &result, job.allow_untrusted, &taken_on) {
             Ok(p) => {
                 summary.ok += 1;
                 pinned.push(p);
@@ -148,9 +117,10 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
     let mut err = io::stderr().lock();
     let _ = writeln!(
         err,
-        "pinprobe {} pin: {} from {source}, {routes}",
+        "pinprobe {} pin: {} from {}, {routes}",
         env!("CARGO_PKG_VERSION"),
-        count(config.endpoints.len(), "endpoint")
+        count(config.endpoints.len(), "endpoint"),
+        job.source
     );
     if !refused.is_empty() {
         for r in &refused {
@@ -161,7 +131,7 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
             "\nno profile written: {} of {} refused{}",
             count(refused.len(), "endpoint"),
             config.endpoints.len(),
-            match &options.update {
+            match &update_path {
                 Some(path) => format!("; {} is unchanged", path.display()),
                 None => String::new(),
             }
@@ -171,12 +141,12 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
 
     let plan = Plan {
         endpoints: pinned,
-        shared_set: options.shared_set.clone(),
-        backups,
+        shared_set: job.shared_set,
+        backups: job.backups,
     };
-    let (mut doc, target) = match existing {
-        Some((doc, _, path)) => {
-            let target = options.common.output.clone().unwrap_or(path);
+    let (mut doc, target) = match job.update {
+        Some((doc, path)) => {
+            let target = job.output.unwrap_or(path);
             (doc, Some(target))
         }
         None => (
@@ -184,12 +154,11 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
                 &header(plan.endpoints.len(), &taken_on),
                 &description(&plan.endpoints, &taken_on),
             ),
-            options.common.output.clone(),
+            job.output,
         ),
     };
     let changes = document::apply(&mut doc, &plan).map_err(|message| Error::File {
-        file: options
-            .update
+        file: update_path
             .as_ref()
             .map_or_else(|| "the new profile".into(), |p| p.display().to_string()),
         message,
@@ -210,66 +179,13 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
         })?;
     write_profile(target.as_deref(), &text)?;
 
-    let _ = write_changes(
-        &mut err,
-        &changes,
-        &plan,
-        &verdicts,
-        &shown,
-        &options.update,
-    );
+    let _ = write_changes(&mut err, &changes, &plan, &verdicts, &shown, &update_path);
     Ok(summary)
-}
-
-/// Refuses the flags of `test` that mean nothing here, before anything is probed.
-fn check_options(options: &Options) -> Result<(), Error> {
-    let common = &options.common;
-    if options.urls.is_empty() && options.update.is_none() {
-        return Err(Error::usage(
-            "pin",
-            "give the endpoints to pin: https://host[:port]/path or host[:port]",
-        ));
-    }
-    if common.profile.is_some() {
-        return Err(Error::usage(
-            "--profile",
-            "pin writes a profile: to rewrite an existing one, give it with --update FILE",
-        ));
-    }
-    if let Some(set) = &common.pinset {
-        return Err(Error::usage(
-            "--pinset",
-            format!(
-                "pin writes pin sets: to put every endpoint in one set, use --shared-set {set}"
-            ),
-        ));
-    }
-    if common.format != Format::Text {
-        return Err(Error::usage(
-            "--format",
-            "pin writes a TOML profile; the report formats are for `pinprobe test`",
-        ));
-    }
-    if common.compare_direct {
-        return Err(Error::usage(
-            "--compare-direct",
-            "pin takes the chain of one route: run `pinprobe test --compare-direct URL` to compare routes",
-        ));
-    }
-    if let Some(name) = &options.shared_set {
-        if name.trim().is_empty() || name.chars().any(char::is_control) {
-            return Err(Error::usage(
-                "--shared-set",
-                format!("{name:?} is not a usable pin set name: give a name such as --shared-set my-service"),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Reads the profile to update: it must load as a profile (with every pin set it names
 /// defined in it) and parse as an editable TOML document.
-fn load_for_update(path: &Path) -> Result<(DocumentMut, Profile, PathBuf), Error> {
+pub fn load_for_update(path: &Path) -> Result<(DocumentMut, Profile, PathBuf), Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -644,35 +560,5 @@ mod tests {
     #[test]
     fn today_is_a_date() {
         assert_eq!(today().len(), 10);
-    }
-
-    #[test]
-    fn flags_of_test_that_mean_nothing_here_are_refused() {
-        let base = Options {
-            urls: vec!["a.test".into()],
-            shared_set: None,
-            allow_untrusted: false,
-            backup_pins: Vec::new(),
-            update: None,
-            common: config::Options::default(),
-        };
-        type Case = (&'static str, fn(&mut Options));
-        let cases: &[Case] = &[
-            ("pin", |o| o.urls.clear()),
-            ("--profile", |o| o.common.profile = Some("p.toml".into())),
-            ("--pinset", |o| o.common.pinset = Some("x".into())),
-            ("--format", |o| o.common.format = Format::Json),
-            ("--compare-direct", |o| o.common.compare_direct = true),
-            ("--shared-set", |o| o.shared_set = Some(" ".into())),
-            ("--backup-pin", |o| {
-                o.backup_pins = vec!["sha256/abc".into()]
-            }),
-        ];
-        for (flag, change) in cases {
-            let mut o = base.clone();
-            change(&mut o);
-            let e = run(&o).unwrap_err().to_string();
-            assert!(e.starts_with(flag), "{flag}: {e}");
-        }
     }
 }

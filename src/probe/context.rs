@@ -53,10 +53,10 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(20),
+            connect_timeout: crate::config::DEFAULT_CONNECT_TIMEOUT,
+            timeout: crate::config::DEFAULT_TIMEOUT,
             http: true,
-            warn_days: 30,
+            warn_days: crate::config::DEFAULT_WARN_DAYS,
         }
     }
 }

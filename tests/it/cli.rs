@@ -222,3 +222,345 @@ async fn text_report_has_the_guide_shape_details_and_output_file() {
         "{written}"
     );
 }
+
+/// Runs the binary and expects a usage error (exit status 2, nothing on standard output) whose
+/// message holds each of `want`.
+async fn usage_error(args: &[&str], want: &[&str]) -> Outcome {
+    let out = Probe::new().args(args.iter().copied()).run().await;
+    out.assert_code(2);
+    assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+    for w in want {
+        assert!(
+            out.stderr.contains(w),
+            "{args:?}: want {w:?} in stderr: {}",
+            out.stderr
+        );
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_subcommand_refuses_the_flags_it_does_not_read() {
+    let unexpected = |flag: &'static str| format!("unexpected argument '{flag}' found");
+    let cases: &[(&[&str], String)] = &[
+        // the flags of a sweep and of test's report mean nothing for one chain
+        (
+            &["inspect", "--shard", "1/2", "example.com"],
+            unexpected("--shard"),
+        ),
+        (
+            &["inspect", "--targets", "t.txt", "example.com"],
+            unexpected("--targets"),
+        ),
+        (
+            &["inspect", "--quiet", "example.com"],
+            unexpected("--quiet"),
+        ),
+        (
+            &["inspect", "--fail-on", "warning", "example.com"],
+            unexpected("--fail-on"),
+        ),
+        (&["inspect", "-j", "4", "example.com"], unexpected("-j")),
+        (
+            &["inspect", "--compare-direct", "example.com"],
+            unexpected("--compare-direct"),
+        ),
+        (
+            &["inspect", "--pin-format", "hex", "example.com"],
+            unexpected("--pin-format"),
+        ),
+        (&["inspect", "-v", "example.com"], unexpected("-v")),
+        (
+            &["inspect", "--format", "junit", "example.com"],
+            "invalid value 'junit' for '--format <FORMAT>'".into(),
+        ),
+        // a chain from a file is not reached over the network
+        (
+            &[
+                "inspect",
+                "--file",
+                "chain.pem",
+                "--proxy",
+                "http://127.0.0.1:1",
+            ],
+            "the argument '--file <FILE>' cannot be used with".into(),
+        ),
+        // pin writes pin sets and a profile, and reports on standard error
+        (
+            &["pin", "--profile", "p.toml", "example.com"],
+            unexpected("--profile"),
+        ),
+        (
+            &["pin", "--pinset", "a", "example.com"],
+            unexpected("--pinset"),
+        ),
+        (
+            &["pin", "--format", "json", "example.com"],
+            unexpected("--format"),
+        ),
+        (
+            &["pin", "--compare-direct", "example.com"],
+            unexpected("--compare-direct"),
+        ),
+        (
+            &["pin", "--warn-days", "9", "example.com"],
+            unexpected("--warn-days"),
+        ),
+        (
+            &["pin", "--pac", "p.pac", "example.com"],
+            unexpected("--pac"),
+        ),
+        (&["demo", "--cacert", "ca.pem"], unexpected("--cacert")),
+        (
+            &["demo", "--format", "ndjson"],
+            "invalid value 'ndjson' for '--format <FORMAT>'".into(),
+        ),
+        (
+            &[
+                "pins",
+                "convert",
+                "--from",
+                "okhttp",
+                "--timeout",
+                "3",
+                "pins.txt",
+            ],
+            unexpected("--timeout"),
+        ),
+    ];
+    for (args, want) in cases {
+        usage_error(args, &["error: ", want.as_str()]).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_flag_of_test_says_where_it_belongs() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["inspect", "--shard", "1/2", "example.com"],
+            "tip: inspect looks at one endpoint; sweeps of many are `pinprobe test`'s",
+        ),
+        (
+            &["inspect", "--compare-direct", "example.com"],
+            "tip: inspect looks at one route; run `pinprobe test --compare-direct URL`",
+        ),
+        (
+            &["pin", "--profile", "p.toml", "example.com"],
+            "tip: pin writes a profile: to rewrite an existing one, give it with --update FILE",
+        ),
+        (
+            &["pin", "--pinset", "a", "example.com"],
+            "tip: pin writes pin sets: to put every endpoint in one set, use --shared-set NAME",
+        ),
+    ];
+    for (args, tip) in cases {
+        usage_error(args, &[tip]).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_subcommand_lists_only_its_flags_in_its_help() {
+    let sweep = [
+        "--targets",
+        "--shard",
+        "--compare-direct",
+        "--quiet",
+        "--fail-on",
+        "--pin-format",
+        "--concurrency",
+    ];
+    let cases: &[(&[&str], &[&str], &[&str])] = &[
+        (
+            &["test", "--help"],
+            &[
+                "--cacert",
+                "--resolve",
+                "--pac",
+                "--profile",
+                "--pinset",
+                "--warn-days",
+                "--targets",
+                "--shard",
+                "--fail-on",
+                "--verbose",
+                "ndjson",
+                "junit",
+            ],
+            &[],
+        ),
+        (
+            &["inspect", "--help"],
+            &[
+                "--file",
+                "--cacert",
+                "--resolve",
+                "--timeout",
+                "--pac",
+                "--profile",
+                "--pinset",
+                "--warn-days",
+                "--output",
+            ],
+            &[&sweep[..], &["--verbose", "ndjson", "junit"]].concat(),
+        ),
+        (
+            &["pin", "--help"],
+            &[
+                "--shared-set",
+                "--update",
+                "--backup-pin",
+                "--cacert",
+                "--resolve",
+                "--proxy",
+                "--concurrency",
+            ],
+            &[
+                "--profile",
+                "--pinset",
+                "--format",
+                "--pac",
+                "--warn-days",
+                "--targets",
+                "--shard",
+                "--verbose",
+                "--quiet",
+            ],
+        ),
+        (
+            &["demo", "--help"],
+            &["--verbose", "--format"],
+            &[
+                "--cacert",
+                "--resolve",
+                "--profile",
+                "--output",
+                "ndjson",
+                "junit",
+                "--concurrency",
+            ],
+        ),
+        (
+            &["pins", "convert", "--help"],
+            &["--from", "--to", "--output"],
+            &["--cacert", "--profile", "--format", "--timeout"],
+        ),
+    ];
+    for (args, listed, absent) in cases {
+        let out = Probe::new().args(args.iter().copied()).run().await;
+        out.assert_code(0);
+        for flag in *listed {
+            assert!(
+                out.stdout.contains(flag),
+                "{args:?} lacks {flag}:\n{}",
+                out.stdout
+            );
+        }
+        for flag in *absent {
+            assert!(
+                !out.stdout.contains(flag),
+                "{args:?} lists {flag}:\n{}",
+                out.stdout
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mistyped_subcommand_is_a_usage_error_not_a_host() {
+    for (word, meant) in [("inpsect", "inspect"), ("dmeo", "demo"), ("pinz", "pin")] {
+        usage_error(
+            &[word, "example.com"],
+            &[
+                &format!(
+                    "error: '{word}' looks like a mistyped subcommand; did you mean '{meant}'?"
+                ),
+                &format!(
+                    "To probe a host of that name, write https://{word}/ or `pinprobe test {word}`"
+                ),
+            ],
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flags_before_a_subcommand_are_a_usage_error_that_shows_the_fix() {
+    usage_error(
+        &["-v", "inspect", "example.com"],
+        &["error: 'inspect' comes after flags, so it was read as a URL of the default command 'test'; flags go after the subcommand, but 'inspect' does not take '-v' (inspect always shows every detail, with pins in base64 and hex): see `pinprobe inspect --help`"],
+    )
+    .await;
+
+    // a flag that only the subcommand takes stops clap before the subcommand is seen
+    usage_error(
+        &["--shared-set", "svc", "pin", "example.com"],
+        &[
+            "error: unexpected argument '--shared-set' found before the subcommand 'pin'",
+            "tip: put the flags after the subcommand: pinprobe pin --shared-set svc example.com",
+        ],
+    )
+    .await;
+
+    // the command line it suggests does what was meant
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let wrong = Probe::new()
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .args(["inspect", &url(server.port()), "--format", "json"])
+        .run()
+        .await;
+    wrong.assert_code(2);
+    let prefix = "put the flags after the subcommand: pinprobe ";
+    let line = wrong
+        .stderr
+        .lines()
+        .find_map(|l| l.split_once(prefix).map(|(_, fix)| fix.to_string()))
+        .unwrap_or_else(|| panic!("no fix in: {}", wrong.stderr));
+    let words: Vec<&str> = line.split(' ').collect();
+    assert_eq!(words[0], "inspect", "{line}");
+    let fixed = Probe::new().args(words).run().await;
+    fixed.assert_code(0);
+    assert_eq!(fixed.json()["inspect"]["verdict"], "ok", "{}", fixed.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn url_looking_arguments_and_other_bare_words_are_still_hosts() {
+    // a dot or a colon makes a URL, whatever its letters; `test` takes every word as a URL;
+    // a bare word far from every subcommand is a host name
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--resolve", "inpsect.test:443:127.0.0.1", "inpsect.test"],
+            "https://inpsect.test/",
+        ),
+        (
+            &["--resolve", "inspect:443:127.0.0.1", "inspect:443"],
+            "https://inspect/",
+        ),
+        (
+            &["test", "--resolve", "inpsect:443:127.0.0.1", "inpsect"],
+            "https://inpsect/",
+        ),
+        (
+            &["--resolve", "localhost:443:127.0.0.1", "localhost"],
+            "https://localhost/",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = Probe::new()
+            .args(args.iter().copied())
+            .args([
+                "--format",
+                "json",
+                "--connect-timeout",
+                "2",
+                "--timeout",
+                "3",
+                "--no-http",
+            ])
+            .run()
+            .await;
+        assert_ne!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert_eq!(out.result()["url"], *want, "{args:?}");
+    }
+}

@@ -27,7 +27,7 @@ pub fn write<W: Write>(out: W, format: Format, inspection: &Inspection) -> io::R
     let mut buf = Vec::new();
     match format {
         Format::Text => text(&mut buf, inspection)?,
-        // inspect::run refuses the line-oriented formats; JSON is the document for all others
+        // cmd::inspect::run refuses the line-oriented formats; JSON is the document for all others
         Format::Json | Format::Ndjson | Format::Junit => {
             let doc = Document {
                 pinprobe: &inspection.info,

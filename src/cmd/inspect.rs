@@ -1,0 +1,130 @@
+//! `pinprobe inspect`: its options and its entry point; the analysis is `crate::inspect`'s.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Network};
+use crate::error::Error;
+use crate::inspect;
+use crate::report::{self, Format, Summary};
+
+/// The options of `pinprobe inspect`: one probe's, with the profile that gives its pin set,
+/// and no option of a sweep or of `test`'s reports.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// the endpoint, or with `file` the host name to check the chain against
+    pub target: Option<String>,
+    /// a PEM file holding a chain captured elsewhere; the network options are then not read
+    pub file: Option<PathBuf>,
+    /// how the endpoint is reached and its chain trusted
+    pub network: Network,
+    /// `--profile FILE`
+    pub profile: Option<PathBuf>,
+    /// `--pins FILE`, repeatable
+    pub pins: Vec<PathBuf>,
+    /// `--pinset NAME`
+    pub pinset: Option<String>,
+    /// `--pac FILE|URL`
+    pub pac: Option<String>,
+    /// `--wpad`
+    pub wpad: bool,
+    /// `--system-proxy`
+    pub system_proxy: bool,
+    /// `--warn-days N`
+    pub warn_days: u32,
+    /// `--format`: text or json
+    pub format: Format,
+    /// `-o FILE`
+    pub output: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            target: None,
+            file: None,
+            network: Network::default(),
+            profile: None,
+            pins: Vec::new(),
+            pinset: None,
+            pac: None,
+            wpad: false,
+            system_proxy: false,
+            warn_days: config::DEFAULT_WARN_DAYS,
+            format: Format::Text,
+            output: None,
+        }
+    }
+}
+
+impl Options {
+    /// The options of a run of `test` that mean the same as these.
+    fn probe_options(&self) -> config::Options {
+        config::Options {
+            profile: self.profile.clone(),
+            pins: self.pins.clone(),
+            pinset: self.pinset.clone(),
+            pac: self.pac.clone(),
+            wpad: self.wpad,
+            system_proxy: self.system_proxy,
+            warn_days: self.warn_days,
+            ..self.network.clone().options()
+        }
+    }
+}
+
+/// Runs an inspection and writes its report. The summary counts the one result.
+pub fn run(options: &Options) -> Result<Summary, Error> {
+    if !matches!(options.format, Format::Text | Format::Json) {
+        return Err(Error::usage(
+            "--format",
+            "inspect writes text or json; ndjson and junit are for `pinprobe test`",
+        ));
+    }
+    let subject = match (&options.file, options.target.as_deref()) {
+        (Some(path), host) => Subject::File(path, host),
+        (None, Some(target)) => Subject::Live(target),
+        (None, None) => {
+            return Err(Error::usage(
+                "inspect",
+                "give a URL or HOST[:PORT], or --file FILE",
+            ))
+        }
+    };
+    // an unwritable -o fails before anything is probed
+    let (output, target) = open_output(options.output.as_ref())?;
+    let probe_options = options.probe_options();
+    let inspection = match subject {
+        Subject::File(path, host) => inspect::file(path, host, &probe_options)?,
+        Subject::Live(target) => inspect::live(target, &probe_options)?,
+    };
+    let mut summary = Summary::default();
+    summary.add(&inspection.result);
+    report::inspect::write(output, options.format, &inspection).map_err(|source| Error::Write {
+        target: target.clone(),
+        source,
+    })?;
+    Ok(summary)
+}
+
+/// What the options ask to inspect.
+enum Subject<'a> {
+    /// a live endpoint
+    Live(&'a str),
+    /// a chain in a file, and the host name to check it against
+    File(&'a Path, Option<&'a str>),
+}
+
+fn open_output(path: Option<&PathBuf>) -> Result<(Box<dyn Write>, String), Error> {
+    match path {
+        Some(path) => {
+            let file = File::create(path).map_err(|source| Error::Write {
+                target: path.display().to_string(),
+                source,
+            })?;
+            Ok((Box::new(BufWriter::new(file)), path.display().to_string()))
+        }
+        None => Ok((Box::new(io::stdout()), "standard output".into())),
+    }
+}

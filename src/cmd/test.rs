@@ -1,0 +1,16 @@
+//! `pinprobe test` (the default command): its options and its entry point; the run itself is
+//! `crate::run`'s.
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::report::Summary;
+
+/// The options of `pinprobe test`: every option of a run, validated by
+/// [`Config::from_options`].
+pub use crate::config::Options;
+
+/// Validates the options, probes every endpoint and writes the report.
+pub fn run(options: &Options) -> Result<Summary, Error> {
+    let config = Config::from_options(options)?;
+    crate::run::run(&config)
+}
