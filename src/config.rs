@@ -10,11 +10,11 @@ use std::time::Duration;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::net::resolve::Override;
-use crate::net::route::ProxyConfig;
 use crate::pin_formats::PinFormat;
 use crate::pins::PinSet;
 use crate::probe::Settings;
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
+use crate::proxy::ProxyConfig;
 use crate::report::Format;
 use crate::targets::{self, Shard};
 use crate::verdict::Advice;
@@ -219,7 +219,7 @@ pub struct Config {
 #[derive(Clone, Debug)]
 pub enum AutoProxy {
     /// `--pac FILE|URL`
-    Pac(crate::pac::PacSource),
+    Pac(crate::proxy::pac::PacSource),
     /// `--wpad`: `http://wpad.<domain>/wpad.dat` for the search domains
     Wpad,
     /// `--system-proxy`: the environment, and on macOS `scutil --proxy`
@@ -429,7 +429,7 @@ impl Config {
             ));
         }
         let auto_proxy = if let Some(pac) = &o.pac {
-            Some(AutoProxy::Pac(crate::pac::PacSource::parse(pac)))
+            Some(AutoProxy::Pac(crate::proxy::pac::PacSource::parse(pac)))
         } else if o.wpad {
             Some(AutoProxy::Wpad)
         } else if o.system_proxy {

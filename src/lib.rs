@@ -15,12 +15,12 @@ pub mod inspect;
 #[doc(hidden)]
 pub mod lab;
 pub mod net;
-pub mod pac;
 pub mod pin_formats;
 pub mod pins;
 pub mod probe;
 pub mod profile;
 pub mod progress;
+pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod targets;

@@ -11,9 +11,9 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
-use crate::net::route::{ProxyConfig, Route};
 use crate::probe::{self, Context, Order, ProbeResult};
 use crate::progress::Progress;
+use crate::proxy::{ProxyConfig, Route};
 use crate::report::{Report, RunInfo, Summary};
 
 /// Probes every endpoint of `config` and writes the report; the summary decides the exit
@@ -51,21 +51,21 @@ pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, E
 /// one a PAC file gives (from `--pac`, WPAD or the system settings), loaded now. What WPAD
 /// tried is said on standard error.
 pub async fn proxies(config: &Config, resolver: &Resolver) -> Result<ProxyConfig, Error> {
-    let limits = crate::pac::Limits::default();
+    let limits = crate::proxy::pac::Limits::default();
     let mut stderr = io::stderr();
     match &config.auto_proxy {
         None => Ok(config.proxies.clone()),
         Some(AutoProxy::Pac(source)) => {
-            let pac = crate::pac::load(source, resolver, limits).await?;
+            let pac = crate::proxy::pac::load(source, resolver, limits).await?;
             Ok(ProxyConfig::with_pac(pac, format!("--pac {source}")))
         }
         Some(AutoProxy::Wpad) => {
-            let domains = crate::pac::wpad::search_domains();
-            let wpad_limits = crate::pac::Limits {
+            let domains = crate::proxy::wpad::search_domains();
+            let wpad_limits = crate::proxy::pac::Limits {
                 fetch_time: std::time::Duration::from_secs(3),
                 ..limits
             };
-            let outcome = crate::pac::wpad::discover(&domains, resolver, wpad_limits).await;
+            let outcome = crate::proxy::wpad::discover(&domains, resolver, wpad_limits).await;
             for line in outcome.describe() {
                 let _ = writeln!(stderr, "pinprobe: wpad: {line}");
             }
@@ -81,7 +81,7 @@ pub async fn proxies(config: &Config, resolver: &Resolver) -> Result<ProxyConfig
             }
         }
         Some(AutoProxy::System) => {
-            let system = crate::pac::scutil::query().map_err(|message| Error::File {
+            let system = crate::proxy::system::query().map_err(|message| Error::File {
                 file: "scutil --proxy".into(),
                 message,
             })?;
@@ -90,8 +90,8 @@ pub async fn proxies(config: &Config, resolver: &Resolver) -> Result<ProxyConfig
                 return Ok(config.proxies.clone());
             };
             if let Some(url) = &system.pac_url {
-                let source = crate::pac::PacSource::parse(url);
-                let pac = crate::pac::load(&source, resolver, limits).await?;
+                let source = crate::proxy::pac::PacSource::parse(url);
+                let pac = crate::proxy::pac::load(&source, resolver, limits).await?;
                 return Ok(ProxyConfig::with_pac(
                     pac,
                     format!("system settings (scutil) {source}"),

@@ -19,9 +19,9 @@ use crate::lab::{
     Behaviour, Ca, KeyKind, LabError, LabProxy, Leaf, LeafSpec, ProxyBehaviour, Server,
 };
 use crate::net::resolve::Resolver;
-use crate::net::route::{Proxy, Route};
 use crate::pins::{Pin, PinEntry, PinSet};
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
+use crate::proxy::{Proxy, Route};
 
 /// The source of every demo pin and anchor, as reports show it.
 const SOURCE: &str = "pinprobe demo (simulation)";

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{AnchorOrigin, PathReport};
-use crate::net::proxy::ProxyAnswer;
 use crate::pins::{Denied, Pin, PinSet};
+use crate::proxy::connect::ProxyAnswer;
 
 /// How much a signal says about interception.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

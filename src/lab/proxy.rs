@@ -178,8 +178,8 @@ async fn read_connect(tcp: &mut TcpStream) -> io::Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::proxy::{connect, ConnectError};
-    use crate::net::route::Proxy;
+    use crate::proxy::connect::{connect, ConnectError};
+    use crate::proxy::Proxy;
 
     #[tokio::test]
     async fn behaviours_as_the_probe_sees_them() {

@@ -16,9 +16,9 @@ use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::handshake;
 use crate::net::resolve::Resolver;
-use crate::net::route::{ProxyConfig, Route};
 use crate::pins::PinSet;
 use crate::progress::Progress;
+use crate::proxy::{ProxyConfig, Route};
 
 /// The analysis of one presented chain: each certificate, and the paths against both anchor
 /// sets. It depends only on the chain's bytes (and the clock, which moves little in a run),

@@ -29,7 +29,7 @@ pub use result::{HttpReport, PinCheck, PinMatch, ProbeResult, Timings, TlsParams
 pub use schedule::{run_all, run_jobs, Order};
 
 use crate::endpoint::Endpoint;
-use crate::net::route::Route;
+use crate::proxy::Route;
 use crate::verdict::{classify, Findings, HttpFailure, NetFailure, Stop};
 use result::ms;
 

@@ -11,7 +11,7 @@ use super::context::Context;
 use super::result::{ms, ProbeResult};
 use super::{seconds, Deadlines};
 use crate::endpoint::Endpoint;
-use crate::net::route::{Hop, Route, Skipped};
+use crate::proxy::{Hop, Route, Skipped};
 use crate::verdict::{NetFailure, Phase, Stop};
 
 /// Asks the PAC file, when one decides the routes, which entries to try for `endpoint`. The
@@ -28,7 +28,7 @@ pub(super) async fn decide_by_pac(
     if !route.hops.is_empty() {
         return Ok(route);
     }
-    let outcome = match crate::pac::arguments(&endpoint.url) {
+    let outcome = match crate::proxy::pac::arguments(&endpoint.url) {
         Err(e) => Err(e),
         Ok((url, host)) => {
             let pac = pac.clone();
@@ -41,8 +41,8 @@ pub(super) async fn decide_by_pac(
     };
     match outcome {
         Ok(entries) => {
-            decision.returned = crate::pac::describe_list(&entries);
-            route.hops = crate::pac::hops(&entries);
+            decision.returned = crate::proxy::pac::describe_list(&entries);
+            route.hops = crate::proxy::pac::hops(&entries);
             route.via = "pac".into();
             Ok(route)
         }

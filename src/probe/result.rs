@@ -13,10 +13,10 @@ use crate::drift::Drift;
 use crate::endpoint::Endpoint;
 use crate::evidence::Interception;
 use crate::net::http;
-use crate::net::proxy::ProxyAnswer;
 use crate::net::resolve::Source;
-use crate::net::route::Route;
 use crate::pins::Pin;
+use crate::proxy::connect::ProxyAnswer;
+use crate::proxy::Route;
 use crate::verdict::{classify, Classified, Findings, NetFailure, Stop, Verdict};
 
 /// The negotiated TLS parameters.

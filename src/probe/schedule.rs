@@ -10,7 +10,7 @@ use super::context::Context;
 use super::result::ProbeResult;
 use super::run_route;
 use crate::endpoint::Endpoint;
-use crate::net::route::Route;
+use crate::proxy::Route;
 use crate::verdict::Verdict;
 
 /// to `emit` in input order as soon as it and all before it are done. A slow endpoint delays

@@ -8,8 +8,8 @@ use crate::chain::trust::{AnchorSet, Store};
 use crate::evidence::Interceptors;
 use crate::lab::{Behaviour, Ca, KeyKind, LabProxy, LeafSpec, ProxyBehaviour, Server};
 use crate::net::resolve::Resolver;
-use crate::net::route::Hop;
-use crate::net::route::{PacDecision, Proxy};
+use crate::proxy::Hop;
+use crate::proxy::{PacDecision, Proxy};
 use crate::verdict::Verdict;
 
 fn context(root: &Ca) -> Context {

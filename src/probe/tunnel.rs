@@ -9,8 +9,8 @@ use tokio::time::timeout_at;
 use super::result::{ms, ProbeResult};
 use super::{seconds, Deadlines};
 use crate::endpoint::Endpoint;
-use crate::net::proxy::{self, ConnectError};
-use crate::net::route::Proxy;
+use crate::proxy::connect::{self, ConnectError};
+use crate::proxy::Proxy;
 use crate::verdict::{NetFailure, Phase, Stop};
 
 /// Opens a tunnel to the endpoint through `p`; the proxy's answer is kept on the result.
@@ -24,7 +24,7 @@ pub(super) async fn open(
     let t = Instant::now();
     let exchange = timeout_at(
         clock.connect,
-        proxy::connect(tcp, &endpoint.authority_with_port(), p),
+        connect::connect(tcp, &endpoint.authority_with_port(), p),
     )
     .await;
     r.timings_ms.proxy = Some(ms(t));

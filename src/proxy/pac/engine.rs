@@ -16,7 +16,7 @@ use rquickjs::context::EvalOptions;
 use rquickjs::{Array, Coerced, Context, Ctx, Function, Object, Runtime, Value};
 
 use super::{shorten, DnsCache, Inner, PacErrorKind};
-use crate::net::route::in_block;
+use crate::proxy::in_block;
 
 /// The helper functions every PAC file may call.
 const HELPERS: &str = include_str!("helpers.js");

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::net::route::Proxy;
+use crate::proxy::Proxy;
 
 /// One entry of a PAC answer, tried in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

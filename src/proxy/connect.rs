@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::route::Proxy;
+use super::Proxy;
 
 /// Most bytes of a proxy's answer head that are read.
 pub const MAX_HEAD: usize = 16 * 1024;

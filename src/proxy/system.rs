@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 
-use crate::net::route::{NoProxy, Proxy};
+use crate::proxy::{NoProxy, Proxy};
 
 /// Port of an HTTPS proxy whose port is not set, as Chrome reads the same settings.
 const DEFAULT_PORT: u16 = 80;

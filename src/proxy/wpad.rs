@@ -7,7 +7,7 @@
 //! Each candidate's lookup and fetch is bounded by [`Limits::fetch_time`]. DHCP discovery
 //! (option 252) is not done: asking for it needs a privileged DHCP client.
 
-use super::{load, Limits, Pac, PacSource};
+use super::pac::{load, Limits, Pac, PacSource};
 use crate::net::resolve::Resolver;
 
 /// Where the machine's search domains are written on Linux and macOS.
@@ -165,7 +165,7 @@ mod tests {
 
     use super::*;
     use crate::lab::{HttpServer, Reply};
-    use crate::pac::PacEntry;
+    use crate::proxy::pac::PacEntry;
 
     #[test]
     fn candidates_stop_at_the_registrable_domain() {

@@ -2,7 +2,7 @@
 //! endpoint should go, and reading the answer as browsers do.
 //!
 //! The Defender agent, like a browser, may be told its proxy by a PAC file, found directly or by
-//! WPAD ([`wpad`]); on macOS the system settings ([`scutil`]) may name one.
+//! WPAD ([`super::wpad`]); on macOS the system settings ([`super::system`]) may name one.
 //!
 //! pinprobe evaluates the file with a real JavaScript engine (QuickJS, through rquickjs), with
 //! the standard helper functions, under a time and a memory limit, so that a PAC file that
@@ -18,8 +18,6 @@
 mod answer;
 mod engine;
 mod fetch;
-pub mod scutil;
-pub mod wpad;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -28,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::net::resolve::Resolver;
-use crate::net::route::Hop;
+use crate::proxy::Hop;
 
 pub use answer::{describe_list, parse_answer, PacEntry};
 
@@ -61,7 +59,7 @@ impl std::fmt::Display for PacSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PacSource::File(path) => write!(f, "{}", path.display()),
-            PacSource::Url(url) => write!(f, "{}", crate::net::route::redact(url)),
+            PacSource::Url(url) => write!(f, "{}", crate::proxy::redact(url)),
         }
     }
 }
