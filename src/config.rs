@@ -14,7 +14,7 @@ use crate::pin_formats::PinFormat;
 use crate::pins::PinSet;
 use crate::probe::Settings;
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
-use crate::proxy::ProxyConfig;
+use crate::proxy;
 use crate::report::Format;
 use crate::targets::{self, Shard};
 use crate::verdict::Advice;
@@ -197,10 +197,9 @@ pub struct Config {
     pub concurrency: usize,
     /// deadlines and switches
     pub settings: Settings,
-    /// the proxy, from the flags or the environment
-    pub proxies: ProxyConfig,
-    /// where a PAC file comes from, when one decides the routes (loaded when the run starts)
-    pub auto_proxy: Option<AutoProxy>,
+    /// how the proxy is found: the flags and the environment, or where a PAC file comes from
+    /// (loaded when the run starts)
+    pub proxy: proxy::Setting,
     /// probe every endpoint directly and through the proxy
     pub compare_direct: bool,
     /// warnings fail the run
@@ -213,17 +212,6 @@ pub struct Config {
     pub pin_format: PinFormat,
     /// what to do about each verdict, in the profile's words
     pub advice: Advice,
-}
-
-/// How the proxy is found when it is not given directly.
-#[derive(Clone, Debug)]
-pub enum AutoProxy {
-    /// `--pac FILE|URL`
-    Pac(crate::proxy::pac::PacSource),
-    /// `--wpad`: `http://wpad.<domain>/wpad.dat` for the search domains
-    Wpad,
-    /// `--system-proxy`: the environment, and on macOS `scutil --proxy`
-    System,
 }
 
 impl Default for Config {
@@ -241,8 +229,7 @@ impl Default for Config {
             verbose: false,
             concurrency: DEFAULT_CONCURRENCY,
             settings: Settings::default(),
-            proxies: ProxyConfig::direct(),
-            auto_proxy: None,
+            proxy: proxy::Setting::default(),
             compare_direct: false,
             fail_on_warning: false,
             skipped: Vec::new(),
@@ -414,30 +401,17 @@ impl Config {
             }
         }
 
-        let proxies = ProxyConfig::new(o.proxy.as_deref(), o.noproxy.as_deref(), |name| {
-            std::env::var(name).ok()
-        })
-        .map_err(|(flag, message)| Error::usage(flag, message))?;
-        let chosen = [o.proxy.is_some(), o.pac.is_some(), o.wpad, o.system_proxy]
-            .iter()
-            .filter(|c| **c)
-            .count();
-        if chosen > 1 {
-            return Err(Error::usage(
-                "--proxy/--pac/--wpad/--system-proxy",
-                "give one way to find the proxy",
-            ));
-        }
-        let auto_proxy = if let Some(pac) = &o.pac {
-            Some(AutoProxy::Pac(crate::proxy::pac::PacSource::parse(pac)))
-        } else if o.wpad {
-            Some(AutoProxy::Wpad)
-        } else if o.system_proxy {
-            Some(AutoProxy::System)
-        } else {
-            None
-        };
-        if o.compare_direct && proxies.proxy().is_none() && auto_proxy.is_none() {
+        let proxy = proxy::Setting::from_flags(
+            proxy::Flags {
+                proxy: o.proxy.as_deref(),
+                noproxy: o.noproxy.as_deref(),
+                pac: o.pac.as_deref(),
+                wpad: o.wpad,
+                system: o.system_proxy,
+            },
+            |name| std::env::var(name).ok(),
+        )?;
+        if o.compare_direct && !proxy.may_use_proxy() {
             return Err(Error::usage(
                 "--compare-direct",
                 "there is no proxy to compare with: give --proxy URL or set HTTPS_PROXY",
@@ -455,8 +429,7 @@ impl Config {
             verbose: o.verbose,
             concurrency: o.concurrency,
             settings,
-            proxies,
-            auto_proxy,
+            proxy,
             compare_direct: o.compare_direct,
             fail_on_warning: o.fail_on_warning,
             skipped,

@@ -116,7 +116,7 @@ pub fn live(target: &str, options: &config::Options) -> Result<Inspection, Error
         .build()
         .map_err(Error::Runtime)?;
     let resolver = Resolver::system(config.resolve.clone());
-    let proxies = runtime.block_on(run::proxies(&config, &resolver))?;
+    let proxies = runtime.block_on(config.proxy.load(&resolver))?;
     let ctx = run::context(&config, resolver)?.with_proxies(proxies);
     let result = runtime.block_on(probe::run(&ctx, &endpoint));
     Ok(finish(
@@ -246,7 +246,7 @@ fn finish(
             profile,
             started: run::now_rfc3339(),
             endpoints: 1,
-            routes: ctx.route_for_proxy_text(),
+            routes: ctx.proxies().describe(),
             compare_direct: false,
             skipped: Vec::new(),
             // inspect reports one chain and gives no advice block

@@ -6,14 +6,14 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::sync::Arc;
 
 use crate::chain::trust::AnchorSet;
-use crate::config::{AutoProxy, Config};
+use crate::config::Config;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
 use crate::probe::{self, Context, Order, ProbeResult};
 use crate::progress::Progress;
-use crate::proxy::{ProxyConfig, Route};
+use crate::proxy::Route;
 use crate::report::{Report, RunInfo, Summary};
 
 /// Probes every endpoint of `config` and writes the report; the summary decides the exit
@@ -32,7 +32,7 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
 /// As `run`, inside a runtime, with the resolver given (tests use one that never leaves the
 /// machine).
 pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, Error> {
-    let proxies = proxies(config, &resolver).await?;
+    let proxies = config.proxy.load(&resolver).await?;
     let context = context(config, resolver)?.with_proxies(proxies);
     let (target, out): (String, Box<dyn Write>) = match &config.output {
         Some(path) => {
@@ -45,77 +45,6 @@ pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, E
         None => ("standard output".into(), Box::new(io::stdout())),
     };
     run_to(config, context, out, &target).await
-}
-
-/// The proxy configuration of the run: the static one of the flags and environment, or the
-/// one a PAC file gives (from `--pac`, WPAD or the system settings), loaded now. What WPAD
-/// tried is said on standard error.
-pub async fn proxies(config: &Config, resolver: &Resolver) -> Result<ProxyConfig, Error> {
-    let limits = crate::proxy::pac::Limits::default();
-    let mut stderr = io::stderr();
-    match &config.auto_proxy {
-        None => Ok(config.proxies.clone()),
-        Some(AutoProxy::Pac(source)) => {
-            let pac = crate::proxy::pac::load(source, resolver, limits).await?;
-            Ok(ProxyConfig::with_pac(pac, format!("--pac {source}")))
-        }
-        Some(AutoProxy::Wpad) => {
-            let domains = crate::proxy::wpad::search_domains();
-            let wpad_limits = crate::proxy::pac::Limits {
-                fetch_time: std::time::Duration::from_secs(3),
-                ..limits
-            };
-            let outcome = crate::proxy::wpad::discover(&domains, resolver, wpad_limits).await;
-            for line in outcome.describe() {
-                let _ = writeln!(stderr, "pinprobe: wpad: {line}");
-            }
-            match outcome.found {
-                Some((url, pac)) => Ok(ProxyConfig::with_pac(pac, format!("WPAD {url}"))),
-                None => {
-                    let _ = writeln!(
-                        stderr,
-                        "pinprobe: wpad: no PAC file found; probing directly"
-                    );
-                    Ok(config.proxies.clone())
-                }
-            }
-        }
-        Some(AutoProxy::System) => {
-            let system = crate::proxy::system::query().map_err(|message| Error::File {
-                file: "scutil --proxy".into(),
-                message,
-            })?;
-            let Some(system) = system else {
-                // not macOS: the system settings are the environment, read as curl does
-                return Ok(config.proxies.clone());
-            };
-            if let Some(url) = &system.pac_url {
-                let source = crate::proxy::pac::PacSource::parse(url);
-                let pac = crate::proxy::pac::load(&source, resolver, limits).await?;
-                return Ok(ProxyConfig::with_pac(
-                    pac,
-                    format!("system settings (scutil) {source}"),
-                ));
-            }
-            match system.proxy() {
-                None => Ok(config.proxies.clone()),
-                Some(Err(message)) => Err(Error::File {
-                    file: "scutil --proxy".into(),
-                    message,
-                }),
-                Some(Ok(proxy)) => {
-                    let (no_proxy, left_out) = system.no_proxy();
-                    for (exception, why) in left_out {
-                        let _ = writeln!(
-                            stderr,
-                            "pinprobe: system proxy exception {exception} left out: {why}"
-                        );
-                    }
-                    Ok(ProxyConfig::with_proxy(proxy).with_no_proxy(no_proxy, "scutil exceptions"))
-                }
-            }
-        }
-    }
 }
 
 /// Builds the shared context: provider, both anchor sets (read once), pin sets, names, and
@@ -133,7 +62,7 @@ pub fn context(config: &Config, resolver: Resolver) -> Result<Context, Error> {
         resolver,
         config.settings.clone(),
     )?
-    .with_proxies(config.proxies.clone()))
+    .with_proxies(config.proxy.static_config().clone()))
 }
 
 /// Runs the probes of `config` with `context` and writes the report to `out`.
@@ -149,20 +78,14 @@ pub async fn run_to<W: Write>(
     };
     let mut jobs = Vec::new();
     for endpoint in &config.endpoints {
-        let route = context.route_for(endpoint);
-        if config.compare_direct {
-            jobs.push((
-                endpoint.clone(),
-                Route::direct(Some("--compare-direct".into())),
-            ));
+        for route in context
+            .proxies()
+            .routes_for(&endpoint.host, config.compare_direct)
+        {
+            jobs.push((endpoint.clone(), route));
         }
-        jobs.push((endpoint.clone(), route));
     }
-    let routes = if config.compare_direct {
-        format!("each directly and {}", context.route_for_proxy_text())
-    } else {
-        context.route_for_proxy_text()
-    };
+    let routes = context.proxies().describe_routes(config.compare_direct);
     let info = RunInfo {
         version: env!("CARGO_PKG_VERSION"),
         profile: config.source.clone(),

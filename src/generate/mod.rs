@@ -82,7 +82,7 @@ pub fn pin(job: Job) -> Result<Summary, Error> {
         .build()
         .map_err(Error::Runtime)?;
     let context = run::context(config, Resolver::system(config.resolve.clone()))?;
-    let routes = context.route_for_proxy_text();
+    let routes = context.proxies().describe();
     let mut results: Vec<Option<ProbeResult>> = vec![None; config.endpoints.len()];
     runtime.block_on(probe::run_all(
         Arc::new(context),

@@ -11,14 +11,13 @@ use rustls::ClientConfig;
 
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{build_path, AnchorSet, PathReport};
-use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::handshake;
 use crate::net::resolve::Resolver;
 use crate::pins::PinSet;
 use crate::progress::Progress;
-use crate::proxy::{ProxyConfig, Route};
+use crate::proxy::ProxyConfig;
 
 /// The analysis of one presented chain: each certificate, and the paths against both anchor
 /// sets. It depends only on the chain's bytes (and the clock, which moves little in a run),
@@ -164,21 +163,15 @@ impl Context {
         }
     }
 
+    /// How endpoints are reached: the one place that gives each its routes.
+    pub fn proxies(&self) -> &ProxyConfig {
+        &self.proxies
+    }
+
     /// The same context, reaching endpoints through `proxies` (direct by default).
     pub fn with_proxies(mut self, proxies: ProxyConfig) -> Context {
         self.proxies = proxies;
         self
-    }
-
-    /// How the endpoints are reached, for report headers: `direct`, `via http://proxy:port
-    /// (origin)`, or the PAC file that decides.
-    pub fn route_for_proxy_text(&self) -> String {
-        self.proxies.describe()
-    }
-
-    /// The route the proxy configuration gives for `endpoint`.
-    pub fn route_for(&self, endpoint: &Endpoint) -> Route {
-        self.proxies.route_for(&endpoint.host)
     }
 }
 

@@ -62,7 +62,7 @@ fn seconds(d: Duration) -> String {
 /// Probes one endpoint on the route the context gives it. Never fails: every outcome is a
 /// verdict.
 pub async fn run(ctx: &Context, endpoint: &Endpoint) -> ProbeResult {
-    run_route(ctx, endpoint, ctx.route_for(endpoint)).await
+    run_route(ctx, endpoint, ctx.proxies().route_for(&endpoint.host)).await
 }
 
 /// What the network steps left for the judging.
@@ -81,7 +81,7 @@ pub async fn run_route(ctx: &Context, endpoint: &Endpoint, route: Route) -> Prob
     let start = Instant::now();
     let clock = Deadlines::start(&ctx.settings, start);
     let mut r = ProbeResult::new(endpoint);
-    r.route = match reach::decide_by_pac(ctx, endpoint, route).await {
+    r.route = match ctx.proxies.decide(&endpoint.url, route).await {
         Ok(route) => route,
         Err(route) => {
             // the PAC file failed for this endpoint: a verdict, and the run goes on

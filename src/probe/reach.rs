@@ -1,6 +1,5 @@
-//! Reaching the endpoint: the PAC decision (when a PAC file decides the routes), then the ways
-//! to reach it tried in order (direct, or each entry of a PAC answer), each by name resolution
-//! and TCP connect.
+//! Reaching the endpoint: the ways to reach it tried in order (direct, or each entry of a PAC
+//! answer), each by name resolution and TCP connect.
 
 use std::time::Instant;
 
@@ -11,47 +10,8 @@ use super::context::Context;
 use super::result::{ms, ProbeResult};
 use super::{seconds, Deadlines};
 use crate::endpoint::Endpoint;
-use crate::proxy::{Hop, Route, Skipped};
+use crate::proxy::{Hop, Skipped};
 use crate::verdict::{NetFailure, Phase, Stop};
-
-/// Asks the PAC file, when one decides the routes, which entries to try for `endpoint`. The
-/// evaluation is synchronous JavaScript with its own time limit, so it runs off the async
-/// threads. Err carries the route with the PAC error, for the `pac-failed` verdict.
-pub(super) async fn decide_by_pac(
-    ctx: &Context,
-    endpoint: &Endpoint,
-    mut route: Route,
-) -> Result<Route, Route> {
-    let (Some(pac), Some(decision)) = (ctx.proxies.pac(), route.pac.as_mut()) else {
-        return Ok(route);
-    };
-    if !route.hops.is_empty() {
-        return Ok(route);
-    }
-    let outcome = match crate::proxy::pac::arguments(&endpoint.url) {
-        Err(e) => Err(e),
-        Ok((url, host)) => {
-            let pac = pac.clone();
-            match tokio::task::spawn_blocking(move || pac.find_proxy(&url, &host)).await {
-                Ok(Ok(entries)) => Ok(entries),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(e) => Err(format!("the PAC evaluation stopped: {e}")),
-            }
-        }
-    };
-    match outcome {
-        Ok(entries) => {
-            decision.returned = crate::proxy::pac::describe_list(&entries);
-            route.hops = crate::proxy::pac::hops(&entries);
-            route.via = "pac".into();
-            Ok(route)
-        }
-        Err(e) => {
-            decision.error = Some(e);
-            Err(route)
-        }
-    }
-}
 
 /// Tries the ways to reach the endpoint in order: one, or the entries of a PAC answer, each
 /// tried when the one before could not be reached (as browsers do). What was passed over, and

@@ -22,7 +22,7 @@ where
     let jobs = endpoints
         .into_iter()
         .map(|e| {
-            let route = ctx.route_for(&e);
+            let route = ctx.proxies().route_for(&e.host);
             (e, route)
         })
         .collect();

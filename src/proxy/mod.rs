@@ -8,6 +8,7 @@
 //! - `route`: the route of one probe, with why it was chosen
 //! - `pac`, `wpad`, `system`: PAC files, WPAD over DNS, the macOS settings
 //! - `connect`: the CONNECT exchange that opens a tunnel
+//! - `setting`: the flags and the environment checked, the PAC file found and loaded
 //!
 //! [`ProxyConfig`] is the one place that turns these settings into the route an endpoint may
 //! take; the route taken, and where it came from, is part of every result.
@@ -16,12 +17,14 @@ pub mod connect;
 mod no_proxy;
 pub mod pac;
 mod route;
+mod setting;
 pub mod system;
 mod url;
 pub mod wpad;
 
 pub use no_proxy::{in_block, NoProxy};
 pub use route::{Hop, PacDecision, Route, Skipped};
+pub use setting::{AutoProxy, Flags, Setting};
 pub use url::{redact, Proxy, DEFAULT_PROXY_PORT};
 
 /// Where the proxy setting came from.
@@ -134,6 +137,27 @@ impl ProxyConfig {
         }
     }
 
+    /// The routes an endpoint on `host` is probed on, in order: the one this configuration
+    /// gives, preceded by the direct route when `compare_direct` (`--compare-direct`).
+    pub fn routes_for(&self, host: &str, compare_direct: bool) -> Vec<Route> {
+        let mut routes = Vec::with_capacity(2);
+        if compare_direct {
+            routes.push(Route::direct(Some("--compare-direct".into())));
+        }
+        routes.push(self.route_for(host));
+        routes
+    }
+
+    /// How endpoints are reached, for report headers (`each directly and ...` when
+    /// `compare_direct`).
+    pub fn describe_routes(&self, compare_direct: bool) -> String {
+        if compare_direct {
+            format!("each directly and {}", self.describe())
+        } else {
+            self.describe()
+        }
+    }
+
     /// How endpoints are reached, for report headers.
     pub fn describe(&self) -> String {
         if let Some((_, source)) = &self.pac {
@@ -169,8 +193,44 @@ impl ProxyConfig {
         Route::through(proxy.clone(), origin)
     }
 
+    /// Asks the PAC file, when one decides the routes, which entries to try for the endpoint
+    /// at `url`, and fills them into its `route` (from [`ProxyConfig::route_for`]). The
+    /// evaluation is synchronous JavaScript with its own time limit, so it runs off the async
+    /// threads. Err carries the route with the PAC error, for the `pac-failed` verdict.
+    pub async fn decide(&self, url: &str, mut route: Route) -> Result<Route, Route> {
+        let (Some(pac), Some(decision)) = (self.pac(), route.pac.as_mut()) else {
+            return Ok(route);
+        };
+        if !route.hops.is_empty() {
+            return Ok(route);
+        }
+        let outcome = match pac::arguments(url) {
+            Err(e) => Err(e),
+            Ok((url, host)) => {
+                let pac = pac.clone();
+                match tokio::task::spawn_blocking(move || pac.find_proxy(&url, &host)).await {
+                    Ok(Ok(entries)) => Ok(entries),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(e) => Err(format!("the PAC evaluation stopped: {e}")),
+                }
+            }
+        };
+        match outcome {
+            Ok(entries) => {
+                decision.returned = pac::describe_list(&entries);
+                route.hops = pac::hops(&entries);
+                route.via = "pac".into();
+                Ok(route)
+            }
+            Err(e) => {
+                decision.error = Some(e);
+                Err(route)
+            }
+        }
+    }
+
     /// The route for `host`. With a PAC file the route is decided per endpoint when it is
-    /// probed (`PacDecision` without hops yet).
+    /// probed (`PacDecision` without hops yet: see [`ProxyConfig::decide`]).
     pub fn route_for(&self, host: &str) -> Route {
         if let Some((_, source)) = &self.pac {
             return Route::from_pac(

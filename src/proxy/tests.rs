@@ -134,3 +134,49 @@ fn redaction() {
     assert_eq!(redact("u:secret@p:1"), "***@p:1");
     assert_eq!(redact("http://p:1"), "http://p:1");
 }
+
+#[test]
+fn the_flags_give_one_way_to_the_proxy_and_each_endpoint_its_routes() {
+    let both = Flags {
+        proxy: Some("http://proxy.test:3128"),
+        pac: Some("corp.pac"),
+        ..Flags::default()
+    };
+    let e = Setting::from_flags(both, env(&[])).unwrap_err().to_string();
+    assert!(e.contains("give one way to find the proxy"), "{e}");
+
+    let wpad = Setting::from_flags(
+        Flags {
+            wpad: true,
+            ..Flags::default()
+        },
+        env(&[]),
+    )
+    .unwrap();
+    assert!(wpad.may_use_proxy());
+    assert!(!Setting::from_flags(Flags::default(), env(&[]))
+        .unwrap()
+        .may_use_proxy());
+
+    let setting = Setting::from_flags(
+        Flags::default(),
+        env(&[
+            ("HTTPS_PROXY", "proxy.test:3128"),
+            ("NO_PROXY", "direct.test"),
+        ]),
+    )
+    .unwrap();
+    let config = setting.static_config();
+    let routes = config.routes_for("svc.test", true);
+    let shown: Vec<String> = routes.iter().map(Route::describe).collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown[0].starts_with("direct"), "{shown:?}");
+    assert!(shown[1].contains("proxy.test:3128"), "{shown:?}");
+    assert_eq!(config.routes_for("a.direct.test", false).len(), 1);
+    assert!(config.routes_for("a.direct.test", false)[0]
+        .describe()
+        .starts_with("direct"));
+    assert!(config
+        .describe_routes(true)
+        .starts_with("each directly and via http://proxy.test:3128"));
+}
