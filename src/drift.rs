@@ -112,39 +112,13 @@ pub fn compare(
     } else {
         Change::CaChange
     };
-    let roles = |roles: &[Role]| {
-        roles
-            .iter()
-            .map(|r| r.name())
-            .collect::<Vec<_>>()
-            .join(" and ")
-    };
-    let state = if matched {
-        "still matches on another pin, but clients pinned to the stale ones will fail"
-    } else {
-        "no longer matches"
-    };
-    let summary = match change {
-        Change::LeafRotation => format!(
-            "the leaf key changed (the usual rotation); pin set {} {state}",
-            set.name
-        ),
-        Change::CaChange if !stale_roles.is_empty() && labelled => format!(
-            "the {} changed (a CA change); pin set {} {state}",
-            roles(&stale_roles),
-            set.name
-        ),
-        Change::CaChange => format!(
-            "the path has a new intermediate or anchor (a CA change); pin set {} {state}",
-            set.name
-        ),
-        Change::Unknown => format!(
-            "{} pin(s) of set {} are not on the path and their labels do not say which position they held; pin set {} {state}",
-            stale.len(),
-            set.name,
-            set.name
-        ),
-    };
+    let summary = summary(
+        &set.name,
+        change,
+        matched,
+        (labelled && !stale_roles.is_empty()).then_some(&stale_roles[..]),
+        stale.len(),
+    );
     let needed = crate::pins::needed(path, taken_on, "pinprobe drift report");
     Some(Drift {
         set: set.name.clone(),
@@ -155,6 +129,40 @@ pub fn compare(
         new,
         needed,
     })
+}
+
+/// The one line of a drift report: what changed, and whether the set still matches.
+/// `stale_roles` are the positions the stale pins held, when their labels say.
+fn summary(
+    set: &str,
+    change: Change,
+    matched: bool,
+    stale_roles: Option<&[Role]>,
+    stale: usize,
+) -> String {
+    let state = if matched {
+        "still matches on another pin, but clients pinned to the stale ones will fail"
+    } else {
+        "no longer matches"
+    };
+    match (change, stale_roles) {
+        (Change::LeafRotation, _) => {
+            format!("the leaf key changed (the usual rotation); pin set {set} {state}")
+        }
+        (Change::CaChange, Some(roles)) => {
+            let roles: Vec<&str> = roles.iter().map(|r| r.name()).collect();
+            format!(
+                "the {} changed (a CA change); pin set {set} {state}",
+                roles.join(" and ")
+            )
+        }
+        (Change::CaChange, None) => format!(
+            "the path has a new intermediate or anchor (a CA change); pin set {set} {state}"
+        ),
+        (Change::Unknown, _) => format!(
+            "{stale} pin(s) of set {set} are not on the path and their labels do not say which position they held; pin set {set} {state}"
+        ),
+    }
 }
 
 #[cfg(test)]

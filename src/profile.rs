@@ -154,36 +154,58 @@ impl Profile {
         let mut pinset_refs = Vec::with_capacity(raw.endpoints.len());
         for spanned in raw.endpoints {
             let raw_endpoint = spanned.into_inner();
-            let url_start = raw_endpoint.url.span().start;
-            let mut endpoint = Endpoint::parse(raw_endpoint.url.get_ref())
-                .map_err(|message| at(url_start, format!("url: {message}")))?;
-            if let Some(status) = &raw_endpoint.expect_status {
-                let value = *status.get_ref();
-                if !(100..=599).contains(&value) {
-                    return Err(at(
-                        status.span().start,
-                        format!("expect_status = {value} is not an HTTP status: use a number from 100 to 599"),
-                    ));
-                }
-            }
-            endpoint.expect = HttpExpectation {
-                status: raw_endpoint
-                    .expect_status
-                    .map(|s| u16::try_from(s.into_inner()).unwrap_or(0)),
-                body: raw_endpoint.expect_body,
-            };
             pinset_refs.push(
                 raw_endpoint
                     .pinset
                     .as_ref()
                     .map(|p| (p.get_ref().clone(), line_of(text, p.span().start))),
             );
-            endpoint.pinset = raw_endpoint.pinset.map(Spanned::into_inner);
+            let endpoint = Self::endpoint(raw_endpoint, &at)?;
             endpoints.push(endpoint);
         }
 
+        let advice = Self::advice(raw.advice, &at)?;
+
+        Ok(Profile {
+            description: raw.description,
+            pinsets,
+            endpoints,
+            advice,
+            pinset_refs,
+        })
+    }
+
+    /// One `[[endpoints]]` entry, checked.
+    fn endpoint(raw: RawEndpoint, at: &dyn Fn(usize, String) -> Error) -> Result<Endpoint, Error> {
+        let url_start = raw.url.span().start;
+        let mut endpoint = Endpoint::parse(raw.url.get_ref())
+            .map_err(|message| at(url_start, format!("url: {message}")))?;
+        if let Some(status) = &raw.expect_status {
+            let value = *status.get_ref();
+            if !(100..=599).contains(&value) {
+                return Err(at(
+                    status.span().start,
+                    format!("expect_status = {value} is not an HTTP status: use a number from 100 to 599"),
+                ));
+            }
+        }
+        endpoint.expect = HttpExpectation {
+            status: raw
+                .expect_status
+                .map(|s| u16::try_from(s.into_inner()).unwrap_or(0)),
+            body: raw.expect_body,
+        };
+        endpoint.pinset = raw.pinset.map(Spanned::into_inner);
+        Ok(endpoint)
+    }
+
+    /// The `[advice]` table: keys are verdict codes.
+    fn advice(
+        raw: BTreeMap<String, Spanned<String>>,
+        at: &dyn Fn(usize, String) -> Error,
+    ) -> Result<Advice, Error> {
         let mut advice = BTreeMap::new();
-        for (code, text) in raw.advice {
+        for (code, text) in raw {
             let verdict = Verdict::from_code(&code).ok_or_else(|| {
                 let codes: Vec<&str> = Verdict::ALL.iter().map(|v| v.code()).collect();
                 at(
@@ -196,14 +218,7 @@ impl Profile {
             })?;
             advice.insert(verdict, text.into_inner());
         }
-
-        Ok(Profile {
-            description: raw.description,
-            pinsets,
-            endpoints,
-            advice: Advice::new(advice),
-            pinset_refs,
-        })
+        Ok(Advice::new(advice))
     }
 
     fn entries(

@@ -197,6 +197,19 @@ fn describe(e: &webpki::Error, set: &AnchorSet) -> String {
     }
 }
 
+/// The middle of the time when every presented certificate that parses is valid, if there is
+/// such a time.
+fn when_all_valid(infos: &[CertInfo]) -> Option<UnixTime> {
+    let parsed = || infos.iter().filter(|i| i.pin.is_some());
+    let from = parsed().map(|i| i.not_before_unix).max()?;
+    let until = parsed().map(|i| i.not_after_unix).min()?;
+    (from <= until && from >= 0).then(|| {
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+            from as u64 + ((until - from) as u64) / 2,
+        ))
+    })
+}
+
 /// Builds the path of `chain` (as presented, leaf first) against `set` at time `now`.
 pub fn build_path(
     set: &AnchorSet,
@@ -253,25 +266,7 @@ pub fn build_path(
             };
             // Build again at a moment when every presented certificate is valid, to learn
             // whether the path would be good but for the clock.
-            let from = infos
-                .iter()
-                .filter(|i| i.pin.is_some())
-                .map(|i| i.not_before_unix)
-                .max();
-            let until = infos
-                .iter()
-                .filter(|i| i.pin.is_some())
-                .map(|i| i.not_after_unix)
-                .min();
-            let retry = match (from, until) {
-                (Some(from), Some(until)) if from <= until && from >= 0 => {
-                    attempt(UnixTime::since_unix_epoch(std::time::Duration::from_secs(
-                        from as u64 + ((until - from) as u64) / 2,
-                    )))
-                    .ok()
-                }
-                _ => None,
-            };
+            let retry = when_all_valid(infos).and_then(|t| attempt(t).ok());
             let message = time_message(problem, infos, now);
             match retry {
                 Some((anchor, path)) => {
