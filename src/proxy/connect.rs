@@ -106,9 +106,18 @@ pub async fn connect(
         .await
         .map_err(ConnectError::Send)?;
     stream.flush().await.map_err(ConnectError::Send)?;
+    let head = read_head(stream).await?;
+    let answer = parse_answer(&head)?;
+    if (200..300).contains(&answer.status) {
+        Ok(answer)
+    } else {
+        Err(ConnectError::Status(answer))
+    }
+}
 
-    // Byte by byte up to the blank line: a head is a few hundred bytes, and reading no further
-    // leaves the tunnel's first bytes in the socket for TLS.
+/// Reads the answer's head byte by byte up to the blank line: a head is a few hundred bytes,
+/// and reading no further leaves the tunnel's first bytes in the socket for TLS.
+async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, ConnectError> {
     let mut head = Vec::with_capacity(512);
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -139,24 +148,29 @@ pub async fn connect(
             }
         }
     }
+    Ok(head)
+}
+
+/// The answer in a complete head, with the headers that tell what the proxy is.
+fn parse_answer(head: &[u8]) -> Result<ProxyAnswer, ConnectError> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut response = httparse::Response::new(&mut headers);
-    match response.parse(&head) {
+    match response.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => {
             return Err(ConnectError::Malformed(format!(
                 "incomplete answer head (\"{}\")",
-                shown(&head)
+                shown(head)
             )))
         }
         Err(e) => {
             return Err(ConnectError::Malformed(format!(
                 "{e} (\"{}\")",
-                shown(&head)
+                shown(head)
             )))
         }
     }
-    let answer = ProxyAnswer {
+    Ok(ProxyAnswer {
         status: response.code.unwrap_or(0),
         reason: response.reason.unwrap_or("").to_string(),
         headers: response
@@ -170,12 +184,7 @@ pub async fn connect(
                 )
             })
             .collect(),
-    };
-    if (200..300).contains(&answer.status) {
-        Ok(answer)
-    } else {
-        Err(ConnectError::Status(answer))
-    }
+    })
 }
 
 fn shown(bytes: &[u8]) -> String {

@@ -95,8 +95,9 @@ enum Entry {
     List(Vec<String>),
 }
 
-/// Reads the output of `scutil --proxy`; an error when the text is not such output.
-pub fn parse(text: &str) -> Result<SystemProxy, String> {
+/// The top dictionary of `scutil --proxy`'s output: its keys with their text or list values
+/// (nested dictionaries are passed over).
+fn dictionary(text: &str) -> Result<HashMap<String, Entry>, String> {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     match lines.next() {
         Some(first) if first.starts_with("<dictionary>") && first.ends_with('{') => {}
@@ -143,7 +144,12 @@ pub fn parse(text: &str) -> Result<SystemProxy, String> {
             _ => {}
         }
     }
+    Ok(top)
+}
 
+/// Reads the output of `scutil --proxy`; an error when the text is not such output.
+pub fn parse(text: &str) -> Result<SystemProxy, String> {
+    let top = dictionary(text)?;
     let text = |key: &str| match top.get(key) {
         Some(Entry::Text(t)) if !t.is_empty() => Some(t.clone()),
         _ => None,

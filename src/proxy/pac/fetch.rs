@@ -36,38 +36,7 @@ pub(super) async fn fetch(
     resolver: &Resolver,
     limits: &Limits,
 ) -> Result<String, PacErrorKind> {
-    let parsed = url::Url::parse(url)
-        .map_err(|e| PacErrorKind::Fetch(format!("not a URL ({e}); expected http://HOST/PATH")))?;
-    match parsed.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(PacErrorKind::Fetch(
-                "only plain http:// PAC URLs are fetched (as WPAD serves them); download the file and give its path"
-                    .into(),
-            ))
-        }
-        other => {
-            return Err(PacErrorKind::Fetch(format!(
-                "the scheme {other}:// is not supported; give an http:// URL or a file path"
-            )))
-        }
-    }
-    let host = match parsed.host() {
-        Some(url::Host::Domain(d)) => d.to_string(),
-        Some(url::Host::Ipv4(ip)) => ip.to_string(),
-        Some(url::Host::Ipv6(ip)) => ip.to_string(),
-        None => return Err(PacErrorKind::Fetch("the URL has no host".into())),
-    };
-    let port = parsed.port().unwrap_or(80);
-    let host_header = match (parsed.host_str(), parsed.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
-        (None, _) => host.clone(),
-    };
-    let path = match parsed.query() {
-        Some(q) => format!("{}?{q}", parsed.path()),
-        None => parsed.path().to_string(),
-    };
+    let (host, port, host_header, path) = target(url)?;
     let exchange = async {
         let (addrs, _) = resolver
             .resolve(&host, port)
@@ -112,6 +81,44 @@ pub(super) async fn fetch(
         return Err(PacErrorKind::TooLarge(limits.max_bytes));
     }
     Ok(text(body.bytes))
+}
+
+/// Where an `http://` PAC URL points: the host and port to connect to, the `Host` header and
+/// the path with its query.
+fn target(url: &str) -> Result<(String, u16, String, String), PacErrorKind> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| PacErrorKind::Fetch(format!("not a URL ({e}); expected http://HOST/PATH")))?;
+    match parsed.scheme() {
+        "http" => {}
+        "https" => {
+            return Err(PacErrorKind::Fetch(
+                "only plain http:// PAC URLs are fetched (as WPAD serves them); download the file and give its path"
+                    .into(),
+            ))
+        }
+        other => {
+            return Err(PacErrorKind::Fetch(format!(
+                "the scheme {other}:// is not supported; give an http:// URL or a file path"
+            )))
+        }
+    }
+    let host = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.to_string(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        None => return Err(PacErrorKind::Fetch("the URL has no host".into())),
+    };
+    let port = parsed.port().unwrap_or(80);
+    let host_header = match (parsed.host_str(), parsed.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        (None, _) => host.clone(),
+    };
+    let path = match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_string(),
+    };
+    Ok((host, port, host_header, path))
 }
 
 /// The script as text: UTF-8 without a byte order mark; other bytes are replaced, since PAC
