@@ -169,24 +169,10 @@ fn summary(
 mod tests {
     use super::*;
 
-    fn key(seed: &str, role: Role) -> PathKey {
-        PathKey {
-            pin: Pin::of_spki(seed.as_bytes()),
-            role,
-            index: None,
-            name: seed.into(),
-            subject: format!("CN={seed}"),
-            certificate: seed.into(),
-            expires: "2027-01-01T00:00:00Z".into(),
-        }
-    }
+    use crate::pins::tests::entry;
 
-    fn entry(seed: &str, label: &str) -> PinEntry {
-        PinEntry {
-            pin: Pin::of_spki(seed.as_bytes()),
-            label: Some(label.into()),
-            source: None,
-        }
+    fn key(seed: &str, role: Role) -> PathKey {
+        crate::pins::tests::key(seed, role, "2027-01-01T00:00:00Z")
     }
 
     fn set(pins: Vec<PinEntry>) -> PinSet {

@@ -303,7 +303,7 @@ pub fn needed(path: &[PathKey], taken_on: &str, source: &str) -> Vec<PinEntry> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::chain::trust::Role;
 
@@ -376,7 +376,8 @@ mod tests {
         }
     }
 
-    fn key(seed: &str, role: Role, expires: &str) -> PathKey {
+    /// A path key made from `seed` (its pin is the SHA-256 of the seed), for tests.
+    pub(crate) fn key(seed: &str, role: Role, expires: &str) -> PathKey {
         PathKey {
             pin: Pin::of_spki(seed.as_bytes()),
             role,
@@ -388,7 +389,8 @@ mod tests {
         }
     }
 
-    fn entry(seed: &str, label: &str) -> PinEntry {
+    /// A pin set entry for the key made from `seed`, for tests.
+    pub(crate) fn entry(seed: &str, label: &str) -> PinEntry {
         PinEntry {
             pin: Pin::of_spki(seed.as_bytes()),
             label: Some(label.into()),
