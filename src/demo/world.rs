@@ -190,7 +190,8 @@ impl World {
                     let old = ca.issuing.leaf(&spec(&host, now, -days(300), days(65)))?;
                     rotated_pins.push(PinEntry {
                         pin: pin_of(&old.cert)?,
-                        label: Some(format!("{host} leaf key before the rotation")),
+                        // the drift report reads the pin's role from the label's `leaf:` prefix
+                        label: Some(format!("leaf: {host}, the key before the rotation")),
                         source: Some(SOURCE.into()),
                     });
                     let new = ca.issuing.leaf(&spec(&host, now, -days(2), days(363)))?;
