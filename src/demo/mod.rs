@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::probe::{Context, Settings};
+use crate::proxy::Route;
 use crate::report::{Format, Quiet, Report, RunInfo, Summary};
 use crate::run::{self, now_rfc3339};
 use crate::verdict::Verdict;
@@ -101,20 +102,7 @@ pub async fn run_checked<W: Write>(
         source,
     };
     let world = world::World::start(SCENARIOS).await?;
-    let config = Config {
-        source: SOURCE.into(),
-        endpoints: world.endpoints.clone(),
-        pinsets: world.pinsets.clone(),
-        format,
-        verbose,
-        concurrency: SCENARIOS.len().max(1),
-        settings: Settings {
-            connect_timeout: CONNECT_TIMEOUT,
-            timeout: TIMEOUT,
-            ..Settings::default()
-        },
-        ..Config::default()
-    };
+    let config = config(&world, format, verbose);
     let context = Context::new(
         Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
         world.public,
@@ -131,6 +119,56 @@ pub async fn run_checked<W: Write>(
     }
     // JSON: the report's document is completed with the demo's object before it is written
     let mut document = Vec::new();
+    let sink: &mut dyn Write = match format {
+        Format::Text => &mut out,
+        // `cmd::demo::run` admits text and json only
+        Format::Json | Format::Ndjson | Format::Junit => &mut document,
+    };
+    let (report_summary, got) = probe(context, &config, world.routes, sink)
+        .await
+        .map_err(write_error)?;
+
+    let checks = checks(&world.addresses, got);
+    let mismatches = checks.iter().filter(|c| !c.ok).count();
+    write_checks(&mut out, format, &document, &checks, mismatches).map_err(write_error)?;
+
+    let summary = Summary {
+        total: checks.len(),
+        ok: checks.len() - mismatches,
+        failed: mismatches,
+        verdicts: report_summary.verdicts,
+        ..Summary::default()
+    };
+    Ok((summary, checks))
+}
+
+/// The run's configuration: the world's endpoints and pin sets, probed all at once with the
+/// demo's short deadlines.
+fn config(world: &world::World, format: Format, verbose: bool) -> Config {
+    Config {
+        source: SOURCE.into(),
+        endpoints: world.endpoints.clone(),
+        pinsets: world.pinsets.clone(),
+        format,
+        verbose,
+        concurrency: SCENARIOS.len().max(1),
+        settings: Settings {
+            connect_timeout: CONNECT_TIMEOUT,
+            timeout: TIMEOUT,
+            ..Settings::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// Probes every scenario on its route, writing the report to `sink`. Returns the report's
+/// summary and each scenario's verdict, in scenario order (`None` where no result came).
+async fn probe(
+    context: Context,
+    config: &Config,
+    routes: Vec<Route>,
+    sink: &mut dyn Write,
+) -> io::Result<(Summary, Vec<Option<Verdict>>)> {
     let info = RunInfo {
         version: env!("CARGO_PKG_VERSION"),
         profile: config.source.clone(),
@@ -142,40 +180,29 @@ pub async fn run_checked<W: Write>(
         advice: config.advice.clone(),
     };
     let mut got = vec![None; SCENARIOS.len()];
-    let report_summary = {
-        let sink: &mut dyn Write = match format {
-            Format::Text => &mut out,
-            // `cmd::demo::run` admits text and json only
-            Format::Json | Format::Ndjson | Format::Junit => &mut document,
-        };
-        let mut report =
-            Report::new(sink, config.format, config.verbose, info).map_err(write_error)?;
-        let jobs = config
-            .endpoints
-            .iter()
-            .cloned()
-            .zip(world.routes.iter().cloned())
-            .collect();
-        run::feed(
-            Arc::new(context),
-            jobs,
-            config.concurrency,
-            crate::probe::Order::Input,
-            &mut report,
-            |index, result| {
-                if let Some(slot) = got.get_mut(index) {
-                    *slot = Some(result.verdict);
-                }
-            },
-        )
-        .await
-        .map_err(write_error)?;
-        report.finish().map_err(write_error)?
-    };
+    let mut report = Report::new(sink, config.format, config.verbose, info)?;
+    let jobs = config.endpoints.iter().cloned().zip(routes).collect();
+    run::feed(
+        Arc::new(context),
+        jobs,
+        config.concurrency,
+        crate::probe::Order::Input,
+        &mut report,
+        |index, result| {
+            if let Some(slot) = got.get_mut(index) {
+                *slot = Some(result.verdict);
+            }
+        },
+    )
+    .await?;
+    Ok((report.finish()?, got))
+}
 
-    let checks: Vec<Check> = SCENARIOS
+/// Each scenario's check: the verdict it got against the one it expects.
+fn checks(addresses: &[SocketAddr], got: Vec<Option<Verdict>>) -> Vec<Check> {
+    SCENARIOS
         .iter()
-        .zip(&world.addresses)
+        .zip(addresses)
         .zip(got)
         .map(|((s, addr), got)| {
             // every endpoint gets a result; a missing one would be a bug of the run
@@ -189,32 +216,32 @@ pub async fn run_checked<W: Write>(
                 ok: got == s.expected,
             }
         })
-        .collect();
-    let mismatches = checks.iter().filter(|c| !c.ok).count();
+        .collect()
+}
+
+/// Writes the checks after the report: check lines after the text report, or the JSON
+/// `document` with the demo object added.
+fn write_checks(
+    out: &mut impl Write,
+    format: Format,
+    document: &[u8],
+    checks: &[Check],
+    mismatches: usize,
+) -> io::Result<()> {
     match format {
-        Format::Text => check_lines(&mut out, &checks, mismatches),
+        Format::Text => check_lines(out, checks, mismatches)?,
         Format::Json | Format::Ndjson | Format::Junit => {
             let section = DemoSection {
                 simulation: true,
                 note: "every server ran inside pinprobe on 127.0.0.1; the public root and the OS store were lab stand-ins",
-                scenarios: &checks,
+                scenarios: checks,
                 expected_verdicts: checks.len() - mismatches,
                 mismatches,
             };
-            with_demo(&document, &section).and_then(|doc| out.write_all(&doc))
+            out.write_all(&with_demo(document, &section)?)?;
         }
     }
-    .and_then(|_| out.flush())
-    .map_err(write_error)?;
-
-    let summary = Summary {
-        total: checks.len(),
-        ok: checks.len() - mismatches,
-        failed: mismatches,
-        verdicts: report_summary.verdicts,
-        ..Summary::default()
-    };
-    Ok((summary, checks))
+    out.flush()
 }
 
 /// The banner and the scenario table, before the report.

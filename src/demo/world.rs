@@ -144,146 +144,188 @@ impl World {
         let profile = Profile::bundled()?;
         let now = OffsetDateTime::now_utc();
         let ca = Authorities::new(now)?;
-        let mut endpoints = Vec::with_capacity(scenarios.len());
-        let mut servers = Vec::with_capacity(scenarios.len());
-        let mut rotated_pins = Vec::new();
-        for scenario in scenarios {
-            let mut endpoint = profile
-                .endpoints
-                .iter()
-                .find(|e| e.url == scenario.url)
-                .cloned()
-                .ok_or_else(|| Error::File {
-                    file: BUNDLED_MDE_NAME.into(),
-                    message: format!(
-                        "the demo scenario {} is not an endpoint of the profile: use one of its URLs in src/demo/scenario.rs",
-                        scenario.url
-                    ),
-                })?;
-            endpoint.pinset = Some(scenario.pinset.to_string());
-            let host = endpoint.host.clone();
-            let server = match scenario.backend {
-                Backend::Origin => {
-                    let leaf = ca.issuing.leaf(&spec(&host, now, -days(30), days(335)))?;
-                    serve(&leaf, leaf.chain()).await
-                }
-                Backend::InspectingMiddlebox => {
-                    // minted on the fly for this connection, as inspection devices do
-                    let mut forged = spec(&host, now, Duration::ZERO, days(365));
-                    forged.key = KeyKind::Rsa2048;
-                    let leaf = ca.inspection.leaf(&forged)?;
-                    let mut chain = leaf.chain();
-                    chain.push(ca.inspection.der().clone());
-                    serve(&leaf, chain).await
-                }
-                Backend::NamedInterceptor => {
-                    // Zscaler's leaves live about two weeks
-                    let leaf =
-                        ca.interceptor
-                            .leaf(&spec(&host, now, -Duration::hours(2), days(14)))?;
-                    serve(&leaf, leaf.chain()).await
-                }
-                Backend::ResettingMiddlebox => {
-                    Server::start_raw(Behaviour::ResetAfterClientHello).await
-                }
-                Backend::RotatedKey => {
-                    let old = ca.issuing.leaf(&spec(&host, now, -days(300), days(65)))?;
-                    rotated_pins.push(PinEntry {
-                        pin: pin_of(&old.cert)?,
-                        label: Some(format!("{host} leaf key before the rotation")),
-                        source: Some(SOURCE.into()),
-                    });
-                    let new = ca.issuing.leaf(&spec(&host, now, -days(2), days(363)))?;
-                    serve(&new, new.chain()).await
-                }
-            }?;
-            endpoints.push(endpoint);
-            servers.push(server);
-        }
-
-        let addresses: Vec<SocketAddr> = servers.iter().map(Server::addr).collect();
-        // one forwarding proxy for every scenario behind a proxy, one that wants credentials
-        let targets: HashMap<String, SocketAddr> = scenarios
+        let endpoints = scenarios
             .iter()
-            .zip(&endpoints)
-            .zip(&addresses)
-            .filter(|((s, _), _)| s.via == Via::Proxy)
-            .map(|((_, e), addr)| (e.authority_with_port(), *addr))
-            .collect();
-        let forwarding = LabProxy::start(ProxyBehaviour::Forward { targets }).await?;
-        let authenticating = LabProxy::start(ProxyBehaviour::AuthRequired).await?;
-        let through = |proxy: &LabProxy, what: &str| -> Result<Route, Error> {
-            let p = Proxy::parse(&proxy.url()).map_err(|message| Error::File {
-                file: "pinprobe demo".into(),
-                message,
-            })?;
-            Ok(Route::through(p, Some(format!("demo {what} (simulation)"))))
-        };
-        let routes = scenarios
-            .iter()
-            .map(|s| match s.via {
-                Via::Direct => Ok(Route::direct(None)),
-                Via::Proxy => through(&forwarding, "proxy"),
-                Via::AuthenticatingProxy => through(&authenticating, "authenticating proxy"),
-            })
+            .map(|scenario| endpoint(&profile, scenario))
             .collect::<Result<Vec<_>, Error>>()?;
+        let (servers, rotated_pins) = start_servers(scenarios, &endpoints, &ca, now).await?;
+        let addresses: Vec<SocketAddr> = servers.iter().map(Server::addr).collect();
+        let (routes, proxies) = start_proxies(scenarios, &endpoints, &addresses).await?;
         let resolver = Resolver::fixed_addrs(
             endpoints
                 .iter()
                 .zip(&addresses)
                 .map(|(e, addr)| ((e.host.clone(), e.port), vec![*addr])),
         );
-        let public = AnchorSet::from_certificates(
-            Store::Public,
-            &[ca.public_root.der().clone()],
-            "demo public root (simulation)",
-        );
-        let os = AnchorSet::from_certificates(
-            Store::Os,
-            &[ca.public_root.der().clone(), ca.inspection.der().clone()],
-            "demo OS store (simulation)",
-        );
-        let cloud = PinSet {
-            name: CLOUD_PINSET.into(),
-            description: Some(
-                "lab stand-in for microsoft-cloud: the demo public root and its issuing CA".into(),
-            ),
-            pins: vec![
-                PinEntry {
-                    pin: pin_of(ca.issuing.der())?,
-                    label: Some(format!("{ISSUING_CA_CN} (lab intermediate)")),
-                    source: Some(SOURCE.into()),
-                },
-                PinEntry {
-                    pin: pin_of(ca.public_root.der())?,
-                    label: Some(format!("{PUBLIC_ROOT_CN} (lab root)")),
-                    source: Some(SOURCE.into()),
-                },
-            ],
-            deny: Vec::new(),
-            expect_issuer_orgs: vec![DEMO_ORG.into()],
-            origin: SOURCE.into(),
-        };
-        let leaf_pinned = PinSet {
-            name: LEAF_PINSET.into(),
-            description: Some("a service that pins its leaf key (no backup pin)".into()),
-            pins: rotated_pins,
-            deny: Vec::new(),
-            expect_issuer_orgs: vec![DEMO_ORG.into()],
-            origin: SOURCE.into(),
-        };
+        let (public, os) = anchor_sets(&ca);
         Ok(World {
             endpoints,
             addresses,
             public,
             os,
-            pinsets: vec![cloud, leaf_pinned],
+            pinsets: pin_sets(&ca, rotated_pins)?,
             resolver,
             routes,
             _servers: servers,
-            _proxies: vec![forwarding, authenticating],
+            _proxies: proxies,
         })
     }
+}
+
+/// The profile's endpoint at the scenario's URL, checked against the scenario's pin set.
+fn endpoint(profile: &Profile, scenario: &Scenario) -> Result<Endpoint, Error> {
+    let mut endpoint = profile
+        .endpoints
+        .iter()
+        .find(|e| e.url == scenario.url)
+        .cloned()
+        .ok_or_else(|| Error::File {
+            file: BUNDLED_MDE_NAME.into(),
+            message: format!(
+                "the demo scenario {} is not an endpoint of the profile: use one of its URLs in src/demo/scenario.rs",
+                scenario.url
+            ),
+        })?;
+    endpoint.pinset = Some(scenario.pinset.to_string());
+    Ok(endpoint)
+}
+
+/// Starts each scenario's server, in scenario order. Also returns the pins of the keys that
+/// rotated away, which the leaf-pinned set still holds.
+async fn start_servers(
+    scenarios: &[Scenario],
+    endpoints: &[Endpoint],
+    ca: &Authorities,
+    now: OffsetDateTime,
+) -> Result<(Vec<Server>, Vec<PinEntry>), Error> {
+    let mut servers = Vec::with_capacity(scenarios.len());
+    let mut rotated_pins = Vec::new();
+    for (scenario, endpoint) in scenarios.iter().zip(endpoints) {
+        let host = endpoint.host.as_str();
+        let server = match scenario.backend {
+            Backend::Origin => {
+                let leaf = ca.issuing.leaf(&spec(host, now, -days(30), days(335)))?;
+                serve(&leaf, leaf.chain()).await
+            }
+            Backend::InspectingMiddlebox => {
+                // minted on the fly for this connection, as inspection devices do
+                let mut forged = spec(host, now, Duration::ZERO, days(365));
+                forged.key = KeyKind::Rsa2048;
+                let leaf = ca.inspection.leaf(&forged)?;
+                let mut chain = leaf.chain();
+                chain.push(ca.inspection.der().clone());
+                serve(&leaf, chain).await
+            }
+            Backend::NamedInterceptor => {
+                // Zscaler's leaves live about two weeks
+                let leaf = ca
+                    .interceptor
+                    .leaf(&spec(host, now, -Duration::hours(2), days(14)))?;
+                serve(&leaf, leaf.chain()).await
+            }
+            Backend::ResettingMiddlebox => {
+                Server::start_raw(Behaviour::ResetAfterClientHello).await
+            }
+            Backend::RotatedKey => {
+                let old = ca.issuing.leaf(&spec(host, now, -days(300), days(65)))?;
+                rotated_pins.push(PinEntry {
+                    pin: pin_of(&old.cert)?,
+                    // the drift report reads the pin's role from the label's `leaf:` prefix
+                    label: Some(format!("leaf: {host}, the key before the rotation")),
+                    source: Some(SOURCE.into()),
+                });
+                let new = ca.issuing.leaf(&spec(host, now, -days(2), days(363)))?;
+                serve(&new, new.chain()).await
+            }
+        }?;
+        servers.push(server);
+    }
+    Ok((servers, rotated_pins))
+}
+
+/// Starts the lab proxies and gives each scenario its route: one forwarding proxy for every
+/// scenario behind a proxy, one that wants credentials.
+async fn start_proxies(
+    scenarios: &[Scenario],
+    endpoints: &[Endpoint],
+    addresses: &[SocketAddr],
+) -> Result<(Vec<Route>, Vec<LabProxy>), Error> {
+    let targets: HashMap<String, SocketAddr> = scenarios
+        .iter()
+        .zip(endpoints)
+        .zip(addresses)
+        .filter(|((s, _), _)| s.via == Via::Proxy)
+        .map(|((_, e), addr)| (e.authority_with_port(), *addr))
+        .collect();
+    let forwarding = LabProxy::start(ProxyBehaviour::Forward { targets }).await?;
+    let authenticating = LabProxy::start(ProxyBehaviour::AuthRequired).await?;
+    let through = |proxy: &LabProxy, what: &str| -> Result<Route, Error> {
+        let p = Proxy::parse(&proxy.url()).map_err(|message| Error::File {
+            file: "pinprobe demo".into(),
+            message,
+        })?;
+        Ok(Route::through(p, Some(format!("demo {what} (simulation)"))))
+    };
+    let routes = scenarios
+        .iter()
+        .map(|s| match s.via {
+            Via::Direct => Ok(Route::direct(None)),
+            Via::Proxy => through(&forwarding, "proxy"),
+            Via::AuthenticatingProxy => through(&authenticating, "authenticating proxy"),
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok((routes, vec![forwarding, authenticating]))
+}
+
+/// The stand-ins for the public roots (the lab public root) and for the OS store (the lab
+/// public root and the inspection CA).
+fn anchor_sets(ca: &Authorities) -> (AnchorSet, AnchorSet) {
+    let public = AnchorSet::from_certificates(
+        Store::Public,
+        &[ca.public_root.der().clone()],
+        "demo public root (simulation)",
+    );
+    let os = AnchorSet::from_certificates(
+        Store::Os,
+        &[ca.public_root.der().clone(), ca.inspection.der().clone()],
+        "demo OS store (simulation)",
+    );
+    (public, os)
+}
+
+/// The demo pin sets: the cloud set pins the lab CAs, the leaf-pinned set the keys that
+/// rotated away.
+fn pin_sets(ca: &Authorities, rotated_pins: Vec<PinEntry>) -> Result<Vec<PinSet>, Error> {
+    let cloud = PinSet {
+        name: CLOUD_PINSET.into(),
+        description: Some(
+            "lab stand-in for microsoft-cloud: the demo public root and its issuing CA".into(),
+        ),
+        pins: vec![
+            PinEntry {
+                pin: pin_of(ca.issuing.der())?,
+                label: Some(format!("{ISSUING_CA_CN} (lab intermediate)")),
+                source: Some(SOURCE.into()),
+            },
+            PinEntry {
+                pin: pin_of(ca.public_root.der())?,
+                label: Some(format!("{PUBLIC_ROOT_CN} (lab root)")),
+                source: Some(SOURCE.into()),
+            },
+        ],
+        deny: Vec::new(),
+        expect_issuer_orgs: vec![DEMO_ORG.into()],
+        origin: SOURCE.into(),
+    };
+    let leaf_pinned = PinSet {
+        name: LEAF_PINSET.into(),
+        description: Some("a service that pins its leaf key (no backup pin)".into()),
+        pins: rotated_pins,
+        deny: Vec::new(),
+        expect_issuer_orgs: vec![DEMO_ORG.into()],
+        origin: SOURCE.into(),
+    };
+    Ok(vec![cloud, leaf_pinned])
 }
 
 async fn serve(leaf: &Leaf, chain: Vec<CertificateDer<'static>>) -> Result<Server, LabError> {

@@ -261,23 +261,16 @@ async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
+/// Serves one connection as `behaviour` says: the TLS behaviours need the acceptor, the raw
+/// ones work on the TCP stream.
 async fn handle(
-    mut tcp: TcpStream,
+    tcp: TcpStream,
     acceptor: Option<TlsAcceptor>,
     behaviour: &Behaviour,
 ) -> io::Result<()> {
     match (behaviour, acceptor) {
         (Behaviour::Http { status, body }, Some(acceptor)) => {
-            let mut tls = acceptor.accept(tcp).await?;
-            if read_head(&mut tls).await?.is_none() {
-                return Ok(());
-            }
-            tls.write_all(http_response(*status, body).as_bytes())
-                .await?;
-            // Sends close_notify and then FIN.
-            tls.shutdown().await?;
-            drain(&mut tls).await;
-            Ok(())
+            answer_http(tcp, acceptor, None, *status, body).await
         }
         (
             Behaviour::DelayedHttp {
@@ -286,62 +279,89 @@ async fn handle(
                 delay,
             },
             Some(acceptor),
-        ) => {
-            let mut tls = acceptor.accept(tcp).await?;
-            tokio::time::sleep(*delay).await;
-            if read_head(&mut tls).await?.is_none() {
-                return Ok(());
-            }
-            tls.write_all(http_response(*status, body).as_bytes())
-                .await?;
-            tls.shutdown().await?;
-            drain(&mut tls).await;
-            Ok(())
-        }
+        ) => answer_http(tcp, acceptor, Some(*delay), *status, body).await,
         (Behaviour::CloseAfterHandshake, Some(acceptor)) => {
-            let tls = acceptor.accept(tcp).await?;
-            let (mut tcp, _session) = tls.into_inner();
-            // FIN without close_notify: the client sees a truncated TLS stream.
-            tcp.shutdown().await?;
-            drain(&mut tcp).await;
-            Ok(())
+            close_after_handshake(tcp, acceptor).await
         }
-        (Behaviour::ResetAfterClientHello, _) => {
-            read_client_hello(&mut tcp).await?;
-            // A zero linger makes close send RST. It never blocks, unlike other linger values
-            // (the reason tokio deprecates set_linger); set_zero_linger needs tokio 1.50.
-            #[allow(deprecated)]
-            tcp.set_linger(Some(Duration::ZERO))?;
-            drop(tcp);
-            Ok(())
-        }
-        (Behaviour::Silent, _) => {
-            let mut buf = [0u8; 1024];
-            let mut total = 0;
-            while total <= MAX_READ {
-                let n = tcp.read(&mut buf).await?;
-                if n == 0 {
-                    return Ok(());
-                }
-                total += n;
-            }
-            // The client keeps talking to a server that never answers: just hold on.
-            tokio::time::sleep(SILENT_HOLD).await;
-            Ok(())
-        }
-        (Behaviour::Garbage, _) => {
-            read_client_hello(&mut tcp).await?;
-            tcp.write_all(&garbage()).await?;
-            tcp.shutdown().await?;
-            drain(&mut tcp).await;
-            Ok(())
-        }
+        (Behaviour::ResetAfterClientHello, _) => reset_after_client_hello(tcp).await,
+        (Behaviour::Silent, _) => stay_silent(tcp).await,
+        (Behaviour::Garbage, _) => answer_garbage(tcp).await,
         // start_raw refuses these, so there is no acceptor only if the caller bypassed it.
         (
             Behaviour::Http { .. } | Behaviour::CloseAfterHandshake | Behaviour::DelayedHttp { .. },
             None,
         ) => Ok(()),
     }
+}
+
+/// Completes the handshake, waits `delay` if there is one, reads the request head and answers
+/// `status` with `body`.
+async fn answer_http(
+    tcp: TcpStream,
+    acceptor: TlsAcceptor,
+    delay: Option<Duration>,
+    status: u16,
+    body: &str,
+) -> io::Result<()> {
+    let mut tls = acceptor.accept(tcp).await?;
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    if read_head(&mut tls).await?.is_none() {
+        return Ok(());
+    }
+    tls.write_all(http_response(status, body).as_bytes())
+        .await?;
+    // Sends close_notify and then FIN.
+    tls.shutdown().await?;
+    drain(&mut tls).await;
+    Ok(())
+}
+
+/// Completes the handshake, then closes the TCP stream without close_notify.
+async fn close_after_handshake(tcp: TcpStream, acceptor: TlsAcceptor) -> io::Result<()> {
+    let tls = acceptor.accept(tcp).await?;
+    let (mut tcp, _session) = tls.into_inner();
+    // FIN without close_notify: the client sees a truncated TLS stream.
+    tcp.shutdown().await?;
+    drain(&mut tcp).await;
+    Ok(())
+}
+
+/// Reads the ClientHello, then resets the connection.
+async fn reset_after_client_hello(mut tcp: TcpStream) -> io::Result<()> {
+    read_client_hello(&mut tcp).await?;
+    // A zero linger makes close send RST. It never blocks, unlike other linger values
+    // (the reason tokio deprecates set_linger); set_zero_linger needs tokio 1.50.
+    #[allow(deprecated)]
+    tcp.set_linger(Some(Duration::ZERO))?;
+    drop(tcp);
+    Ok(())
+}
+
+/// Reads what the client sends and never answers.
+async fn stay_silent(mut tcp: TcpStream) -> io::Result<()> {
+    let mut buf = [0u8; 1024];
+    let mut total = 0;
+    while total <= MAX_READ {
+        let n = tcp.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        total += n;
+    }
+    // The client keeps talking to a server that never answers: just hold on.
+    tokio::time::sleep(SILENT_HOLD).await;
+    Ok(())
+}
+
+/// Reads the ClientHello and answers bytes that are not TLS.
+async fn answer_garbage(mut tcp: TcpStream) -> io::Result<()> {
+    read_client_hello(&mut tcp).await?;
+    tcp.write_all(&garbage()).await?;
+    tcp.shutdown().await?;
+    drain(&mut tcp).await;
+    Ok(())
 }
 
 /// Reads the client's first TLS record (the ClientHello), so that whatever the server does

@@ -135,5 +135,14 @@ async fn demo_json_is_one_document_whose_scenarios_all_match() {
         .position(|s| s.backend == Backend::NamedInterceptor)
         .expect("a named interceptor scenario");
     assert_eq!(results[named]["interception"]["vendor"], "Zscaler");
+    let rotated = SCENARIOS
+        .iter()
+        .position(|s| s.backend == Backend::RotatedKey)
+        .expect("a rotated key scenario");
+    assert_eq!(
+        results[rotated]["drift"]["change"], "leaf-rotation",
+        "{:#}",
+        results[rotated]["drift"]
+    );
     assert_eq!(doc["summary"]["total"], SCENARIOS.len());
 }
