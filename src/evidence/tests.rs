@@ -40,6 +40,24 @@ fn run(
     os: &PathReport,
     pinset: Option<&PinSet>,
 ) -> Interception {
+    run_at(
+        chain,
+        public,
+        os,
+        pinset,
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    )
+}
+
+/// As `run`, with the time of the probe given (seconds since the epoch), so that ages are
+/// exact whatever second the test reaches it in.
+fn run_at(
+    chain: &[CertInfo],
+    public: &PathReport,
+    os: &PathReport,
+    pinset: Option<&PinSet>,
+    now: i64,
+) -> Interception {
     let interceptors = Interceptors::bundled().unwrap();
     let public_anchor = public.anchor.as_ref().map(|a| a.spki_sha256);
     let has = move |p: &Pin| Some(*p) == public_anchor;
@@ -53,7 +71,7 @@ fn run(
         pinset,
         denied: report.as_ref().and_then(|r| r.denied.first()),
         interceptors: &interceptors,
-        now: time::OffsetDateTime::now_utc().unix_timestamp(),
+        now,
     })
 }
 
@@ -205,7 +223,7 @@ fn each_signal_fires_on_its_chain_and_stays_silent_on_a_clean_one() {
         let mut chain = lab_chain(case.org, case.spec);
         let mut public = public_path(AnchorOrigin::Mozilla);
         (case.change)(&mut chain, &mut public);
-        let found = run(&chain, &public, &os_none, Some(&set));
+        let found = run_at(&chain, &public, &os_none, Some(&set), now.unix_timestamp());
         match case.expect {
             None => assert!(found.evidence.is_empty(), "{}: {:?}", case.name, found),
             Some((signal, strength, words)) => {
