@@ -4,7 +4,7 @@
 //! Everything that can be wrong with the input is found here, before any probe starts, and
 //! reported with the file, line or flag and the fix.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::endpoint::Endpoint;
@@ -240,187 +240,26 @@ impl Default for Config {
     }
 }
 
-fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
-    if !value.is_finite() || value <= 0.0 || value > 86_400.0 {
-        return Err(Error::usage(
-            flag,
-            format!("{value} is not a usable number of seconds: give a value above 0 and at most 86400, e.g. {flag} 10"),
-        ));
-    }
-    Ok(Duration::from_secs_f64(value))
-}
-
 impl Config {
     /// Validates the options: loads the profile and pin files, parses URLs, pins and
     /// `--resolve` entries, and checks every pin set reference.
+    ///
+    /// The checks run in a fixed order (profile and pins, `--pinset`, the endpoints, `--shard`,
+    /// `--resolve`, `-j`, the timeouts, `--cacert`, the proxy), so that of several mistakes the
+    /// same one is reported first.
     pub fn from_options(o: &Options) -> Result<Config, Error> {
-        let (profile, profile_name) = match &o.profile {
-            Some(path) => (Profile::load(path)?, path.display().to_string()),
-            None => (Profile::bundled()?, BUNDLED_MDE_NAME.to_string()),
-        };
-
-        let mut extra: Vec<PinSet> = Vec::new();
-        for path in &o.pins {
-            let file = Profile::load(path)?;
-            for set in file.pinsets {
-                if let Some(first) = profile
-                    .pinsets
-                    .iter()
-                    .chain(&extra)
-                    .find(|s| s.name == set.name)
-                {
-                    return Err(Error::File {
-                        file: path.display().to_string(),
-                        message: format!(
-                            "pin set {:?} is already defined in {}: rename one of them",
-                            set.name, first.origin
-                        ),
-                    });
-                }
-                extra.push(set);
-            }
-        }
-        profile.check_refs(&profile_name, &extra)?;
-        let mut pinsets = profile.pinsets.clone();
-        pinsets.extend(extra);
-
-        if let Some(name) = &o.pinset {
-            if !pinsets.iter().any(|s| &s.name == name) {
-                let mut names: Vec<&str> = pinsets.iter().map(|s| s.name.as_str()).collect();
-                names.sort_unstable();
-                return Err(Error::usage(
-                    "--pinset",
-                    format!(
-                        "no pin set is named {name:?}: use one of {} (from {} and --pins)",
-                        names.join(", "),
-                        profile_name
-                    ),
-                ));
-            }
-        }
-        // ad-hoc endpoints: URL arguments, then the lines of --targets
-        let mut adhoc = Vec::new();
-        for url in &o.urls {
-            let endpoint = Endpoint::parse(url).map_err(|m| Error::usage(url.clone(), m))?;
-            adhoc.push(endpoint);
-        }
-        let mut skipped = Vec::new();
-        if let Some(path) = &o.targets {
-            let (name, read) = if path.as_os_str() == "-" {
-                (
-                    "standard input".to_string(),
-                    targets::read(std::io::stdin().lock()),
-                )
-            } else {
-                let file = std::fs::File::open(path).map_err(|source| Error::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                (
-                    path.display().to_string(),
-                    targets::read(std::io::BufReader::new(file)),
-                )
-            };
-            let (endpoints, bad) = read.map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
-            adhoc.extend(endpoints);
-            skipped.extend(
-                bad.into_iter()
-                    .map(|b| format!("{name}:{}: {} (line skipped)", b.line, b.message)),
-            );
-        }
-        for endpoint in &mut adhoc {
-            endpoint.pinset = o.pinset.clone();
-        }
-        let pinset_text = match &o.pinset {
-            Some(set) => format!("pin set {set} from {profile_name}"),
-            None => "no pin set: verdict on trust alone".to_string(),
-        };
-
-        let (mut endpoints, source) = if o.urls.is_empty() && o.targets.is_none() {
-            if let Some(name) = &o.pinset {
-                return Err(Error::usage(
-                    "--pinset",
-                    format!("--pinset {name} applies to URL arguments and --targets; give the endpoints to probe, or set `pinset` on the endpoints of the profile"),
-                ));
-            }
-            if profile.endpoints.is_empty() {
-                return Err(Error::File {
-                    file: profile_name,
-                    message: "the profile has no [[endpoints]]: add some, or give URLs on the command line".into(),
-                });
-            }
-            (profile.endpoints.clone(), profile_name)
-        } else if o.urls.is_empty() && o.profile.is_some() {
-            // --targets with an explicit profile: the sweep includes the profile's endpoints
-            let mut all = profile.endpoints.clone();
-            all.extend(adhoc);
-            (all, format!("{profile_name} and --targets ({pinset_text})"))
-        } else if o.urls.is_empty() {
-            (adhoc, format!("--targets ({pinset_text})"))
-        } else {
-            (adhoc, format!("the command line ({pinset_text})"))
-        };
-        if let Some(text) = &o.shard {
-            let shard = Shard::parse(text).map_err(|m| Error::usage("--shard", m))?;
-            endpoints.retain(|e| shard.holds(e));
-        }
-
-        let resolve = o
-            .resolve
-            .iter()
-            .map(|r| Override::parse(r).map_err(|m| Error::usage("--resolve", m)))
-            .collect::<Result<Vec<_>, _>>()?;
-
-        if o.concurrency == 0 || o.concurrency > MAX_CONCURRENCY {
-            return Err(Error::usage(
-                "--concurrency",
-                format!(
-                    "{} is out of range: give 1 to {MAX_CONCURRENCY}",
-                    o.concurrency
-                ),
-            ));
-        }
-        let settings = Settings {
-            connect_timeout: seconds("--connect-timeout", o.connect_timeout)?,
-            timeout: seconds("--timeout", o.timeout)?,
-            http: !o.no_http,
-            warn_days: o.warn_days,
-        };
-        for path in &o.cacert {
-            if !path.is_file() {
-                return Err(Error::usage(
-                    "--cacert",
-                    format!(
-                        "{} is not a readable file: give a PEM or DER certificate file",
-                        path.display()
-                    ),
-                ));
-            }
-        }
-
-        let proxy = proxy::Setting::from_flags(
-            proxy::Flags {
-                proxy: o.proxy.as_deref(),
-                noproxy: o.noproxy.as_deref(),
-                pac: o.pac.as_deref(),
-                wpad: o.wpad,
-                system: o.system_proxy,
-            },
-            |name| std::env::var(name).ok(),
-        )?;
-        if o.compare_direct && !proxy.may_use_proxy() {
-            return Err(Error::usage(
-                "--compare-direct",
-                "there is no proxy to compare with: give --proxy URL or set HTTPS_PROXY",
-            ));
-        }
-
+        let (profile, profile_name) = load_profile(o)?;
+        let pinsets = pin_sets(&profile, &profile_name, &o.pins)?;
+        check_pinset(o.pinset.as_deref(), &pinsets, &profile_name)?;
+        let sweep = endpoints(o, &profile, profile_name)?;
+        let resolve = resolve_overrides(&o.resolve)?;
+        check_concurrency(o.concurrency)?;
+        let settings = settings(o)?;
+        check_cacerts(&o.cacert)?;
+        let proxy = proxy_setting(o)?;
         Ok(Config {
-            source,
-            endpoints,
+            source: sweep.source,
+            endpoints: sweep.endpoints,
             pinsets,
             cacerts: o.cacert.clone(),
             resolve,
@@ -432,12 +271,240 @@ impl Config {
             proxy,
             compare_direct: o.compare_direct,
             fail_on_warning: o.fail_on_warning,
-            skipped,
+            skipped: sweep.skipped,
             progress: !o.quiet,
             pin_format: o.pin_format,
-            advice: profile.advice.clone(),
+            advice: profile.advice,
         })
     }
+}
+
+/// The profile's pin sets and those of `--pins`, checked: no name defined twice, and every
+/// pin set the profile's endpoints name exists.
+fn pin_sets(profile: &Profile, profile_name: &str, pins: &[PathBuf]) -> Result<Vec<PinSet>, Error> {
+    let mut extra: Vec<PinSet> = Vec::new();
+    for path in pins {
+        let file = Profile::load(path)?;
+        for set in file.pinsets {
+            if let Some(first) = profile
+                .pinsets
+                .iter()
+                .chain(&extra)
+                .find(|s| s.name == set.name)
+            {
+                return Err(Error::File {
+                    file: path.display().to_string(),
+                    message: format!(
+                        "pin set {:?} is already defined in {}: rename one of them",
+                        set.name, first.origin
+                    ),
+                });
+            }
+            extra.push(set);
+        }
+    }
+    profile.check_refs(profile_name, &extra)?;
+    let mut pinsets = profile.pinsets.clone();
+    pinsets.extend(extra);
+    Ok(pinsets)
+}
+
+/// `--pinset NAME` names one of the pin sets.
+fn check_pinset(pinset: Option<&str>, pinsets: &[PinSet], profile_name: &str) -> Result<(), Error> {
+    let Some(name) = pinset else {
+        return Ok(());
+    };
+    if pinsets.iter().any(|s| s.name == name) {
+        return Ok(());
+    }
+    let mut names: Vec<&str> = pinsets.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    Err(Error::usage(
+        "--pinset",
+        format!(
+            "no pin set is named {name:?}: use one of {} (from {} and --pins)",
+            names.join(", "),
+            profile_name
+        ),
+    ))
+}
+
+/// The endpoints of a run, where they came from, and the lines of `--targets` skipped.
+struct Sweep {
+    endpoints: Vec<Endpoint>,
+    source: String,
+    skipped: Vec<String>,
+}
+
+/// The endpoints to probe: the profile's, or those of the URL arguments and `--targets` (with
+/// the profile's too when `--profile` is given with `--targets`), then the `--shard` slice.
+fn endpoints(o: &Options, profile: &Profile, profile_name: String) -> Result<Sweep, Error> {
+    let (adhoc, skipped) = adhoc_endpoints(o)?;
+    let pinset_text = match &o.pinset {
+        Some(set) => format!("pin set {set} from {profile_name}"),
+        None => "no pin set: verdict on trust alone".to_string(),
+    };
+    let (mut endpoints, source) = if o.urls.is_empty() && o.targets.is_none() {
+        if let Some(name) = &o.pinset {
+            return Err(Error::usage(
+                "--pinset",
+                format!("--pinset {name} applies to URL arguments and --targets; give the endpoints to probe, or set `pinset` on the endpoints of the profile"),
+            ));
+        }
+        if profile.endpoints.is_empty() {
+            return Err(Error::File {
+                file: profile_name,
+                message:
+                    "the profile has no [[endpoints]]: add some, or give URLs on the command line"
+                        .into(),
+            });
+        }
+        (profile.endpoints.clone(), profile_name)
+    } else if o.urls.is_empty() && o.profile.is_some() {
+        // --targets with an explicit profile: the sweep includes the profile's endpoints
+        let mut all = profile.endpoints.clone();
+        all.extend(adhoc);
+        (all, format!("{profile_name} and --targets ({pinset_text})"))
+    } else if o.urls.is_empty() {
+        (adhoc, format!("--targets ({pinset_text})"))
+    } else {
+        (adhoc, format!("the command line ({pinset_text})"))
+    };
+    if let Some(text) = &o.shard {
+        let shard = Shard::parse(text).map_err(|m| Error::usage("--shard", m))?;
+        endpoints.retain(|e| shard.holds(e));
+    }
+    Ok(Sweep {
+        endpoints,
+        source,
+        skipped,
+    })
+}
+
+/// The ad-hoc endpoints: URL arguments, then the lines of `--targets`, each with the pin set
+/// of `--pinset`; and the lines of `--targets` that are not endpoints, as messages.
+fn adhoc_endpoints(o: &Options) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
+    let mut adhoc = Vec::new();
+    for url in &o.urls {
+        let endpoint = Endpoint::parse(url).map_err(|m| Error::usage(url.clone(), m))?;
+        adhoc.push(endpoint);
+    }
+    let mut skipped = Vec::new();
+    if let Some(path) = &o.targets {
+        let (endpoints, bad) = read_targets(path)?;
+        adhoc.extend(endpoints);
+        skipped.extend(bad);
+    }
+    for endpoint in &mut adhoc {
+        endpoint.pinset = o.pinset.clone();
+    }
+    Ok((adhoc, skipped))
+}
+
+/// The endpoints of a `--targets` file (`-` for standard input), and its lines that are not
+/// endpoints, as messages that name the file and line.
+fn read_targets(path: &Path) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
+    let (name, read) = if path.as_os_str() == "-" {
+        (
+            "standard input".to_string(),
+            targets::read(std::io::stdin().lock()),
+        )
+    } else {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        (
+            path.display().to_string(),
+            targets::read(std::io::BufReader::new(file)),
+        )
+    };
+    let (endpoints, bad) = read.map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let skipped = bad
+        .into_iter()
+        .map(|b| format!("{name}:{}: {} (line skipped)", b.line, b.message))
+        .collect();
+    Ok((endpoints, skipped))
+}
+
+/// The `--resolve HOST:PORT:ADDR` entries, parsed.
+fn resolve_overrides(entries: &[String]) -> Result<Vec<Override>, Error> {
+    entries
+        .iter()
+        .map(|r| Override::parse(r).map_err(|m| Error::usage("--resolve", m)))
+        .collect()
+}
+
+/// `-j N` is within 1 to [`MAX_CONCURRENCY`].
+fn check_concurrency(concurrency: usize) -> Result<(), Error> {
+    if concurrency == 0 || concurrency > MAX_CONCURRENCY {
+        return Err(Error::usage(
+            "--concurrency",
+            format!("{concurrency} is out of range: give 1 to {MAX_CONCURRENCY}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Each probe's settings: the timeouts, checked, `--no-http` and `--warn-days`.
+fn settings(o: &Options) -> Result<Settings, Error> {
+    Ok(Settings {
+        connect_timeout: seconds("--connect-timeout", o.connect_timeout)?,
+        timeout: seconds("--timeout", o.timeout)?,
+        http: !o.no_http,
+        warn_days: o.warn_days,
+    })
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
+    if !value.is_finite() || value <= 0.0 || value > 86_400.0 {
+        return Err(Error::usage(
+            flag,
+            format!("{value} is not a usable number of seconds: give a value above 0 and at most 86400, e.g. {flag} 10"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// Every `--cacert` is a file (it is read when the run starts).
+fn check_cacerts(paths: &[PathBuf]) -> Result<(), Error> {
+    for path in paths {
+        if !path.is_file() {
+            return Err(Error::usage(
+                "--cacert",
+                format!(
+                    "{} is not a readable file: give a PEM or DER certificate file",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How the proxy is found, from the flags and the environment; `--compare-direct` needs a
+/// proxy to compare with.
+fn proxy_setting(o: &Options) -> Result<proxy::Setting, Error> {
+    let proxy = proxy::Setting::from_flags(
+        proxy::Flags {
+            proxy: o.proxy.as_deref(),
+            noproxy: o.noproxy.as_deref(),
+            pac: o.pac.as_deref(),
+            wpad: o.wpad,
+            system: o.system_proxy,
+        },
+        |name| std::env::var(name).ok(),
+    )?;
+    if o.compare_direct && !proxy.may_use_proxy() {
+        return Err(Error::usage(
+            "--compare-direct",
+            "there is no proxy to compare with: give --proxy URL or set HTTPS_PROXY",
+        ));
+    }
+    Ok(proxy)
 }
 
 /// The profile the options name (the bundled Defender profile unless `--profile`) and the
