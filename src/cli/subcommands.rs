@@ -1,0 +1,150 @@
+//! The subcommands' own arguments: each one's positional arguments and flags, and the groups
+//! of [`super::groups`] it flattens in. [`super::options`] turns them into the library's
+//! options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::groups::{
+    DiscoveryArgs, JobsArgs, ProfileArgs, ReachArgs, ReportArgs, SweepArgs, TrustArgs,
+};
+use super::values::{DocumentFormatArg, PinFormatArg};
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Endpoints to probe instead of the profile's: https://host[:port]/path or host[:port].
+    /// A first URL that is, or looks like, a subcommand's name is refused: write https://NAME/
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub reach: ReachArgs,
+
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The endpoint: https://host[:port]/path or host[:port]; with --file, the host name the
+    /// chain is checked against (optional)
+    #[arg(value_name = "URL|HOST[:PORT]")]
+    pub target: Option<String>,
+
+    /// Analyse the chain in this PEM file (e.g. from `openssl s_client -showcerts`) instead of
+    /// connecting
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ReachArgs", "DiscoveryArgs"])]
+    pub file: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DocumentFormatArg::Text)]
+    pub format: DocumentFormatArg,
+
+    /// Write the report to FILE instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub reach: ReachArgs,
+
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Endpoints to pin: https://host[:port]/path or host[:port] (default with --update: every
+    /// endpoint of the file)
+    #[arg(value_name = "URL", required_unless_present = "update")]
+    pub urls: Vec<String>,
+
+    /// One pin set for every endpoint, with this name (default: one set per host and port)
+    #[arg(long, value_name = "NAME")]
+    pub shared_set: Option<String>,
+
+    /// Pin a chain that reaches no public or --cacert anchor (never pin an inspecting proxy's CA)
+    #[arg(long)]
+    pub allow_untrusted: bool,
+
+    /// A backup pin added to every set (a key kept offline, not in the current chain); repeatable
+    #[arg(long, value_name = "PIN")]
+    pub backup_pin: Vec<String>,
+
+    /// Rewrite this profile with the new pins, keeping its labels and comments where it can
+    #[arg(long, value_name = "FILE")]
+    pub update: Option<PathBuf>,
+
+    /// Write the profile to FILE (default: standard output, or the --update file)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub jobs: JobsArgs,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub reach: ReachArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Show each chain, both paths, the pins and the evidence under each line
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DocumentFormatArg::Text)]
+    pub format: DocumentFormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PinsArgs {
+    #[command(subcommand)]
+    pub command: PinsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PinsCommand {
+    /// Convert a pin file from another tool's format (or back)
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The input format
+    #[arg(long, value_enum)]
+    pub from: PinFormatArg,
+
+    /// The output format
+    #[arg(long, value_enum, default_value_t = PinFormatArg::Toml)]
+    pub to: PinFormatArg,
+
+    /// The input file; - for standard input
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// Write to FILE instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,86 @@
+//! The closed sets of flag values (`--format`, `--pin-format`, `--fail-on`, `--from`/`--to`)
+//! and the library's value for each.
+
+use clap::ValueEnum;
+use pinprobe::pin_formats::PinFormat;
+use pinprobe::report::Format;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PinFormatArg {
+    /// OkHttp: sha256/<base64>, one per line
+    Okhttp,
+    /// curl --pinnedpubkey: sha256//<b64>;sha256//<b64>
+    Curl,
+    /// an HPKP header: pin-sha256="<b64>"; ...
+    Hpkp,
+    /// 64 hex digits, one per line
+    Hex,
+    /// a pinprobe profile (TOML)
+    Toml,
+    /// Chromium's static pinsets JSON
+    Chromium,
+    /// Android's network security config XML
+    Android,
+}
+
+impl PinFormatArg {
+    pub fn format(self) -> PinFormat {
+        match self {
+            PinFormatArg::Okhttp => PinFormat::Okhttp,
+            PinFormatArg::Curl => PinFormat::Curl,
+            PinFormatArg::Hpkp => PinFormat::Hpkp,
+            PinFormatArg::Hex => PinFormat::Hex,
+            PinFormatArg::Toml => PinFormat::Toml,
+            PinFormatArg::Chromium => PinFormat::Chromium,
+            PinFormatArg::Android => PinFormat::Android,
+        }
+    }
+}
+
+/// The formats of `test`'s report.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    /// one line per endpoint in the shape of `mdatp connectivity test`, advice at the end
+    Text,
+    /// one JSON document with every result
+    Json,
+    /// one JSON result per line, written as each probe finishes
+    Ndjson,
+    /// JUnit XML: one testsuite per profile, one testcase per endpoint and route
+    Junit,
+}
+
+impl FormatArg {
+    pub fn format(self) -> Format {
+        match self {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Ndjson => Format::Ndjson,
+            FormatArg::Junit => Format::Junit,
+        }
+    }
+}
+
+/// The formats of a one-document report (`inspect`, `demo`).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DocumentFormatArg {
+    /// for terminals
+    Text,
+    /// one JSON document
+    Json,
+}
+
+impl DocumentFormatArg {
+    pub fn format(self) -> Format {
+        match self {
+            DocumentFormatArg::Text => Format::Text,
+            DocumentFormatArg::Json => Format::Json,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FailOnArg {
+    /// any warning (expires-soon, weak-key, sha1-signature) fails the run
+    Warning,
+}

@@ -1,0 +1,306 @@
+//! The validated configuration of a run, built from plain options (the binary turns its flags
+//! into `Options`; the library never sees the flag parser's types).
+//!
+//! Everything that can be wrong with the input is found here, before any probe starts, and
+//! reported with the file, line or flag and the fix.
+//!
+//! The options as given are in `options`; which endpoints a run probes, from the profile,
+//! the URL arguments, `--targets` and `--shard`, is decided in `sweep`; the other checks are
+//! here.
+
+mod options;
+mod sweep;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::net::resolve::Override;
+use crate::pin_formats::PinFormat;
+use crate::pins::PinSet;
+use crate::probe::Settings;
+use crate::profile::{Profile, BUNDLED_MDE_NAME};
+use crate::proxy;
+use crate::report::Format;
+use crate::verdict::Advice;
+
+pub use options::{Network, Options};
+
+/// Most concurrent probes accepted by `-j`.
+pub const MAX_CONCURRENCY: usize = 4096;
+
+/// Probes at a time unless `-j` says otherwise: enough to keep two cores busy while most
+/// probes wait on the network, far below the usual 1024 descriptors.
+pub const DEFAULT_CONCURRENCY: usize = 128;
+
+/// DNS, TCP connect and the TLS handshake together, unless `--connect-timeout` says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Each endpoint's deadline, HTTP included, unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Certificates on the verified path expiring within this many days get `expires-soon`,
+/// unless `--warn-days` says otherwise.
+pub const DEFAULT_WARN_DAYS: u32 = 30;
+
+/// A run, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// where the endpoints came from, for the report header
+    pub source: String,
+    /// the endpoints, in order
+    pub endpoints: Vec<Endpoint>,
+    /// every pin set: the profile's and those of `--pins`
+    pub pinsets: Vec<PinSet>,
+    /// `--cacert` files
+    pub cacerts: Vec<PathBuf>,
+    /// `--resolve` entries
+    pub resolve: Vec<Override>,
+    /// the output format
+    pub format: Format,
+    /// `-o FILE`, else standard output
+    pub output: Option<PathBuf>,
+    /// details under each line
+    pub verbose: bool,
+    /// probes at a time
+    pub concurrency: usize,
+    /// deadlines and switches
+    pub settings: Settings,
+    /// how the proxy is found: the flags and the environment, or where a PAC file comes from
+    /// (loaded when the run starts)
+    pub proxy: proxy::Setting,
+    /// probe every endpoint directly and through the proxy
+    pub compare_direct: bool,
+    /// warnings fail the run
+    pub fail_on_warning: bool,
+    /// lines of --targets that are not endpoints, as messages
+    pub skipped: Vec<String>,
+    /// show a progress bar when standard error is a terminal
+    pub progress: bool,
+    /// format of the pins in drift reports
+    pub pin_format: PinFormat,
+    /// what to do about each verdict, in the profile's words
+    pub advice: Advice,
+}
+
+impl Default for Config {
+    /// No endpoint, the defaults of every flag: a base for callers that build a run
+    /// themselves (the demo).
+    fn default() -> Config {
+        Config {
+            source: String::new(),
+            endpoints: Vec::new(),
+            pinsets: Vec::new(),
+            cacerts: Vec::new(),
+            resolve: Vec::new(),
+            format: Format::Text,
+            output: None,
+            verbose: false,
+            concurrency: DEFAULT_CONCURRENCY,
+            settings: Settings::default(),
+            proxy: proxy::Setting::default(),
+            compare_direct: false,
+            fail_on_warning: false,
+            skipped: Vec::new(),
+            progress: false,
+            pin_format: PinFormat::Okhttp,
+            advice: Advice::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Validates the options: loads the profile and pin files, parses URLs, pins and
+    /// `--resolve` entries, and checks every pin set reference.
+    ///
+    /// The checks run in a fixed order (profile and pins, `--pinset`, the endpoints, `--shard`,
+    /// `--resolve`, `-j`, the timeouts, `--cacert`, the proxy), so that of several mistakes the
+    /// same one is reported first.
+    pub fn from_options(o: &Options) -> Result<Config, Error> {
+        let (profile, profile_name) = load_profile(o)?;
+        let pinsets = pin_sets(&profile, &profile_name, &o.pins)?;
+        check_pinset(o.pinset.as_deref(), &pinsets, &profile_name)?;
+        let sweep = sweep::endpoints(o, &profile, profile_name)?;
+        let resolve = resolve_overrides(&o.resolve)?;
+        check_concurrency(o.concurrency)?;
+        let settings = settings(o)?;
+        check_cacerts(&o.cacert)?;
+        let proxy = proxy_setting(o)?;
+        Ok(Config {
+            source: sweep.source,
+            endpoints: sweep.endpoints,
+            pinsets,
+            cacerts: o.cacert.clone(),
+            resolve,
+            format: o.format,
+            output: o.output.clone(),
+            verbose: o.verbose,
+            concurrency: o.concurrency,
+            settings,
+            proxy,
+            compare_direct: o.compare_direct,
+            fail_on_warning: o.fail_on_warning,
+            skipped: sweep.skipped,
+            progress: !o.quiet,
+            pin_format: o.pin_format,
+            advice: profile.advice,
+        })
+    }
+}
+
+/// The profile's pin sets and those of `--pins`, checked: no name defined twice, and every
+/// pin set the profile's endpoints name exists.
+fn pin_sets(profile: &Profile, profile_name: &str, pins: &[PathBuf]) -> Result<Vec<PinSet>, Error> {
+    let mut extra: Vec<PinSet> = Vec::new();
+    for path in pins {
+        let file = Profile::load(path)?;
+        for set in file.pinsets {
+            if let Some(first) = profile
+                .pinsets
+                .iter()
+                .chain(&extra)
+                .find(|s| s.name == set.name)
+            {
+                return Err(Error::File {
+                    file: path.display().to_string(),
+                    message: format!(
+                        "pin set {:?} is already defined in {}: rename one of them",
+                        set.name, first.origin
+                    ),
+                });
+            }
+            extra.push(set);
+        }
+    }
+    profile.check_refs(profile_name, &extra)?;
+    let mut pinsets = profile.pinsets.clone();
+    pinsets.extend(extra);
+    Ok(pinsets)
+}
+
+/// `--pinset NAME` names one of the pin sets.
+fn check_pinset(pinset: Option<&str>, pinsets: &[PinSet], profile_name: &str) -> Result<(), Error> {
+    let Some(name) = pinset else {
+        return Ok(());
+    };
+    if pinsets.iter().any(|s| s.name == name) {
+        return Ok(());
+    }
+    let mut names: Vec<&str> = pinsets.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    Err(Error::usage(
+        "--pinset",
+        format!(
+            "no pin set is named {name:?}: use one of {} (from {} and --pins)",
+            names.join(", "),
+            profile_name
+        ),
+    ))
+}
+
+/// The `--resolve HOST:PORT:ADDR` entries, parsed.
+fn resolve_overrides(entries: &[String]) -> Result<Vec<Override>, Error> {
+    entries
+        .iter()
+        .map(|r| Override::parse(r).map_err(|m| Error::usage("--resolve", m)))
+        .collect()
+}
+
+/// `-j N` is within 1 to [`MAX_CONCURRENCY`].
+fn check_concurrency(concurrency: usize) -> Result<(), Error> {
+    if concurrency == 0 || concurrency > MAX_CONCURRENCY {
+        return Err(Error::usage(
+            "--concurrency",
+            format!("{concurrency} is out of range: give 1 to {MAX_CONCURRENCY}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Each probe's settings: the timeouts, checked, `--no-http` and `--warn-days`.
+fn settings(o: &Options) -> Result<Settings, Error> {
+    Ok(Settings {
+        connect_timeout: seconds("--connect-timeout", o.connect_timeout)?,
+        timeout: seconds("--timeout", o.timeout)?,
+        http: !o.no_http,
+        warn_days: o.warn_days,
+    })
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
+    if !value.is_finite() || value <= 0.0 || value > 86_400.0 {
+        return Err(Error::usage(
+            flag,
+            format!("{value} is not a usable number of seconds: give a value above 0 and at most 86400, e.g. {flag} 10"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// Every `--cacert` is a file (it is read when the run starts).
+fn check_cacerts(paths: &[PathBuf]) -> Result<(), Error> {
+    for path in paths {
+        if !path.is_file() {
+            return Err(Error::usage(
+                "--cacert",
+                format!(
+                    "{} is not a readable file: give a PEM or DER certificate file",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How the proxy is found, from the flags and the environment; `--compare-direct` needs a
+/// proxy to compare with.
+fn proxy_setting(o: &Options) -> Result<proxy::Setting, Error> {
+    let proxy = proxy::Setting::from_flags(
+        proxy::Flags {
+            proxy: o.proxy.as_deref(),
+            noproxy: o.noproxy.as_deref(),
+            pac: o.pac.as_deref(),
+            wpad: o.wpad,
+            system: o.system_proxy,
+        },
+        |name| std::env::var(name).ok(),
+    )?;
+    if o.compare_direct && !proxy.may_use_proxy() {
+        return Err(Error::usage(
+            "--compare-direct",
+            "there is no proxy to compare with: give --proxy URL or set HTTPS_PROXY",
+        ));
+    }
+    Ok(proxy)
+}
+
+/// The profile the options name (the bundled Defender profile unless `--profile`) and the
+/// name it is reported under.
+pub fn load_profile(o: &Options) -> Result<(Profile, String), Error> {
+    match &o.profile {
+        Some(path) => Ok((Profile::load(path)?, path.display().to_string())),
+        None => Ok((Profile::bundled()?, BUNDLED_MDE_NAME.to_string())),
+    }
+}
+
+impl Config {
+    /// A configuration for analysing a chain read from a file, with no endpoint to probe: the
+    /// pin sets, `--pinset`, `--cacert` and the other flags are validated as by
+    /// [`Config::from_options`], whose `--pinset` check needs a URL argument; a stand-in URL
+    /// is given to it and its endpoint dropped.
+    pub fn for_chain(o: &Options) -> Result<Config, Error> {
+        let stand_in = Options {
+            urls: vec!["https://chain.invalid/".to_string()],
+            ..o.clone()
+        };
+        let mut config = Config::from_options(&stand_in)?;
+        config.endpoints.clear();
+        config.source = load_profile(o)?.1;
+        Ok(config)
+    }
+}

@@ -1,0 +1,146 @@
+//! The options of a run as given, before any check: those of `test`, and the part `inspect`
+//! and `pin` share with it ([`Network`]). Their defaults are the consts of [`crate::config`].
+
+use std::path::PathBuf;
+
+use super::{DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WARN_DAYS};
+use crate::pin_formats::PinFormat;
+use crate::report::Format;
+
+/// How chains are reached and trusted: the options `test`, `inspect` and `pin` share.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// `--cacert FILE`, repeatable
+    pub cacert: Vec<PathBuf>,
+    /// `--resolve HOST:PORT:ADDR`, repeatable
+    pub resolve: Vec<String>,
+    /// `--connect-timeout S`
+    pub connect_timeout: f64,
+    /// `--timeout S`
+    pub timeout: f64,
+    /// `--no-http`
+    pub no_http: bool,
+    /// `-x/--proxy URL` (`Some("")` turns the environment's proxy off)
+    pub proxy: Option<String>,
+    /// `--noproxy LIST`
+    pub noproxy: Option<String>,
+}
+
+impl Default for Network {
+    fn default() -> Network {
+        Network {
+            cacert: Vec::new(),
+            resolve: Vec::new(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
+            timeout: DEFAULT_TIMEOUT.as_secs_f64(),
+            no_http: false,
+            proxy: None,
+            noproxy: None,
+        }
+    }
+}
+
+impl Network {
+    /// The options of `test` with these set and every other one at its default: the base from
+    /// which `inspect` and `pin` validate what they share with `test`.
+    pub fn options(self) -> Options {
+        Options {
+            cacert: self.cacert,
+            resolve: self.resolve,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            no_http: self.no_http,
+            proxy: self.proxy,
+            noproxy: self.noproxy,
+            ..Options::default()
+        }
+    }
+}
+
+/// The options of `pinprobe test`, as given: every option a run of probes knows. The other
+/// subcommands take the part they use (see `crate::cmd`) and fill in the rest from here.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `--profile FILE`
+    pub profile: Option<PathBuf>,
+    /// `--pins FILE`, repeatable
+    pub pins: Vec<PathBuf>,
+    /// `--pinset NAME`, for URL arguments
+    pub pinset: Option<String>,
+    /// `--cacert FILE`, repeatable
+    pub cacert: Vec<PathBuf>,
+    /// `--resolve HOST:PORT:ADDR`, repeatable
+    pub resolve: Vec<String>,
+    /// URL arguments
+    pub urls: Vec<String>,
+    /// `--format`
+    pub format: Format,
+    /// `-o FILE`
+    pub output: Option<PathBuf>,
+    /// `-v`
+    pub verbose: bool,
+    /// `-j N`
+    pub concurrency: usize,
+    /// `--connect-timeout S`
+    pub connect_timeout: f64,
+    /// `--timeout S`
+    pub timeout: f64,
+    /// `--no-http`
+    pub no_http: bool,
+    /// `-x/--proxy URL` (`Some("")` turns the environment's proxy off)
+    pub proxy: Option<String>,
+    /// `--noproxy LIST`
+    pub noproxy: Option<String>,
+    /// `--compare-direct`
+    pub compare_direct: bool,
+    /// `--targets FILE` (`-` for standard input)
+    pub targets: Option<PathBuf>,
+    /// `--pac FILE|URL`
+    pub pac: Option<String>,
+    /// `--wpad`
+    pub wpad: bool,
+    /// `--system-proxy`
+    pub system_proxy: bool,
+    /// `--shard K/N`
+    pub shard: Option<String>,
+    /// `--quiet`: no progress bar
+    pub quiet: bool,
+    /// `--warn-days N`
+    pub warn_days: u32,
+    /// `--fail-on warning`
+    pub fail_on_warning: bool,
+    /// `--pin-format`
+    pub pin_format: PinFormat,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            profile: None,
+            pins: Vec::new(),
+            pinset: None,
+            cacert: Vec::new(),
+            resolve: Vec::new(),
+            urls: Vec::new(),
+            format: Format::Text,
+            output: None,
+            verbose: false,
+            concurrency: DEFAULT_CONCURRENCY,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
+            timeout: DEFAULT_TIMEOUT.as_secs_f64(),
+            no_http: false,
+            proxy: None,
+            noproxy: None,
+            compare_direct: false,
+            targets: None,
+            pac: None,
+            wpad: false,
+            system_proxy: false,
+            shard: None,
+            quiet: false,
+            warn_days: DEFAULT_WARN_DAYS,
+            fail_on_warning: false,
+            pin_format: PinFormat::Okhttp,
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Which endpoints a run probes: the profile's, or those of the URL arguments and
+//! `--targets`, then the `--shard` slice; and where they came from, for the report header.
+
+use std::path::Path;
+
+use super::Options;
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::profile::Profile;
+use crate::targets::{self, Shard};
+
+/// The endpoints of a run, where they came from, and the lines of `--targets` skipped.
+pub(super) struct Sweep {
+    pub(super) endpoints: Vec<Endpoint>,
+    pub(super) source: String,
+    pub(super) skipped: Vec<String>,
+}
+
+/// The endpoints to probe: the profile's, or those of the URL arguments and `--targets` (with
+/// the profile's too when `--profile` is given with `--targets`), then the `--shard` slice.
+pub(super) fn endpoints(
+    o: &Options,
+    profile: &Profile,
+    profile_name: String,
+) -> Result<Sweep, Error> {
+    let (adhoc, skipped) = adhoc_endpoints(o)?;
+    let pinset_text = match &o.pinset {
+        Some(set) => format!("pin set {set} from {profile_name}"),
+        None => "no pin set: verdict on trust alone".to_string(),
+    };
+    let (mut endpoints, source) = if o.urls.is_empty() && o.targets.is_none() {
+        if let Some(name) = &o.pinset {
+            return Err(Error::usage(
+                "--pinset",
+                format!("--pinset {name} applies to URL arguments and --targets; give the endpoints to probe, or set `pinset` on the endpoints of the profile"),
+            ));
+        }
+        if profile.endpoints.is_empty() {
+            return Err(Error::File {
+                file: profile_name,
+                message:
+                    "the profile has no [[endpoints]]: add some, or give URLs on the command line"
+                        .into(),
+            });
+        }
+        (profile.endpoints.clone(), profile_name)
+    } else if o.urls.is_empty() && o.profile.is_some() {
+        // --targets with an explicit profile: the sweep includes the profile's endpoints
+        let mut all = profile.endpoints.clone();
+        all.extend(adhoc);
+        (all, format!("{profile_name} and --targets ({pinset_text})"))
+    } else if o.urls.is_empty() {
+        (adhoc, format!("--targets ({pinset_text})"))
+    } else {
+        (adhoc, format!("the command line ({pinset_text})"))
+    };
+    if let Some(text) = &o.shard {
+        let shard = Shard::parse(text).map_err(|m| Error::usage("--shard", m))?;
+        endpoints.retain(|e| shard.holds(e));
+    }
+    Ok(Sweep {
+        endpoints,
+        source,
+        skipped,
+    })
+}
+
+/// The ad-hoc endpoints: URL arguments, then the lines of `--targets`, each with the pin set
+/// of `--pinset`; and the lines of `--targets` that are not endpoints, as messages.
+fn adhoc_endpoints(o: &Options) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
+    let mut adhoc = Vec::new();
+    for url in &o.urls {
+        let endpoint = Endpoint::parse(url).map_err(|m| Error::usage(url.clone(), m))?;
+        adhoc.push(endpoint);
+    }
+    let mut skipped = Vec::new();
+    if let Some(path) = &o.targets {
+        let (endpoints, bad) = read_targets(path)?;
+        adhoc.extend(endpoints);
+        skipped.extend(bad);
+    }
+    for endpoint in &mut adhoc {
+        endpoint.pinset = o.pinset.clone();
+    }
+    Ok((adhoc, skipped))
+}
+
+/// The endpoints of a `--targets` file (`-` for standard input), and its lines that are not
+/// endpoints, as messages that name the file and line.
+fn read_targets(path: &Path) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
+    let (name, read) = if path.as_os_str() == "-" {
+        (
+            "standard input".to_string(),
+            targets::read(std::io::stdin().lock()),
+        )
+    } else {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        (
+            path.display().to_string(),
+            targets::read(std::io::BufReader::new(file)),
+        )
+    };
+    let (endpoints, bad) = read.map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let skipped = bad
+        .into_iter()
+        .map(|b| format!("{name}:{}: {} (line skipped)", b.line, b.message))
+        .collect();
+    Ok((endpoints, skipped))
+}
