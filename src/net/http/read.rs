@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use super::{show_start, HttpError, HEAD_LIMIT, MAX_HEADERS, READ_CHUNK};
 
 /// The stream and every byte read from it; `buf.len()` is what is held against `limit`
-/// ([`MAX_ANSWER`] for [`get`]).
+/// ([`MAX_ANSWER`](super::MAX_ANSWER) for [`get`](super::get)).
 pub(super) struct Reader<'a, S> {
     pub(super) stream: &'a mut S,
     pub(super) buf: Vec<u8>,
