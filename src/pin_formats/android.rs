@@ -11,14 +11,15 @@ use roxmltree::{Document, Node};
 
 use super::{entry, label_of, one_line, pin_from_base64, Domain, ForeignSet, Problems, SetDetails};
 use crate::error::Error;
+use crate::pins::Pin;
 
+/// Reads the `<domain-config>` elements that have a `<pin-set>`, one set each.
 pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
     let doc = Document::parse(text).map_err(|e| Error::At {
         file: file.to_string(),
         line: e.pos().row as usize,
         message: format!("column {}: not well-formed XML: {e}", e.pos().col),
     })?;
-    let line = |node: &Node<'_, '_>| doc.text_pos_at(node.range().start).row as usize;
     let mut problems = Problems::new(file);
     let root = doc.root_element();
     if root.tag_name().name() != "network-security-config" {
@@ -34,150 +35,168 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
     let mut sets: Vec<ForeignSet> = Vec::new();
     for node in root.descendants().filter(Node::is_element) {
         let name = node.tag_name().name();
-        if name == "pin-set"
-            && node
-                .parent_element()
-                .is_none_or(|p| p.tag_name().name() != "domain-config")
-        {
-            let parent = node
-                .parent_element()
-                .map(|p| p.tag_name().name().to_string())
-                .unwrap_or_default();
-            problems.add(
-                line(&node),
-                format!("<pin-set> inside <{parent}>: Android reads pins only in a <domain-config>; move it there"),
-            );
+        if name == "pin-set" {
+            check_pin_set_place(&node, &mut problems);
         }
-        if name != "domain-config" {
-            continue;
-        }
-        let pin_sets: Vec<Node<'_, '_>> = node
-            .children()
-            .filter(|c| c.is_element() && c.tag_name().name() == "pin-set")
-            .collect();
-        let Some(pin_set) = pin_sets.first() else {
-            continue;
-        };
-        for extra in &pin_sets[1..] {
-            problems.add(
-                line(extra),
-                format!(
-                    "a second <pin-set> in the <domain-config> of line {}: Android takes one; merge their pins",
-                    line(&node)
-                ),
-            );
-        }
-        let domains: Vec<Domain> = node
-            .children()
-            .filter(|c| c.is_element() && c.tag_name().name() == "domain")
-            .map(|d| Domain {
-                name: d.text().unwrap_or_default().trim().to_string(),
-                include_subdomains: d.attribute("includeSubdomains") == Some("true"),
-            })
-            .collect();
-        let Some(first) = domains.first().filter(|d| !d.name.is_empty()) else {
-            problems.add(
-                line(&node),
-                "a <domain-config> with a <pin-set> but no <domain>: add <domain>example.com</domain>",
-            );
-            continue;
-        };
-        if let Some(earlier) = sets.iter().find(|s| s.name == first.name) {
-            problems.add(
-                line(&node),
-                format!(
-                    "a second <domain-config> for {:?}: merge it with the first ({} pins)",
-                    first.name,
-                    earlier.pins.len()
-                ),
-            );
-        }
-        let mut set = ForeignSet {
-            name: first.name.clone(),
-            details: SetDetails {
-                domains: domains.clone(),
-                ..SetDetails::default()
-            },
-            ..ForeignSet::default()
-        };
-        for attr in pin_set.attributes() {
-            match attr.name() {
-                "expiration" => {
-                    let date = attr.value();
-                    if is_date(date) {
-                        set.details.expiration = Some(date.to_string());
-                    } else {
-                        problems.add(
-                            line(pin_set),
-                            format!("expiration=\"{date}\" is not a date: Android expects yyyy-MM-dd, e.g. expiration=\"2027-01-01\""),
-                        );
-                    }
-                }
-                other => problems.add(
-                    line(pin_set),
-                    format!("unknown attribute {other:?} on <pin-set>: Android knows expiration"),
-                ),
+        if name == "domain-config" {
+            if let Some(set) = domain_config(&node, &sets, &mut problems) {
+                sets.push(set);
             }
         }
-        let mut comment: Option<String> = None;
-        for child in pin_set.children() {
-            if child.is_comment() {
-                comment = child.text().and_then(label_of);
-                continue;
-            }
-            if !child.is_element() {
-                continue;
-            }
-            let label = comment.take();
-            if child.tag_name().name() != "pin" {
-                problems.add(
-                    line(&child),
-                    format!(
-                        "unknown element <{}> in <pin-set>: expected <pin digest=\"SHA-256\">base64</pin>",
-                        child.tag_name().name()
-                    ),
-                );
-                continue;
-            }
-            match child.attribute("digest") {
-                Some(d) if d.eq_ignore_ascii_case("SHA-256") => {}
-                Some(d) => {
-                    problems.add(
-                        line(&child),
-                        format!("digest=\"{d}\" is not supported: pins are <pin digest=\"SHA-256\">, the SHA-256 of the key (Android takes no other)"),
-                    );
-                    continue;
-                }
-                None => {
-                    problems.add(
-                        line(&child),
-                        "a <pin> without digest: write <pin digest=\"SHA-256\">",
-                    );
-                    continue;
-                }
-            }
-            let b64 = child.text().unwrap_or_default().trim();
-            match pin_from_base64(b64) {
-                Ok(pin) => set.pins.push(entry(pin, label)),
-                Err(e) => problems.add(
-                    line(&child),
-                    format!("<pin> {b64:?} is not a valid pin: {e}"),
-                ),
-            }
-        }
-        if set.pins.is_empty() {
-            problems.add(
-                line(pin_set),
-                format!(
-                    "the <pin-set> of {:?} has no pins: add <pin digest=\"SHA-256\">base64</pin>",
-                    set.name
-                ),
-            );
-        }
-        set.details.description = describe(&set.details);
-        sets.push(set);
     }
     problems.finish(sets)
+}
+
+/// The line a node starts on.
+fn line(node: &Node<'_, '_>) -> usize {
+    node.document().text_pos_at(node.range().start).row as usize
+}
+
+/// A `<pin-set>` outside a `<domain-config>` is a problem: Android would ignore it.
+fn check_pin_set_place(node: &Node<'_, '_>, problems: &mut Problems) {
+    if node
+        .parent_element()
+        .is_none_or(|p| p.tag_name().name() != "domain-config")
+    {
+        let parent = node
+            .parent_element()
+            .map(|p| p.tag_name().name().to_string())
+            .unwrap_or_default();
+        problems.add(
+            line(node),
+            format!("<pin-set> inside <{parent}>: Android reads pins only in a <domain-config>; move it there"),
+        );
+    }
+}
+
+/// The set of one `<domain-config>`: none when it has no `<pin-set>` (it inherits its parent's
+/// pins) or no `<domain>` to name it after.
+fn domain_config(
+    node: &Node<'_, '_>,
+    earlier: &[ForeignSet],
+    problems: &mut Problems,
+) -> Option<ForeignSet> {
+    let pin_sets: Vec<Node<'_, '_>> = node
+        .children()
+        .filter(|c| c.is_element() && c.tag_name().name() == "pin-set")
+        .collect();
+    let pin_set = pin_sets.first()?;
+    for extra in &pin_sets[1..] {
+        problems.add(
+            line(extra),
+            format!(
+                "a second <pin-set> in the <domain-config> of line {}: Android takes one; merge their pins",
+                line(node)
+            ),
+        );
+    }
+    let domains: Vec<Domain> = node
+        .children()
+        .filter(|c| c.is_element() && c.tag_name().name() == "domain")
+        .map(|d| Domain {
+            name: d.text().unwrap_or_default().trim().to_string(),
+            include_subdomains: d.attribute("includeSubdomains") == Some("true"),
+        })
+        .collect();
+    let Some(first) = domains.first().filter(|d| !d.name.is_empty()) else {
+        problems.add(
+            line(node),
+            "a <domain-config> with a <pin-set> but no <domain>: add <domain>example.com</domain>",
+        );
+        return None;
+    };
+    if let Some(earlier) = earlier.iter().find(|s| s.name == first.name) {
+        problems.add(
+            line(node),
+            format!(
+                "a second <domain-config> for {:?}: merge it with the first ({} pins)",
+                first.name,
+                earlier.pins.len()
+            ),
+        );
+    }
+    let mut set = ForeignSet {
+        name: first.name.clone(),
+        details: SetDetails {
+            domains: domains.clone(),
+            ..SetDetails::default()
+        },
+        ..ForeignSet::default()
+    };
+    set.details.expiration = expiration(pin_set, problems);
+    pins(pin_set, &mut set, problems);
+    if set.pins.is_empty() {
+        problems.add(
+            line(pin_set),
+            format!(
+                "the <pin-set> of {:?} has no pins: add <pin digest=\"SHA-256\">base64</pin>",
+                set.name
+            ),
+        );
+    }
+    set.details.description = describe(&set.details);
+    Some(set)
+}
+
+/// The `expiration` of a `<pin-set>`, its only attribute.
+fn expiration(pin_set: &Node<'_, '_>, problems: &mut Problems) -> Option<String> {
+    let mut expiration = None;
+    for attr in pin_set.attributes() {
+        match attr.name() {
+            "expiration" => {
+                let date = attr.value();
+                if is_date(date) {
+                    expiration = Some(date.to_string());
+                } else {
+                    problems.add(
+                        line(pin_set),
+                        format!("expiration=\"{date}\" is not a date: Android expects yyyy-MM-dd, e.g. expiration=\"2027-01-01\""),
+                    );
+                }
+            }
+            other => problems.add(
+                line(pin_set),
+                format!("unknown attribute {other:?} on <pin-set>: Android knows expiration"),
+            ),
+        }
+    }
+    expiration
+}
+
+/// The `<pin>` elements of a `<pin-set>`, each labelled by the comment just before it.
+fn pins(pin_set: &Node<'_, '_>, set: &mut ForeignSet, problems: &mut Problems) {
+    let mut comment: Option<String> = None;
+    for child in pin_set.children() {
+        if child.is_comment() {
+            comment = child.text().and_then(label_of);
+            continue;
+        }
+        if !child.is_element() {
+            continue;
+        }
+        let label = comment.take();
+        match pin(&child) {
+            Ok(pin) => set.pins.push(entry(pin, label)),
+            Err(message) => problems.add(line(&child), message),
+        }
+    }
+}
+
+/// One `<pin digest="SHA-256">base64</pin>`.
+fn pin(child: &Node<'_, '_>) -> Result<Pin, String> {
+    if child.tag_name().name() != "pin" {
+        return Err(format!(
+            "unknown element <{}> in <pin-set>: expected <pin digest=\"SHA-256\">base64</pin>",
+            child.tag_name().name()
+        ));
+    }
+    match child.attribute("digest") {
+        Some(d) if d.eq_ignore_ascii_case("SHA-256") => {}
+        Some(d) => return Err(format!("digest=\"{d}\" is not supported: pins are <pin digest=\"SHA-256\">, the SHA-256 of the key (Android takes no other)")),
+        None => return Err("a <pin> without digest: write <pin digest=\"SHA-256\">".into()),
+    }
+    let b64 = child.text().unwrap_or_default().trim();
+    pin_from_base64(b64).map_err(|e| format!("<pin> {b64:?} is not a valid pin: {e}"))
 }
 
 /// `yyyy-MM-dd`

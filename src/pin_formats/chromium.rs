@@ -20,65 +20,12 @@ use crate::pins::{Pin, PinEntry};
 
 const KNOWN: &str = "name, static_spki_hashes, bad_static_spki_hashes and report_uri";
 
+/// Reads every pinset of the `pinsets` array; a problem in one pinset does not hide the others'.
 pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
-    // comment lines become spaces, so offsets (and lines) stay those of the file
-    let mut cleaned = String::with_capacity(text.len());
-    let mut comments: HashMap<usize, String> = HashMap::new();
-    for (index, raw) in text.split_inclusive('\n').enumerate() {
-        let body = raw.trim_end_matches(['\n', '\r']);
-        match body.trim_start().strip_prefix("//") {
-            Some(comment) => {
-                comments.insert(index + 1, comment.trim().to_string());
-                cleaned.push_str(&" ".repeat(body.len()));
-                cleaned.push_str(&raw[body.len()..]);
-            }
-            None => cleaned.push_str(raw),
-        }
-    }
+    let (cleaned, comments) = blank_comments(text);
     let doc = Document { text: &cleaned };
-    let at = |offset: usize, message: String| {
-        let (line, column) = line_col(text, offset);
-        Error::At {
-            file: file.to_string(),
-            line,
-            message: format!("column {column}: {message}"),
-        }
-    };
-    let syntax = |e: serde_json::Error| Error::At {
-        file: file.to_string(),
-        line: e.line(),
-        message: format!(
-            "column {}: {} (JSON; lines starting with // are comments)",
-            e.column().max(1),
-            without_position(&e)
-        ),
-    };
-    let root: &RawValue = serde_json::from_str(&cleaned).map_err(syntax)?;
-    let Some(members) = doc.object(root).map_err(syntax)? else {
-        return Err(at(
-            doc.at(root),
-            format!(
-                "the document is {}: expected an object with a \"pinsets\" array",
-                kind(root)
-            ),
-        ));
-    };
-    let Some(pinsets) = members.iter().find(|m| m.name == "pinsets") else {
-        return Err(Error::File {
-            file: file.to_string(),
-            message: format!(
-                "no \"pinsets\" member: {}",
-                super::expected(super::PinFormat::Chromium)
-            ),
-        });
-    };
-    let Some(pinsets) = doc.array(pinsets.value).map_err(syntax)? else {
-        return Err(at(
-            doc.at(pinsets.value),
-            format!("\"pinsets\" is {}: expected an array", kind(pinsets.value)),
-        ));
-    };
-
+    let syntax = |e| syntax_error(file, &e);
+    let pinsets = pinsets(&doc, text, file)?;
     let mut problems = Problems::new(file);
     let mut sets: Vec<ForeignSet> = Vec::new();
     let mut lines_of: HashMap<String, usize> = HashMap::new();
@@ -114,17 +61,122 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
             );
         }
         let problems_before = problems.found.len();
+        let place = Place {
+            text,
+            doc: &doc,
+            comments: &comments,
+        };
+        let set = place
+            .pinset(&name, &members, &mut problems)
+            .map_err(syntax)?;
+        if set.pins.is_empty() && set.deny.is_empty() && problems.found.len() == problems_before {
+            problems.add(
+                line,
+                format!("pinset {name:?} has no hashes: add \"static_spki_hashes\": [\"sha256/<base64>\"]"),
+            );
+        }
+        sets.push(set);
+    }
+    problems.finish(sets)
+}
+
+/// The text with its comment lines made spaces, so that offsets (and lines) stay those of the
+/// file, and the comments by line.
+fn blank_comments(text: &str) -> (String, HashMap<usize, String>) {
+    let mut cleaned = String::with_capacity(text.len());
+    let mut comments: HashMap<usize, String> = HashMap::new();
+    for (index, raw) in text.split_inclusive('\n').enumerate() {
+        let body = raw.trim_end_matches(['\n', '\r']);
+        match body.trim_start().strip_prefix("//") {
+            Some(comment) => {
+                comments.insert(index + 1, comment.trim().to_string());
+                cleaned.push_str(&" ".repeat(body.len()));
+                cleaned.push_str(&raw[body.len()..]);
+            }
+            None => cleaned.push_str(raw),
+        }
+    }
+    (cleaned, comments)
+}
+
+/// A JSON syntax error, at its line and column.
+fn syntax_error(file: &str, e: &serde_json::Error) -> Error {
+    Error::At {
+        file: file.to_string(),
+        line: e.line(),
+        message: format!(
+            "column {}: {} (JSON; lines starting with // are comments)",
+            e.column().max(1),
+            without_position(e)
+        ),
+    }
+}
+
+/// The elements of the document's `pinsets` array; a document of another shape is an error.
+fn pinsets<'a>(doc: &Document<'a>, text: &str, file: &str) -> Result<Vec<&'a RawValue>, Error> {
+    let syntax = |e| syntax_error(file, &e);
+    let at = |offset: usize, message: String| {
+        let (line, column) = line_col(text, offset);
+        Error::At {
+            file: file.to_string(),
+            line,
+            message: format!("column {column}: {message}"),
+        }
+    };
+    let root: &RawValue = serde_json::from_str(doc.text).map_err(syntax)?;
+    let Some(members) = doc.object(root).map_err(syntax)? else {
+        return Err(at(
+            doc.at(root),
+            format!(
+                "the document is {}: expected an object with a \"pinsets\" array",
+                kind(root)
+            ),
+        ));
+    };
+    let Some(pinsets) = members.iter().find(|m| m.name == "pinsets") else {
+        return Err(Error::File {
+            file: file.to_string(),
+            message: format!(
+                "no \"pinsets\" member: {}",
+                super::expected(super::PinFormat::Chromium)
+            ),
+        });
+    };
+    doc.array(pinsets.value).map_err(syntax)?.ok_or_else(|| {
+        at(
+            doc.at(pinsets.value),
+            format!("\"pinsets\" is {}: expected an array", kind(pinsets.value)),
+        )
+    })
+}
+
+/// Where the pinsets are read from: the file's text (for positions), its document and its
+/// comment lines (for labels).
+struct Place<'t> {
+    text: &'t str,
+    doc: &'t Document<'t>,
+    comments: &'t HashMap<usize, String>,
+}
+
+impl<'t> Place<'t> {
+    /// The set of one named pinset, member by member.
+    fn pinset(
+        &self,
+        name: &str,
+        members: &[Member<'t>],
+        problems: &mut Problems,
+    ) -> Result<ForeignSet, serde_json::Error> {
         let mut set = ForeignSet {
-            name: name.clone(),
+            name: name.to_string(),
             ..ForeignSet::default()
         };
         for Member {
             name: key,
             name_at,
             value,
-        } in &members
+        } in members
         {
-            let (key_line, key_column) = line_col(text, *name_at);
+            let (key_line, key_column) = line_col(self.text, *name_at);
             match key.as_str() {
                 "name" => {}
                 "static_spki_hashes" | "bad_static_spki_hashes" => {
@@ -134,13 +186,13 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
                         &mut set.deny
                     };
                     let hashes = Hashes {
-                        text,
-                        doc: &doc,
-                        comments: &comments,
-                        set: &name,
+                        text: self.text,
+                        doc: self.doc,
+                        comments: self.comments,
+                        set: name,
                         key,
                     };
-                    hashes.read(value, list, &mut problems).map_err(syntax)?;
+                    hashes.read(value, list, problems)?;
                 }
                 "report_uri" => match string(value) {
                     Some(uri) => set.details.report_uri = Some(uri),
@@ -155,15 +207,8 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
                 ),
             }
         }
-        if set.pins.is_empty() && set.deny.is_empty() && problems.found.len() == problems_before {
-            problems.add(
-                line,
-                format!("pinset {name:?} has no hashes: add \"static_spki_hashes\": [\"sha256/<base64>\"]"),
-            );
-        }
-        sets.push(set);
+        Ok(set)
     }
-    problems.finish(sets)
 }
 
 /// A serde_json message without the " at line L column C" that its Display appends: the
