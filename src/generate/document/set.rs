@@ -36,23 +36,7 @@ pub(super) fn update_set(
     unprobed: Vec<String>,
     backups: &[Pin],
 ) -> Result<SetChange, String> {
-    // the pins of every path of the set, in order, without duplicates
-    let mut path: Vec<&Taken> = Vec::new();
-    for e in endpoints {
-        for t in &e.pins {
-            if !path.iter().any(|p| p.pin == t.pin) {
-                path.push(t);
-            }
-        }
-    }
-    let orgs: Option<Vec<String>> = endpoints.iter().try_fold(Vec::new(), |mut all, e| {
-        for org in e.issuer_orgs.as_ref()? {
-            if !all.iter().any(|o: &String| o.eq_ignore_ascii_case(org)) {
-                all.push(org.clone());
-            }
-        }
-        Some(all)
-    });
+    let (path, orgs) = paths_and_orgs(endpoints);
 
     let (set, created) = set_table(doc, name)?;
 
@@ -116,6 +100,29 @@ pub(super) fn update_set(
         merge_orgs(set, orgs, &mut change);
     }
     Ok(change)
+}
+
+/// The pins of every path of the set, in order, without duplicates; and the issuer
+/// organisations of every chain (None when a chain had a certificate without one).
+fn paths_and_orgs<'e>(endpoints: &[&'e Pinned]) -> (Vec<&'e Taken>, Option<Vec<String>>) {
+    // the pins of every path of the set, in order, without duplicates
+    let mut path: Vec<&Taken> = Vec::new();
+    for e in endpoints {
+        for t in &e.pins {
+            if !path.iter().any(|p| p.pin == t.pin) {
+                path.push(t);
+            }
+        }
+    }
+    let orgs: Option<Vec<String>> = endpoints.iter().try_fold(Vec::new(), |mut all, e| {
+        for org in e.issuer_orgs.as_ref()? {
+            if !all.iter().any(|o: &String| o.eq_ignore_ascii_case(org)) {
+                all.push(org.clone());
+            }
+        }
+        Some(all)
+    });
+    (path, orgs)
 }
 
 /// The table of pin set `name`, created (empty) when the document has none; true when created.
