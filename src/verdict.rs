@@ -126,7 +126,7 @@ impl Verdict {
             Verdict::Ok => "nothing to do",
             Verdict::SslInterception => "a device on the path re-signs TLS traffic (SSL/HTTPS inspection). Exclude these URLs from SSL inspection on the proxy or firewall; a client that pins its certificates rejects the re-signed chain whatever the system store trusts",
             Verdict::UntrustedChain => "the chain reaches no public root and shows no sign of a known interceptor: a private CA, a self-signed certificate, or an inspection device whose root is not installed. Check what answers on that address (see -v or `pinprobe inspect`)",
-            Verdict::PinMismatch => "the chain is publicly trusted but none of the pinned keys is on its path: the service rotated its key or changed CA (pin drift), or the pins are out of date. Compare the chain's pins (-v) with the pin set",
+            Verdict::PinMismatch => "the chain is trusted (a public root or --cacert) but none of the pinned keys is on its path: the service rotated its key or changed CA (pin drift), or the pins are out of date. Compare the chain's pins (-v) with the pin set",
             Verdict::NameMismatch => "the certificate is not for this host name: a wrong --resolve entry, DNS pointing elsewhere, or a device answering in the service's place",
             Verdict::Expired => "a certificate on the path has expired; check the clock of this machine, then the server or device that sent it",
             Verdict::NotYetValid => "a certificate on the path is not valid yet; check the clock of this machine, then the server or device that sent it",

@@ -81,6 +81,6 @@ impl DocumentFormatArg {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum FailOnArg {
-    /// any warning (expires-soon, weak-key, sha1-signature) fails the run
+    /// any warning (expires-soon, weak-key, sha1-signature, pin-drift) fails the run
     Warning,
 }

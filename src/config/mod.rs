@@ -130,6 +130,14 @@ impl Config {
         let settings = settings(o)?;
         check_cacerts(&o.cacert)?;
         let proxy = proxy_setting(o)?;
+        // the profile speaks for its own endpoints; ad-hoc URLs and --targets without a profile
+        // of the user's are not the bundled profile's service, and get the generic advice
+        let adhoc_only = o.profile.is_none() && (!o.urls.is_empty() || o.targets.is_some());
+        let advice = if adhoc_only {
+            Advice::default()
+        } else {
+            profile.advice
+        };
         Ok(Config {
             source: sweep.source,
             endpoints: sweep.endpoints,
@@ -147,7 +155,7 @@ impl Config {
             skipped: sweep.skipped,
             progress: !o.quiet,
             pin_format: o.pin_format,
-            advice: profile.advice,
+            advice,
         })
     }
 }

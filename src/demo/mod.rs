@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::probe::{Context, Settings};
+use crate::profile::Profile;
 use crate::proxy::Route;
 use crate::report::{Format, Quiet, Report, RunInfo, Summary};
 use crate::run::{self, now_rfc3339};
@@ -102,7 +103,7 @@ pub async fn run_checked<W: Write>(
         source,
     };
     let world = world::World::start(SCENARIOS).await?;
-    let config = config(&world, format, verbose);
+    let config = config(&world, format, verbose)?;
     let context = Context::new(
         Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
         world.public,
@@ -144,8 +145,8 @@ pub async fn run_checked<W: Write>(
 
 /// The run's configuration: the world's endpoints and pin sets, probed all at once with the
 /// demo's short deadlines.
-fn config(world: &world::World, format: Format, verbose: bool) -> Config {
-    Config {
+fn config(world: &world::World, format: Format, verbose: bool) -> Result<Config, Error> {
+    Ok(Config {
         source: SOURCE.into(),
         endpoints: world.endpoints.clone(),
         pinsets: world.pinsets.clone(),
@@ -157,8 +158,10 @@ fn config(world: &world::World, format: Format, verbose: bool) -> Config {
             timeout: TIMEOUT,
             ..Settings::default()
         },
+        // the scenarios are the Defender endpoints: the bundled profile's advice is theirs
+        advice: Profile::bundled()?.advice,
         ..Config::default()
-    }
+    })
 }
 
 /// Probes every scenario on its route, writing the report to `sink`. Returns the report's

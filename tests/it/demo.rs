@@ -59,6 +59,11 @@ async fn demo_shows_every_verdict_and_exits_0() {
     assert!(out.contains("127.0.0.1"), "{out}");
     assert!(out.contains("no traffic leaves the machine"), "{out}");
     assert!(out.contains("lab stand-ins"), "{out}");
+    // the scenarios are the Defender endpoints: the advice is the bundled profile's, the guide's
+    assert!(
+        out.contains("What to do: the proxy asks for credentials; Defender for Endpoint does not support authenticated proxies"),
+        "{out}"
+    );
 
     let lines: Vec<&str> = out
         .lines()

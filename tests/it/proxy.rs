@@ -168,8 +168,9 @@ async fn authenticating_squid_is_proxy_auth_required_unless_credentials_are_give
     out.assert_code(0);
 }
 
-/// The advice block speaks the profile's words: the bundled Defender profile gives the guide's
-/// (no authenticated proxies), a profile of one's own never mentions Defender.
+/// The advice block speaks the profile's words: a profile's `[advice]` where it gives them,
+/// else pinprobe's own, which never mention Defender (the bundled profile's Defender advice is
+/// for its own endpoints, not for ad-hoc URLs).
 #[tokio::test(flavor = "multi_thread")]
 async fn advice_comes_from_the_profile() {
     let pki = genuine_pki(&[HOST]);
@@ -177,39 +178,39 @@ async fn advice_comes_from_the_profile() {
     let proxy = LabProxy::start(ProxyBehaviour::AuthRequired)
         .await
         .expect("lab proxy");
+    let generic = "What to do: the proxy asks for credentials; give them";
+
+    // an ad-hoc URL, with the bundled profile loaded for its pin sets
     let out = Probe::new()
         .cacert(&pki.root)
         .args(["--proxy", &proxy.url(), &url(server.port())])
         .run()
         .await;
     out.assert_code(1);
-    assert!(
-        out.stdout
-            .contains("What to do: the proxy asks for credentials; Defender for Endpoint does not support authenticated proxies"),
-        "{}",
-        out.stdout
-    );
-
-    let probe = Probe::new();
-    let profile = probe.file(
-        "own.toml",
-        &format!("[[endpoints]]\nurl = \"{}\"\n", url(server.port())),
-    );
-    let out = probe
-        .cacert(&pki.root)
-        .args(flag("--profile", &profile))
-        .args(["--proxy", &proxy.url()])
-        .run()
-        .await;
-    out.assert_code(1);
-    assert!(out.stdout.contains("proxy-auth-required"), "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains("What to do: the proxy asks for credentials; give them"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains(generic), "{}", out.stdout);
     assert!(!out.stdout.contains("Defender"), "{}", out.stdout);
+
+    let endpoint = format!("[[endpoints]]\nurl = \"{}\"\n", url(server.port()));
+    for (advice, expected) in [
+        ("", generic),
+        (
+            "\n[advice]\nproxy-auth-required = \"call the network desk\"\n",
+            "What to do: call the network desk",
+        ),
+    ] {
+        let probe = Probe::new();
+        let profile = probe.file("own.toml", &format!("{endpoint}{advice}"));
+        let out = probe
+            .cacert(&pki.root)
+            .args(flag("--profile", &profile))
+            .args(["--proxy", &proxy.url()])
+            .run()
+            .await;
+        out.assert_code(1);
+        assert!(out.stdout.contains("proxy-auth-required"), "{}", out.stdout);
+        assert!(out.stdout.contains(expected), "{}", out.stdout);
+        assert!(!out.stdout.contains("Defender"), "{}", out.stdout);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
