@@ -2,10 +2,11 @@
 //! and the pins the chain would need.
 //!
 //! A set drifts when its pins are no longer on the path (stale) or the path holds keys the set
-//! does not know (new). A stale leaf pin alone is the usual key rotation; stale intermediate or
-//! anchor pins mean the service changed CA, which breaks every client pinned to them. Roles of
-//! stale pins are read from their labels (`pinprobe pin` writes `leaf: ...`, `intermediate:
-//! ...`, `anchor: ...`); a set whose labels do not say is described by the new keys instead.
+//! does not know (new). A new leaf under a CA the set still matches is the usual key rotation; a
+//! new intermediate or anchor means the service changed CA, which breaks every client pinned to
+//! the old one. The change is read from positions on the verified path (see `classify`); the
+//! labels of stale pins (`pinprobe pin` writes `leaf: ...`, `intermediate: ...`, `anchor: ...`)
+//! are read only when no pin of the set is on the path any more.
 
 use serde::Serialize;
 
@@ -94,31 +95,8 @@ pub fn compare(
     if stale.is_empty() && matched {
         return None;
     }
-    let mut stale_roles: Vec<Role> = stale.iter().filter_map(|s| s.role).collect();
-    stale_roles.sort();
-    stale_roles.dedup();
-    let labelled = stale.iter().all(|s| s.role.is_some());
-    let change = if stale.is_empty() || !labelled {
-        // without roles, judge by the new keys: a new CA shows as a new intermediate or anchor
-        if !matched && new.iter().any(|k| k.role != Role::Leaf) {
-            Change::CaChange
-        } else if new.iter().all(|k| k.role == Role::Leaf) && !new.is_empty() {
-            Change::LeafRotation
-        } else {
-            Change::Unknown
-        }
-    } else if stale_roles == [Role::Leaf] {
-        Change::LeafRotation
-    } else {
-        Change::CaChange
-    };
-    let summary = summary(
-        &set.name,
-        change,
-        matched,
-        (labelled && !stale_roles.is_empty()).then_some(&stale_roles[..]),
-        stale.len(),
-    );
+    let (change, changed) = classify(report, &stale);
+    let summary = summary(&set.name, change, matched, &changed, stale.len());
     let needed = crate::pins::needed(path, taken_on, "pinprobe drift report");
     Some(Drift {
         set: set.name.clone(),
@@ -131,36 +109,69 @@ pub fn compare(
     })
 }
 
+/// What changed, judged by position on the verified path first: while a pin of the set is still
+/// on the path, the stale pins stood where the path now has keys the set does not hold, so a
+/// new leaf for each stale pin is a leaf rotation and more stale pins than new leaves is a CA
+/// change (at the new intermediate or anchor positions). Only when no pin of the set is on the
+/// path at all does nothing on the path say where the stale pins stood: then their labels decide
+/// (`leaf: ...`, `intermediate: ...`, `anchor: ...`, as `pinprobe pin` writes them), and without
+/// labels the change is unknown. Returns the change and the CA positions that changed.
+fn classify(report: &PinReport, stale: &[StalePin]) -> (Change, Vec<Role>) {
+    let positions = |roles: &mut Vec<Role>| {
+        roles.sort();
+        roles.dedup();
+    };
+    let mut new: Vec<Role> = report.new.iter().map(|k| k.role).collect();
+    positions(&mut new);
+    if report.is_match() {
+        // the set still holds a key of this path, so the stale pins stood where the path now
+        // has keys the set does not hold; a new leaf can account for one of them, the usual
+        // rotation; more stale pins than new leaves means a CA position changed too
+        let new_leaves = report.new.iter().filter(|k| k.role == Role::Leaf).count();
+        let change = if new.is_empty() {
+            Change::Unknown
+        } else if stale.len() <= new_leaves {
+            Change::LeafRotation
+        } else {
+            Change::CaChange
+        };
+        new.retain(|r| *r != Role::Leaf);
+        return (change, new);
+    }
+    let mut held: Vec<Role> = stale.iter().filter_map(|s| s.role).collect();
+    positions(&mut held);
+    let labelled = !stale.is_empty() && stale.iter().all(|s| s.role.is_some());
+    match held.as_slice() {
+        _ if !labelled => (Change::Unknown, Vec::new()),
+        [Role::Leaf] => (Change::LeafRotation, held),
+        _ => (Change::CaChange, held),
+    }
+}
+
 /// The one line of a drift report: what changed, and whether the set still matches.
-/// `stale_roles` are the positions the stale pins held, when their labels say.
-fn summary(
-    set: &str,
-    change: Change,
-    matched: bool,
-    stale_roles: Option<&[Role]>,
-    stale: usize,
-) -> String {
+/// `changed` are the positions that changed, when known.
+fn summary(set: &str, change: Change, matched: bool, changed: &[Role], stale: usize) -> String {
     let state = if matched {
         "still matches on another pin, but clients pinned to the stale ones will fail"
     } else {
         "no longer matches"
     };
-    match (change, stale_roles) {
-        (Change::LeafRotation, _) => {
+    match change {
+        Change::LeafRotation => {
             format!("the leaf key changed (the usual rotation); pin set {set} {state}")
         }
-        (Change::CaChange, Some(roles)) => {
-            let roles: Vec<&str> = roles.iter().map(|r| r.name()).collect();
+        Change::CaChange if !changed.is_empty() => {
+            let roles: Vec<&str> = changed.iter().map(|r| r.name()).collect();
             format!(
                 "the {} changed (a CA change); pin set {set} {state}",
                 roles.join(" and ")
             )
         }
-        (Change::CaChange, None) => format!(
+        Change::CaChange => format!(
             "the path has a new intermediate or anchor (a CA change); pin set {set} {state}"
         ),
-        (Change::Unknown, _) => format!(
-            "{stale} pin(s) of set {set} are not on the path and their labels do not say which position they held; pin set {set} {state}"
+        Change::Unknown => format!(
+            "{stale} pin(s) of set {set} are not on the path, and neither the path nor their labels say which position they held; pin set {set} {state}"
         ),
     }
 }
@@ -230,7 +241,7 @@ mod tests {
             key("inter2", Role::Intermediate),
             key("root2", Role::Anchor),
         ];
-        let d = drift(&set(full_old), &new_ca, "today").unwrap();
+        let d = drift(&set(full_old.clone()), &new_ca, "today").unwrap();
         assert_eq!(d.change, Change::CaChange);
         assert!(
             d.summary.contains("leaf and intermediate and anchor"),
@@ -244,21 +255,69 @@ mod tests {
             .unwrap()
             .starts_with("intermediate: inter2"));
 
-        // unlabelled set (as the Defender profile): judged by the new keys
+        // no pin on the path and labels that do not say: unknown, never a guess
         let d = drift(
             &set(vec![entry("other", "DigiCert Global Root G2")]),
             &new_ca,
             "t",
         )
         .unwrap();
-        assert_eq!(d.change, Change::CaChange);
+        assert_eq!(d.change, Change::Unknown);
+        assert!(
+            d.summary.contains("neither the path nor their labels"),
+            "{}",
+            d.summary
+        );
+        // a leaf-pinned set without labels whose leaf rotated is not called a CA change
+        let d = drift(&set(vec![entry("leaf1", "svc key")]), &path, "t").unwrap();
+        assert_eq!(d.change, Change::Unknown);
+        // labels as the bundled profile writes them: "(root, ...)"
         let d = drift(
-            &set(vec![entry("old-leaf", "svc key")]),
-            &[key("l", Role::Leaf)],
+            &set(vec![entry(
+                "root",
+                "DigiCert Global Root G2 (root, RSA-2048)",
+            )]),
+            &new_ca,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(d.change, Change::CaChange);
+
+        // by position, whatever the labels say: the anchor is still pinned, only the leaf is
+        // new, though the stale pin's label claims an intermediate
+        let d = drift(
+            &set(vec![
+                entry("root", "x"),
+                entry("leaf1", "intermediate: mislabelled"),
+            ]),
+            &path,
             "t",
         )
         .unwrap();
         assert_eq!(d.change, Change::LeafRotation);
+        assert!(d.matched);
+        // the anchor is still pinned and a new intermediate came: a CA change of the intermediate
+        let new_inter = [
+            key("leaf2", Role::Leaf),
+            key("inter2", Role::Intermediate),
+            key("root", Role::Anchor),
+        ];
+        let d = drift(&set(full_old.clone()), &new_inter, "t").unwrap();
+        assert_eq!(d.change, Change::CaChange);
+        assert!(
+            d.summary
+                .starts_with("the intermediate changed (a CA change)"),
+            "{}",
+            d.summary
+        );
+        // the leaf's key is still pinned, re-issued under another CA: nothing is stale, so
+        // the set has not drifted
+        let reissued = [
+            key("leaf1", Role::Leaf),
+            key("inter2", Role::Intermediate),
+            key("root2", Role::Anchor),
+        ];
+        assert!(drift(&set(vec![entry("leaf1", "x")]), &reissued, "t").is_none());
     }
 
     #[test]
