@@ -209,11 +209,21 @@ impl ProbeResult {
         r
     }
 
-    /// Takes the verdict, its curl code and its evidence line.
+    /// Takes the verdict, its curl code and its evidence line. Under `ssl-interception` the
+    /// result is about the interception: the chain is the device's forgery, so its drift, the
+    /// pins of its path and the warnings about its certificates (expiry, weak keys, drift) say
+    /// nothing about the service and are dropped; the chain, the paths and the evidence stay
+    /// (and the path's keys, which only `pin --allow-untrusted` takes, for a private PKI its
+    /// owner vouches for).
     pub(super) fn set(&mut self, classified: Classified) {
         self.verdict = classified.verdict;
         self.curl_code = classified.curl_code;
         self.detail = classified.detail;
+        if self.verdict == Verdict::SslInterception {
+            self.drift = None;
+            self.warnings.clear();
+            self.pins.path_pins.clear();
+        }
     }
 }
 

@@ -15,9 +15,9 @@ use crate::verdict::{Advice, Verdict};
 pub struct Text {
     verbose: bool,
     summary: Summary,
-    /// failing URLs per verdict, for the advice block
-    failures: BTreeMap<Verdict, Vec<String>>,
-    vendors: BTreeMap<String, usize>,
+    /// failing URLs per verdict for the advice block, each with the interception product its
+    /// evidence names
+    failures: BTreeMap<Verdict, Vec<(String, Option<String>)>>,
     /// each endpoint comes twice, direct then through the proxy
     compare: bool,
     /// the previous result's URL, route and verdict, to compare the two routes of an endpoint
@@ -35,7 +35,6 @@ impl Text {
             verbose,
             summary: Summary::default(),
             failures: BTreeMap::new(),
-            vendors: BTreeMap::new(),
             compare: false,
             previous: None,
             pin_format: PinFormat::Okhttp,
@@ -85,13 +84,16 @@ impl Text {
         if r.verdict == Verdict::Ok {
             writeln!(out, "Testing connection with {shown_url} ... [OK]")?;
         } else {
+            // the product is named only where the verdict is the interception it made
+            let vendor = r
+                .interception
+                .vendor
+                .clone()
+                .filter(|_| r.verdict == Verdict::SslInterception);
             self.failures
                 .entry(r.verdict)
                 .or_default()
-                .push(r.url.clone());
-            if let Some(vendor) = &r.interception.vendor {
-                *self.vendors.entry(vendor.clone()).or_default() += 1;
-            }
+                .push((r.url.clone(), vendor));
             writeln!(
                 out,
                 "Testing connection with {shown_url} ... [ERROR] {} (curl {}): {}",
@@ -162,12 +164,11 @@ impl Text {
                 urls.len(),
                 if urls.len() == 1 { "" } else { "s" }
             )?;
-            for url in urls {
-                writeln!(out, "  {url}")?;
-            }
-            if *verdict == Verdict::SslInterception && !self.vendors.is_empty() {
-                let names: Vec<&str> = self.vendors.keys().map(String::as_str).collect();
-                writeln!(out, "  Interception product: {}", names.join(", "))?;
+            for (url, vendor) in urls {
+                match vendor {
+                    Some(vendor) => writeln!(out, "  {url} (interception product: {vendor})")?,
+                    None => writeln!(out, "  {url}")?,
+                }
             }
             writeln!(out, "  What to do: {}", self.advice.text(*verdict))?;
         }

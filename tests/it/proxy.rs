@@ -126,6 +126,61 @@ async fn bumping_squid_is_ssl_interception_naming_its_ca() {
     assert!(out.stdout.contains("the routes differ"), "{}", out.stdout);
 }
 
+/// Through an inspecting proxy, a pinned endpoint's report is about the interception: no drift
+/// report, no pins of the forged path, no warnings about the forged leaf, one line by default.
+#[tokio::test(flavor = "multi_thread")]
+async fn under_interception_the_report_is_about_the_interception() {
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let bump_ca = Ca::root("Squid Lab Bump CA", "Corp Inspection", KeyKind::Rsa2048).expect("CA");
+    let Some(proxy) = squid::start(
+        Mode::Bump {
+            ca: &bump_ca,
+            origin_root: &pki.root,
+        },
+        &[HOST],
+    ) else {
+        return;
+    };
+    let probe = Probe::new();
+    let profile = probe.file(
+        "services.toml",
+        &format!(
+            "[pinsets.svc]\npins = [\n  {{ pin = \"sha256/{}\", label = \"intermediate: Pinprobe Lab Issuing CA\" }},\n  {{ pin = \"sha256/{}\", label = \"leaf: {HOST}\" }},\n]\n\n[[endpoints]]\nurl = \"{}\"\npinset = \"svc\"\n",
+            pin_base64(pki.inter.der()),
+            pin_base64(&pki.leaf.cert),
+            url(server.port())
+        ),
+    );
+    let run = |probe: Probe| {
+        probe
+            .cacert(&pki.root)
+            .os_trusts(&bump_ca)
+            .args(flag("--profile", &profile))
+            .args(["--proxy", &proxy.url(), "--warn-days", "100000"])
+    };
+    let out = run(probe).json().run().await;
+    out.assert_code(1);
+    let r = out.result();
+    assert_verdict(&r, "ssl-interception", 60);
+    assert!(r.get("drift").is_none(), "{r:#}");
+    assert_eq!(r["warnings"], serde_json::json!([]), "{r:#}");
+    assert_eq!(r["pins"]["path_pins"], serde_json::json!([]), "{r:#}");
+    assert_eq!(r["pins"]["matched"], false);
+
+    let out = run(Probe::new()).run().await;
+    out.assert_code(1);
+    let details: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .collect();
+    assert!(details.is_empty(), "{}", out.stdout);
+    for absent in ["stale", "pins this chain needs", "expires", "drift"] {
+        assert!(!out.stdout.contains(absent), "{absent}: {}", out.stdout);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn authenticating_squid_is_proxy_auth_required_unless_credentials_are_given() {
     let pki = genuine_pki(&[HOST]);

@@ -7,6 +7,7 @@ use super::super::one_line;
 use crate::chain::trust::{Role, Store};
 use crate::pin_formats::toml_string;
 use crate::probe::ProbeResult;
+use crate::verdict::Verdict;
 
 /// One pin of the trusted path, ready to paste into a pin set.
 struct PathPin {
@@ -79,17 +80,17 @@ pub(super) fn pins(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         )?,
         (None, _) => writeln!(out, "  set      none: verdict on trust alone")?,
     }
+    if r.verdict == Verdict::SslInterception || r.interception.is_strong() {
+        return writeln!(
+            out,
+            "  pins to add: none: the chain was made by a device that re-signs the traffic (see evidence); pinning it would accept the interception"
+        );
+    }
     let to_add = path_pins(r);
     if to_add.is_empty() {
         return writeln!(
             out,
             "  pins to add: none: the chain reaches no anchor in either store, so no key on it is vouched for"
-        );
-    }
-    if r.interception.is_strong() {
-        return writeln!(
-            out,
-            "  pins to add: none: the {store} path ends at the anchor of a device that re-signs the traffic (see evidence); pinning it would accept the interception"
         );
     }
     match r.pins.path {
