@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::evidence::{Signal, Strength};
+use crate::evidence::{Certainty, Signal, Strength};
 
 /// The outcome of one probe. The codes are a promise to users: add, never rename.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -328,6 +328,8 @@ pub struct Classified {
     pub curl_code: u8,
     /// one line of evidence
     pub detail: String,
+    /// how sure an `ssl-interception` verdict is
+    pub confidence: Option<Certainty>,
 }
 
 impl Classified {
@@ -337,6 +339,7 @@ impl Classified {
             verdict,
             curl_code: verdict.curl_code(),
             detail,
+            confidence: None,
         }
     }
 }
@@ -349,7 +352,14 @@ impl Classified {
 ///    (`internal-error`).
 /// 2. **A deny pin** is on the chain: `ssl-interception`, whatever else matches.
 /// 3. **Not trusted** (no public path, and no OS path the pins matched): `ssl-interception`
-///    with strong evidence, else `untrusted-chain`.
+///    with strong evidence (confidence high); else, when two or more signals of different
+///    kinds that each point at a re-signing device (`SignalKind::marks_resigning`: an issuer
+///    organisation the pin set does not expect, a leaf made for the connection, a leaf with its
+///    CA's key, a known interceptor's name, genuine certificates appended off the path) are
+///    medium, `ssl-interception` with confidence medium; else `untrusted-chain`. Evidence is
+///    combined only on chains anchored nowhere: a chain a public root or `--cacert` vouches for
+///    is judged by its pins (a chain re-issued by another public CA is pin drift, not
+///    interception).
 /// 4. **Trusted, but no pin on the path, with strong evidence**: `ssl-interception`.
 /// 5. **The clock**: a certificate on the public path `expired` or is `not-yet-valid`.
 /// 6. **The name**: the leaf does not cover the host (`name-mismatch`).
@@ -361,15 +371,18 @@ pub fn classify(f: &Findings) -> Classified {
     if let Some(failure) = &f.failure {
         return Classified::new(stopped(failure.stop), failure.detail.clone());
     }
-    let intercepted = |detail: &str| {
+    let intercepted = |detail: &str, confidence: Certainty| {
         let detail = match &f.vendor {
             Some(vendor) => format!("{vendor}: {detail}"),
             None => detail.to_string(),
         };
-        Classified::new(Verdict::SslInterception, detail)
+        Classified {
+            confidence: Some(confidence),
+            ..Classified::new(Verdict::SslInterception, detail)
+        }
     };
     if let Some(denied) = &f.denied {
-        return intercepted(denied);
+        return intercepted(denied, Certainty::High);
     }
     let strong = f
         .evidence
@@ -378,14 +391,17 @@ pub fn classify(f: &Findings) -> Classified {
         .map(|s| s.detail.as_str());
     let trusted = f.public != Anchored::No || f.os_pinned;
     if !trusted {
-        return match strong {
-            Some(evidence) => intercepted(evidence),
+        if let Some(evidence) = strong {
+            return intercepted(evidence, Certainty::High);
+        }
+        return match combined(&f.evidence) {
+            Some(evidence) => intercepted(&evidence, Certainty::Medium),
             None => Classified::new(Verdict::UntrustedChain, f.public_detail.clone()),
         };
     }
     if f.pins_matched == Some(false) {
         if let Some(evidence) = strong {
-            return intercepted(evidence);
+            return intercepted(evidence, Certainty::High);
         }
     }
     match f.public {
@@ -414,9 +430,27 @@ pub fn classify(f: &Findings) -> Classified {
             verdict,
             curl_code,
             detail: http.detail.clone(),
+            confidence: None,
         };
     }
     Classified::new(Verdict::Ok, String::new())
+}
+
+/// The evidence line of rule 3's combination: the medium signals of at least two kinds that
+/// each point at a re-signing device, or None when there are fewer.
+fn combined(evidence: &[Signal]) -> Option<String> {
+    let mut kinds = Vec::new();
+    let mut details = Vec::new();
+    for s in evidence
+        .iter()
+        .filter(|s| s.strength == Strength::Medium && s.signal.marks_resigning())
+    {
+        if !kinds.contains(&s.signal) {
+            kinds.push(s.signal);
+            details.push(s.detail.as_str());
+        }
+    }
+    (kinds.len() >= 2).then(|| details.join("; "))
 }
 
 /// The verdict of a probe that stopped (rule 1).
@@ -539,6 +573,68 @@ mod tests {
                 verdict
             );
         }
+    }
+
+    /// Rule 3's combination: on a chain anchored nowhere, medium signals of two kinds that
+    /// each point at a re-signing device are interception with confidence medium; fewer, the
+    /// same kind twice, kinds that do not count, or an anchored chain, are not.
+    #[test]
+    fn medium_signals_combine_only_on_a_chain_anchored_nowhere() {
+        let medium = |kind: SignalKind, detail: &str| Signal {
+            signal: kind,
+            detail: detail.into(),
+            strength: Strength::Medium,
+        };
+        let unanchored = |signals: Vec<Signal>| {
+            let mut f = clean();
+            f.public = Anchored::No;
+            f.pins_matched = Some(false);
+            f.evidence = signals;
+            f
+        };
+        let issuer = medium(SignalKind::UnexpectedIssuer, "issuer O=Corp");
+        let reuse = medium(SignalKind::CaKeyReuse, "leaf has its CA's key");
+        let fresh = medium(SignalKind::FreshLeaf, "made 3 s ago");
+        let weak = medium(SignalKind::WeakCrypto, "RSA-1024");
+
+        let c = classify(&unanchored(vec![issuer.clone(), reuse.clone()]));
+        assert_eq!(c.verdict, Verdict::SslInterception);
+        assert_eq!(c.confidence, Some(Certainty::Medium));
+        assert_eq!(c.detail, "issuer O=Corp; leaf has its CA's key");
+        let c = classify(&unanchored(vec![
+            fresh.clone(),
+            reuse.clone(),
+            weak.clone(),
+        ]));
+        assert_eq!(c.confidence, Some(Certainty::Medium));
+
+        for (name, signals) in [
+            ("one signal", vec![fresh.clone()]),
+            ("the same kind twice", vec![fresh.clone(), fresh.clone()]),
+            (
+                "weak crypto does not count",
+                vec![fresh.clone(), weak.clone()],
+            ),
+        ] {
+            let c = classify(&unanchored(signals));
+            assert_eq!(
+                (c.verdict, c.confidence),
+                (Verdict::UntrustedChain, None),
+                "{name}"
+            );
+        }
+        // anchored (public or --cacert), pins missed: pin drift, not interception
+        let mut f = clean();
+        f.pins_matched = Some(false);
+        f.evidence = vec![issuer, reuse, fresh];
+        let c = classify(&f);
+        assert_eq!((c.verdict, c.confidence), (Verdict::PinMismatch, None));
+        // strong evidence is confidence high
+        f.evidence.push(signal(Strength::Strong, "strong"));
+        assert_eq!(classify(&f).confidence, Some(Certainty::High));
+        let mut f = clean();
+        f.denied = Some("deny".into());
+        assert_eq!(classify(&f).confidence, Some(Certainty::High));
     }
 
     /// Rule 8: each HTTP problem keeps curl's code for it.

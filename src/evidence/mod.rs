@@ -52,6 +52,8 @@ pub enum SignalKind {
     CaKeyReuse,
     /// what the proxy says of itself in its answer to CONNECT
     ProxyIdentity,
+    /// genuine public certificates sent beside a chain they do not sign
+    AppendedGenuine,
 }
 
 impl SignalKind {
@@ -67,6 +69,27 @@ impl SignalKind {
             SignalKind::WeakCrypto => "weak-crypto",
             SignalKind::CaKeyReuse => "ca-key-reuse",
             SignalKind::ProxyIdentity => "proxy-identity",
+            SignalKind::AppendedGenuine => "appended-genuine",
+        }
+    }
+}
+
+impl SignalKind {
+    /// True for the kinds that point at a device re-signing the traffic, each on its own
+    /// grounds, so that two of them together on a chain anchored nowhere are interception
+    /// (`verdict::classify`). Weak keys and old signatures are a property of old servers, and
+    /// what a proxy says of itself is only a hint: they never count.
+    pub fn marks_resigning(self) -> bool {
+        match self {
+            SignalKind::OsStoreOnlyAnchor
+            | SignalKind::KnownInterceptor
+            | SignalKind::DenyPin
+            | SignalKind::UnexpectedIssuer
+            | SignalKind::NoSct
+            | SignalKind::FreshLeaf
+            | SignalKind::CaKeyReuse
+            | SignalKind::AppendedGenuine => true,
+            SignalKind::WeakCrypto | SignalKind::ProxyIdentity => false,
         }
     }
 }
@@ -88,11 +111,24 @@ pub struct Signal {
     pub strength: Strength,
 }
 
+/// How sure the `ssl-interception` verdict is (see `verdict::classify` for the rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Certainty {
+    /// a strong signal or a deny pin
+    High,
+    /// a chain anchored nowhere, with independent medium signals of a re-signing device
+    Medium,
+}
+
 /// The evidence of one probe and the product it names.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Interception {
     /// the interception product, when a signal names one
     pub vendor: Option<String>,
+    /// how sure the verdict is, when the verdict is `ssl-interception`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Certainty>,
     /// every signal found, strongest first
     pub evidence: Vec<Signal>,
 }
@@ -114,6 +150,8 @@ pub struct Inputs<'a> {
     pub os: &'a PathReport,
     /// true when the public anchor set holds the given key
     pub public_has_key: &'a dyn Fn(&Pin) -> bool,
+    /// true when the public anchor set holds an anchor with the given subject
+    pub public_has_subject: &'a dyn Fn(&str) -> bool,
     /// the endpoint's pin set, if any
     pub pinset: Option<&'a PinSet>,
     /// the first key of the chain that the pin set denies (from `pins::check`)
@@ -197,6 +235,7 @@ pub fn collect(inputs: &Inputs<'_>) -> Interception {
     }
     weak_crypto(inputs.chain, &mut out.evidence);
     ca_key_reuse(inputs, &mut out.evidence);
+    appended_genuine(inputs, &mut out.evidence);
 
     out.evidence.sort_by_key(|s| std::cmp::Reverse(s.strength));
     out
@@ -363,6 +402,46 @@ fn duration_text(secs: i64) -> String {
         format!("{secs} s")
     } else {
         format!("{} min", secs / 60)
+    }
+}
+
+/// Public certificates sent beside a chain they do not sign: a public root (its key is one of
+/// the public anchors) or a CA certificate issued by a public root's name, presented but off the
+/// leaf's path. An interceptor appends the genuine certificates to its own chain to satisfy
+/// clients that look for a pinned key anywhere in the presented chain; a server sending stale
+/// extras of its own CA would have them on its path.
+fn appended_genuine(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
+    let on_path = |i: usize| inputs.public.path.contains(&i) && inputs.public.verified;
+    let found: Vec<String> = inputs
+        .chain
+        .iter()
+        .skip(1)
+        .filter(|c| c.parse_error.is_none() && c.is_ca && !on_path(c.index))
+        .filter_map(|c| {
+            let pin = c.pin?;
+            if (inputs.public_has_key)(&pin) {
+                Some(format!("#{} {} (a public root)", c.index, c.short_name()))
+            } else if (inputs.public_has_subject)(&c.issuer) && !c.self_issued {
+                Some(format!(
+                    "#{} {} (issued by the public root \"{}\")",
+                    c.index,
+                    c.short_name(),
+                    c.issuer
+                ))
+            } else {
+                None
+            }
+        })
+        .collect();
+    if !found.is_empty() {
+        out.push(Signal {
+            signal: SignalKind::AppendedGenuine,
+            detail: format!(
+                "{} sent beside a chain they do not sign: genuine certificates appended to another chain, as an interceptor does to pass pin checks that read the presented chain",
+                found.join(", ")
+            ),
+            strength: Strength::Medium,
+        });
     }
 }
 

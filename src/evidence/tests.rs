@@ -68,6 +68,7 @@ fn run_at(
         public,
         os,
         public_has_key: &has,
+        public_has_subject: &|_: &str| false,
         pinset,
         denied: report.as_ref().and_then(|r| r.denied.first()),
         interceptors: &interceptors,
@@ -310,4 +311,88 @@ fn signals_table() {
     let e = run(&clean, &public, &os_public, Some(&set));
     assert_eq!(e.evidence[0].signal.code(), "deny-pin");
     assert!(e.is_strong());
+}
+
+/// Genuine public certificates sent beside a chain they do not sign fire; the same certificates
+/// on the leaf's verified path stay silent.
+#[test]
+fn appended_genuine_certificates_fire_only_off_the_path() {
+    let public_root_key = Pin::of_spki(b"genuine root");
+    let ca = |index: usize, subject: &str, issuer: &str, pin: Pin| {
+        let mut c = CertInfo::analyse(index, b"not a certificate");
+        c.parse_error = None;
+        c.is_ca = true;
+        c.subject = subject.into();
+        c.subject_cn = subject.strip_prefix("CN=").map(str::to_string);
+        c.issuer = issuer.into();
+        c.self_issued = subject == issuer;
+        c.pin = Some(pin);
+        c
+    };
+    let leaf = {
+        let mut c = CertInfo::analyse(0, b"not a certificate");
+        c.parse_error = None;
+        c.issuer = "CN=Corp Inspection".into();
+        c.pin = Some(Pin::of_spki(b"leaf"));
+        c
+    };
+    let chain = vec![
+        leaf,
+        ca(
+            1,
+            "CN=Corp Inspection",
+            "CN=Corp Inspection",
+            Pin::of_spki(b"corp"),
+        ),
+        ca(
+            2,
+            "CN=Genuine Issuing",
+            "CN=Genuine Root",
+            Pin::of_spki(b"issuing"),
+        ),
+        ca(3, "CN=Genuine Root", "CN=Genuine Root", public_root_key),
+    ];
+    let interceptors = Interceptors::bundled().unwrap();
+    let judge = |public: &PathReport| {
+        collect(&Inputs {
+            chain: &chain,
+            public,
+            os: &path(Store::Os, None),
+            public_has_key: &|p: &Pin| *p == public_root_key,
+            public_has_subject: &|s: &str| s == "CN=Genuine Root",
+            pinset: None,
+            denied: None,
+            interceptors: &interceptors,
+            now: 0,
+        })
+    };
+    let off_path = judge(&path(Store::Public, None));
+    let s = off_path
+        .evidence
+        .iter()
+        .find(|s| s.signal == SignalKind::AppendedGenuine)
+        .expect("appended-genuine fires");
+    assert_eq!(s.strength, Strength::Medium);
+    assert!(
+        s.detail
+            .contains("#2 Genuine Issuing (issued by the public root"),
+        "{}",
+        s.detail
+    );
+    assert!(
+        s.detail.contains("#3 Genuine Root (a public root)"),
+        "{}",
+        s.detail
+    );
+
+    let mut on_path = path(Store::Public, Some("CN=Genuine Root"));
+    on_path.path = vec![0, 1, 2, 3];
+    let found = judge(&on_path);
+    assert!(
+        !found
+            .evidence
+            .iter()
+            .any(|s| s.signal == SignalKind::AppendedGenuine),
+        "{found:?}"
+    );
 }

@@ -84,6 +84,7 @@ pub(super) fn judge(
         public: &public,
         os: &os,
         public_has_key: &|pin: &Pin| ctx.public.has_key(pin),
+        public_has_subject: &|subject: &str| ctx.public.has_subject(subject),
         pinset,
         denied: report.as_ref().and_then(|rep| rep.denied.first()),
         interceptors: &ctx.interceptors,
@@ -211,6 +212,13 @@ fn untrusted_text(chain: &[CertInfo], public: &PathReport, os: &PathReport) -> S
     let what = match chain {
         [leaf] if leaf.self_issued => {
             format!("self-signed certificate \"{}\": ", leaf.short_name())
+        }
+        [leaf, ..] if !leaf.self_issued && !chain.iter().any(|c| c.subject == leaf.issuer) => {
+            // the commonest misconfiguration: worth its own words
+            format!(
+                "the server did not send the intermediate that issued the leaf (\"{}\"), and no anchor set holds it: ",
+                leaf.issuer
+            )
         }
         [.., last] => format!(
             "chain ends at \"{}\" issued by \"{}\": ",

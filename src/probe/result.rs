@@ -219,6 +219,7 @@ impl ProbeResult {
         self.verdict = classified.verdict;
         self.curl_code = classified.curl_code;
         self.detail = classified.detail;
+        self.interception.confidence = classified.confidence;
         if self.verdict == Verdict::SslInterception {
             self.drift = None;
             self.warnings.clear();

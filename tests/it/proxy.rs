@@ -146,7 +146,7 @@ async fn under_interception_the_report_is_about_the_interception() {
     let profile = probe.file(
         "services.toml",
         &format!(
-            "[pinsets.svc]\npins = [\n  {{ pin = \"sha256/{}\", label = \"intermediate: Pinprobe Lab Issuing CA\" }},\n  {{ pin = \"sha256/{}\", label = \"leaf: {HOST}\" }},\n]\n\n[[endpoints]]\nurl = \"{}\"\npinset = \"svc\"\n",
+            "[pinsets.svc]\nexpect_issuer_orgs = [\"Pinprobe Lab\"]\npins = [\n  {{ pin = \"sha256/{}\", label = \"intermediate: Pinprobe Lab Issuing CA\" }},\n  {{ pin = \"sha256/{}\", label = \"leaf: {HOST}\" }},\n]\n\n[[endpoints]]\nurl = \"{}\"\npinset = \"svc\"\n",
             pin_base64(pki.inter.der()),
             pin_base64(&pki.leaf.cert),
             url(server.port())
@@ -167,6 +167,27 @@ async fn under_interception_the_report_is_about_the_interception() {
     assert_eq!(r["warnings"], serde_json::json!([]), "{r:#}");
     assert_eq!(r["pins"]["path_pins"], serde_json::json!([]), "{r:#}");
     assert_eq!(r["pins"]["matched"], false);
+
+    // the bump CA installed nowhere: the chain is anchored nowhere, and squid's leaf, made for
+    // the connection with its CA's own key by an organisation the pin set does not expect, is
+    // still named for what it is
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .args(flag("--profile", &profile))
+        .args(["--proxy", &proxy.url()])
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let nowhere = out.result();
+    assert_verdict(&nowhere, "ssl-interception", 60);
+    assert_eq!(
+        nowhere["interception"]["confidence"], "medium",
+        "{nowhere:#}"
+    );
+    signal(&nowhere, "ca-key-reuse");
+    signal(&nowhere, "unexpected-issuer");
+    assert_eq!(r["interception"]["confidence"], "high", "{r:#}");
 
     let out = run(Probe::new()).run().await;
     out.assert_code(1);

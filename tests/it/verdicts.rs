@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use pinprobe::config::{Config, Options};
-use pinprobe::lab::{closed_port, Behaviour, Ca, KeyKind, LeafSpec, Server};
+use pinprobe::lab::{closed_port, Behaviour, Ca, KeyKind, LeafSpec, Pki, Server};
 use pinprobe::net::resolve::Resolver;
 use pinprobe::report::Format;
 use pinprobe::run::{context, run_to};
@@ -507,6 +507,78 @@ async fn appended_genuine_root_does_not_satisfy_the_pin() {
     assert_ne!(r["verdict"], "ok", "{r:#}");
     assert_verdict(&r, "untrusted-chain", 60);
     assert_eq!(r["pins"]["matched"], false, "{:#}", r["pins"]);
+    // one medium signal alone decides nothing
+    assert_eq!(signal(&r, "appended-genuine")["strength"], "medium");
+    assert!(r["interception"].get("confidence").is_none(), "{r:#}");
+
+    // the pin set expects the genuine issuer's organisation: two independent signs of a
+    // re-signing device on a chain anchored nowhere are interception, confidence medium
+    let expecting = profile.replace(
+        "[pinsets.genuine]\n",
+        "[pinsets.genuine]\nexpect_issuer_orgs = [\"Pinprobe Lab\"]\n",
+    );
+    let out = Probe::new()
+        .profile(&expecting)
+        .cacert(&genuine)
+        .resolve(server.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let r = out.result();
+    assert_verdict(&r, "ssl-interception", 60);
+    assert_eq!(r["interception"]["confidence"], "medium", "{r:#}");
+    signal(&r, "unexpected-issuer");
+    let appended = text(&signal(&r, "appended-genuine")["detail"], "detail");
+    assert!(appended.contains("#2 Pinprobe Genuine Root"), "{appended}");
+}
+
+/// The no-false-alarm cases of the combination rule: a server that does not send its
+/// intermediate is `untrusted-chain`, named as such, even under a pin set that expects its
+/// issuer; a chain re-issued by another CA that `--cacert` vouches for is pin drift.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_intermediate_and_a_new_ca_are_not_interception() {
+    let pki = genuine_pki(&[HOST]);
+    let leaf_only = serve_chain(vec![pki.leaf.cert.clone()], &pki.leaf, http(200, "OK")).await;
+    let profile = |port: u16| {
+        format!(
+            "[pinsets.svc]\nexpect_issuer_orgs = [\"Pinprobe Lab\"]\npins = [{{ pin = \"sha256/{}\", label = \"intermediate: Pinprobe Lab Issuing CA\" }}]\n\n[[endpoints]]\nurl = \"{}\"\npinset = \"svc\"\n",
+            pin_base64(pki.inter.der()),
+            url(port)
+        )
+    };
+    let out = Probe::new()
+        .profile(&profile(leaf_only.port()))
+        .cacert(&pki.root)
+        .resolve(leaf_only.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let r = out.result();
+    assert_verdict(&r, "untrusted-chain", 60);
+    let detail = text(&r["detail"], "detail");
+    assert!(
+        detail.contains("the server did not send the intermediate that issued the leaf"),
+        "{detail}"
+    );
+
+    // the service moved to another CA (both roots vouched for with --cacert)
+    let other = Pki::with_spec(KeyKind::EcdsaP256, &LeafSpec::new([HOST])).expect("other PKI");
+    let moved = serve(&other.leaf, http(200, "OK")).await;
+    let out = Probe::new()
+        .profile(&profile(moved.port()))
+        .cacert(&pki.root)
+        .cacert(&other.root)
+        .resolve(moved.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let r = out.result();
+    assert_verdict(&r, "pin-mismatch", 90);
+    assert!(r["interception"].get("confidence").is_none(), "{r:#}");
+    assert_eq!(r["drift"]["change"], "ca-change", "{r:#}");
 }
 
 /// DESIGN.md: "`deny` pins (known shared-key interceptors) fail a chain whatever else

@@ -218,6 +218,12 @@ impl AnchorSet {
         self.anchors.is_empty()
     }
 
+    /// Whether an anchor with this subject (distinguished name, as reports show it) is in the
+    /// set.
+    pub fn has_subject(&self, subject: &str) -> bool {
+        self.info.iter().any(|i| i.subject == subject)
+    }
+
     /// Whether an anchor with this key is in the set.
     pub fn has_key(&self, pin: &Pin) -> bool {
         self.info.iter().any(|i| i.spki_sha256 == *pin)
