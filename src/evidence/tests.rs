@@ -23,6 +23,7 @@ fn path(store: Store, anchor: Option<&str>) -> PathReport {
                 Store::Os => AnchorOrigin::Os,
             },
             not_after: String::new(),
+            not_after_unix: None,
         }),
         path: vec![0],
         error: None,

@@ -252,8 +252,22 @@ fn warnings(
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
+    let soon = |not_after: i64| not_after >= now && not_after < horizon;
+    if let Some(anchor) = path.and_then(|p| p.anchor.as_ref()) {
+        if let Some(not_after) = anchor.not_after_unix.filter(|t| soon(*t)) {
+            out.push(Warning {
+                warning: "expires-soon",
+                detail: format!(
+                    "anchor {} expires in {} days ({})",
+                    anchor.subject,
+                    (not_after - now) / 86_400,
+                    anchor.not_after
+                ),
+            });
+        }
+    }
     for c in on_path {
-        if c.not_after_unix >= now && c.not_after_unix < horizon {
+        if soon(c.not_after_unix) {
             out.push(Warning {
                 warning: "expires-soon",
                 detail: format!(

@@ -616,3 +616,54 @@ async fn deny_pin_fails_a_chain_whatever_else_matches() {
     assert_verdict(&r, "ssl-interception", 60);
     out.assert_code(1);
 }
+
+/// An anchor's own dates count, as `openssl verify` counts them: an expired `--cacert` root is
+/// `expired` naming the anchor, and one about to expire is an `expires-soon` warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_anchor_out_of_date_is_expired_and_one_about_to_expire_is_warned() {
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    for (root_ends, verdict) in [(now - day, "expired"), (now + 9 * day, "ok")] {
+        let root = Ca::root_valid(
+            "Short-lived Root",
+            "Pinprobe Lab",
+            KeyKind::EcdsaP256,
+            now - 400 * day,
+            root_ends,
+        )
+        .expect("root");
+        let inter = root
+            .intermediate(
+                "Pinprobe Lab Issuing CA",
+                "Pinprobe Lab",
+                KeyKind::EcdsaP256,
+            )
+            .expect("intermediate");
+        let leaf = inter.leaf(&LeafSpec::new([HOST])).expect("leaf");
+        let server = serve(&leaf, http(200, "OK")).await;
+        let out = Probe::new()
+            .cacert(&root)
+            .endpoint(server.port())
+            .json()
+            .run()
+            .await;
+        let r = out.result();
+        assert_eq!(r["verdict"], verdict, "{r:#}");
+        if verdict == "expired" {
+            out.assert_code(1);
+            let detail = text(&r["detail"], "detail");
+            assert!(
+                detail.contains("the anchor \"CN=Short-lived Root, O=Pinprobe Lab\""),
+                "{detail}"
+            );
+            assert!(detail.contains("expired on"), "{detail}");
+        } else {
+            out.assert_code(0);
+            let warned = r["warnings"].as_array().expect("warnings").iter().any(|w| {
+                w["warning"] == "expires-soon"
+                    && text(&w["detail"], "detail").starts_with("anchor CN=Short-lived Root")
+            });
+            assert!(warned, "{r:#}");
+        }
+    }
+}

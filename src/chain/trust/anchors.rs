@@ -80,6 +80,9 @@ pub struct AnchorInfo {
     pub origin: AnchorOrigin,
     /// end of the anchor certificate's validity, RFC 3339
     pub not_after: String,
+    /// the same, seconds since the Unix epoch (None when the certificate gave none)
+    #[serde(skip)]
+    pub not_after_unix: Option<i64>,
 }
 
 fn pin_base64<S: serde::Serializer>(pin: &Pin, serializer: S) -> Result<S::Ok, S::Error> {
@@ -154,6 +157,7 @@ impl AnchorSet {
             subject: info.subject,
             spki_sha256: pin,
             origin: origin.clone(),
+            not_after_unix: info.parse_error.is_none().then_some(info.not_after_unix),
             not_after: info.not_after,
         });
         Ok(())

@@ -197,6 +197,17 @@ fn describe(e: &webpki::Error, set: &AnchorSet) -> String {
     }
 }
 
+/// Why the anchor reached is out of date at `now`, if its certificate has expired.
+fn expired_anchor(anchor: &AnchorInfo, now: UnixTime) -> Option<String> {
+    let not_after = anchor.not_after_unix?;
+    (not_after < now.as_secs() as i64).then(|| {
+        format!(
+            "the anchor \"{}\" ({}) expired on {}",
+            anchor.subject, anchor.origin, anchor.not_after
+        )
+    })
+}
+
 /// The middle of the time when every presented certificate that parses is valid, if there is
 /// such a time.
 fn when_all_valid(infos: &[CertInfo]) -> Option<UnixTime> {
@@ -258,7 +269,17 @@ pub fn build_path(
             state,
         };
     match attempt(now) {
-        Ok((anchor, path)) => report(anchor, path, PathState::Verified, None),
+        Ok((anchor, path)) => match set.info.get(anchor).and_then(|a| expired_anchor(a, now)) {
+            // webpki takes an anchor as a name and a key; its certificate's dates are ours to
+            // judge, as `openssl verify` does
+            Some(message) => report(
+                anchor,
+                path,
+                PathState::TimeInvalid(TimeProblem::Expired),
+                Some(message),
+            ),
+            None => report(anchor, path, PathState::Verified, None),
+        },
         Err(e @ (webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. })) => {
             let problem = match e {
                 webpki::Error::CertExpired { .. } => TimeProblem::Expired,
