@@ -41,17 +41,14 @@ pub enum Inspected {
     },
 }
 
-/// How many anchors each store holds, for the report header.
+/// How many anchors the public store holds, for the report header (the OS store's are in
+/// `RunInfo::os_store`, as for `test`).
 #[derive(Clone, Debug, Default)]
 pub struct Anchors {
     /// public roots plus `--cacert`
     pub public: usize,
     /// `--cacert` files
     pub cacerts: Vec<String>,
-    /// the OS store
-    pub os: usize,
-    /// problems met while reading the OS store
-    pub os_errors: Vec<String>,
 }
 
 /// Where a chain stops when a store's path reaches no anchor.
@@ -248,6 +245,7 @@ fn finish(
             endpoints: 1,
             routes: ctx.proxies().describe(),
             compare_direct: false,
+            os_store: ctx.os.os_report(),
             skipped: Vec::new(),
             // inspect reports one chain and gives no advice block
             advice: crate::verdict::Advice::default(),
@@ -263,8 +261,6 @@ fn finish(
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect(),
-            os: ctx.os.len(),
-            os_errors: ctx.os.load_errors.clone(),
         },
         now: now.unix_timestamp(),
     }

@@ -7,9 +7,21 @@ use std::error::Error as _;
 use std::io::Write;
 use std::process::ExitCode;
 
+use pinprobe::chain::trust::os_store;
 use pinprobe::cmd;
 
 fn main() -> ExitCode {
+    // a copy of pinprobe started by `--os-store platform|both` to read the platform's store
+    // without SSL_CERT_FILE and SSL_CERT_DIR (see os_store): not a command line of a user's
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == os_store::PLATFORM_STORE_ARG)
+    {
+        return match os_store::write_platform_store(&mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(2),
+        };
+    }
     let outcome = match cli::parse() {
         cli::Run::Test(options) => cmd::test::run(&options),
         cli::Run::Inspect(options) => cmd::inspect::run(&options),

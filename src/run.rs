@@ -48,11 +48,15 @@ pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, E
 }
 
 /// Builds the shared context: provider, both anchor sets (read once), pin sets, names, and
-/// the proxy configuration.
+/// the proxy configuration. A warning about the OS store goes to standard error here.
 pub fn context(config: &Config, resolver: Resolver) -> Result<Context, Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let public = AnchorSet::public(&config.cacerts)?;
-    let os = AnchorSet::os();
+    let os = AnchorSet::os(config.os_store);
+    // said once, when the store is read: a run that passed over the keychain is told so
+    if let Some(warning) = os.os_report().warning {
+        let _ = writeln!(io::stderr(), "pinprobe: warning: {warning}");
+    }
     Ok(Context::new(
         provider,
         public,
@@ -93,6 +97,7 @@ pub async fn run_to<W: Write>(
         endpoints: config.endpoints.len(),
         routes,
         compare_direct: config.compare_direct,
+        os_store: context.os.os_report(),
         skipped: config.skipped.clone(),
         advice: config.advice.clone(),
     };

@@ -10,7 +10,7 @@ use pinprobe::config::{
     DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WARN_DAYS,
 };
 
-use super::values::{FailOnArg, FormatArg, PinFormatArg};
+use super::values::{FailOnArg, FormatArg, OsStoreArg, PinFormatArg};
 
 /// How chains are trusted: `test`, `inspect` (also with `--file`) and `pin`.
 #[derive(Debug, Args)]
@@ -19,6 +19,11 @@ pub struct TrustArgs {
     /// Extra anchors trusted like the public roots (private PKI, labs); PEM or DER; repeatable
     #[arg(long, value_name = "FILE")]
     pub cacert: Vec<PathBuf>,
+
+    /// The OS store: SSL_CERT_FILE/SSL_CERT_DIR when set, else the platform's (auto); the
+    /// platform's alone; or both
+    #[arg(long, value_name = "WHICH", value_enum, default_value_t = OsStoreArg::Auto)]
+    pub os_store: OsStoreArg,
 }
 
 /// How endpoints are reached: `test`, `inspect` and `pin`.

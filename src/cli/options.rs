@@ -12,6 +12,7 @@ use super::values::FailOnArg;
 fn network(trust: TrustArgs, reach: ReachArgs) -> Network {
     Network {
         cacert: trust.cacert,
+        os_store: trust.os_store.choice(),
         resolve: reach.resolve,
         connect_timeout: reach.connect_timeout,
         timeout: reach.timeout,

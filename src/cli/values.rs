@@ -1,7 +1,8 @@
-//! The closed sets of flag values (`--format`, `--pin-format`, `--fail-on`, `--from`/`--to`)
-//! and the library's value for each.
+//! The closed sets of flag values (`--format`, `--pin-format`, `--fail-on`, `--from`/`--to`,
+//! `--os-store`) and the library's value for each.
 
 use clap::ValueEnum;
+use pinprobe::chain::trust::OsStoreChoice;
 use pinprobe::pin_formats::PinFormat;
 use pinprobe::report::Format;
 
@@ -83,4 +84,27 @@ impl DocumentFormatArg {
 pub enum FailOnArg {
     /// any warning (expires-soon, weak-key, sha1-signature, pin-drift) fails the run
     Warning,
+}
+
+/// Which stores make up the OS anchor set.
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum OsStoreArg {
+    /// SSL_CERT_FILE and SSL_CERT_DIR when either is set, else the platform's store (as
+    /// rustls-native-certs reads it)
+    #[default]
+    Auto,
+    /// the platform's store (the keychain on macOS), SSL_CERT_FILE and SSL_CERT_DIR ignored
+    Platform,
+    /// the platform's store and the files of SSL_CERT_FILE and SSL_CERT_DIR
+    Both,
+}
+
+impl OsStoreArg {
+    pub fn choice(self) -> OsStoreChoice {
+        match self {
+            OsStoreArg::Auto => OsStoreChoice::Auto,
+            OsStoreArg::Platform => OsStoreChoice::Platform,
+            OsStoreArg::Both => OsStoreChoice::Both,
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod tests;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::chain::trust::OsStoreChoice;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::net::resolve::Override;
@@ -58,6 +59,8 @@ pub struct Config {
     pub pinsets: Vec<PinSet>,
     /// `--cacert` files
     pub cacerts: Vec<PathBuf>,
+    /// `--os-store`: which stores make up the OS anchor set
+    pub os_store: OsStoreChoice,
     /// `--resolve` entries
     pub resolve: Vec<Override>,
     /// the output format
@@ -96,6 +99,7 @@ impl Default for Config {
             endpoints: Vec::new(),
             pinsets: Vec::new(),
             cacerts: Vec::new(),
+            os_store: OsStoreChoice::Auto,
             resolve: Vec::new(),
             format: Format::Text,
             output: None,
@@ -143,6 +147,7 @@ impl Config {
             endpoints: sweep.endpoints,
             pinsets,
             cacerts: o.cacert.clone(),
+            os_store: o.os_store,
             resolve,
             format: o.format,
             output: o.output.clone(),

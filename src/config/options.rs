@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::{DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WARN_DAYS};
+use crate::chain::trust::OsStoreChoice;
 use crate::pin_formats::PinFormat;
 use crate::report::Format;
 
@@ -12,6 +13,8 @@ use crate::report::Format;
 pub struct Network {
     /// `--cacert FILE`, repeatable
     pub cacert: Vec<PathBuf>,
+    /// `--os-store`
+    pub os_store: OsStoreChoice,
     /// `--resolve HOST:PORT:ADDR`, repeatable
     pub resolve: Vec<String>,
     /// `--connect-timeout S`
@@ -30,6 +33,7 @@ impl Default for Network {
     fn default() -> Network {
         Network {
             cacert: Vec::new(),
+            os_store: OsStoreChoice::Auto,
             resolve: Vec::new(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
             timeout: DEFAULT_TIMEOUT.as_secs_f64(),
@@ -46,6 +50,7 @@ impl Network {
     pub fn options(self) -> Options {
         Options {
             cacert: self.cacert,
+            os_store: self.os_store,
             resolve: self.resolve,
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
@@ -69,6 +74,8 @@ pub struct Options {
     pub pinset: Option<String>,
     /// `--cacert FILE`, repeatable
     pub cacert: Vec<PathBuf>,
+    /// `--os-store`
+    pub os_store: OsStoreChoice,
     /// `--resolve HOST:PORT:ADDR`, repeatable
     pub resolve: Vec<String>,
     /// URL arguments
@@ -120,6 +127,7 @@ impl Default for Options {
             pins: Vec::new(),
             pinset: None,
             cacert: Vec::new(),
+            os_store: OsStoreChoice::Auto,
             resolve: Vec::new(),
             urls: Vec::new(),
             format: Format::Text,

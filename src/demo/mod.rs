@@ -179,6 +179,7 @@ async fn probe(
         endpoints: config.endpoints.len(),
         routes: "directly or through lab proxies on 127.0.0.1".into(),
         compare_direct: false,
+        os_store: context.os.os_report(),
         skipped: Vec::new(),
         advice: config.advice.clone(),
     };

@@ -14,6 +14,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::chain::trust::OsStoreReport;
 use crate::probe::ProbeResult;
 use crate::verdict::{Advice, Verdict};
 
@@ -45,6 +46,8 @@ pub struct RunInfo {
     pub routes: String,
     /// each endpoint is probed directly and through the proxy
     pub compare_direct: bool,
+    /// where the OS store was read from, how many anchors it held, and the problems met
+    pub os_store: OsStoreReport,
     /// lines of --targets that were not endpoints (`FILE:LINE: why`)
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,

@@ -47,7 +47,7 @@ impl Text {
         self.pin_format = format;
     }
 
-    /// The first line: what is probed, and how it is reached.
+    /// The first lines: what is probed, how it is reached, and where the OS store came from.
     pub fn header(&mut self, out: &mut impl Write, info: &RunInfo) -> io::Result<()> {
         self.compare = info.compare_direct;
         self.advice = info.advice.clone();
@@ -56,7 +56,8 @@ impl Text {
             out,
             "pinprobe {}: {} endpoint{s} from {}, {}",
             info.version, info.endpoints, info.profile, info.routes
-        )
+        )?;
+        writeln!(out, "OS store: {}", info.os_store)
     }
 
     /// The line of one result, and its details when verbose.

@@ -6,7 +6,8 @@
 //! `generate` the profiles `pinprobe pin` writes, `convert` pin files of other tools
 //! (`tests/data/pins/`) to profiles and back, `proxy` probes through real squid instances
 //! (`squid`) and misbehaving lab proxies, `ci` the drift reports, expiry warnings and CI report
-//! formats, `scale` target lists and shards, `readme` the README's CI examples.
+//! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
+//! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
 //! `support` holds the shared builders.
 
 mod ci;
@@ -16,6 +17,7 @@ mod demo;
 mod generate;
 mod hostile;
 mod inspect;
+mod os_store;
 mod pac;
 mod proxy;
 mod readme;

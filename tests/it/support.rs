@@ -88,6 +88,7 @@ pub struct Probe {
     args: Vec<OsString>,
     os_store: String,
     envs: Vec<(String, String)>,
+    removed: Vec<String>,
 }
 
 impl Default for Probe {
@@ -104,12 +105,20 @@ impl Probe {
             args: Vec::new(),
             os_store: String::new(),
             envs: Vec::new(),
+            removed: Vec::new(),
         }
     }
 
     /// Sets an environment variable on the child (proxy variables are otherwise removed).
     pub fn env(mut self, name: &str, value: &str) -> Probe {
         self.envs.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Removes an environment variable from the child (`SSL_CERT_FILE`, to leave `SSL_CERT_DIR`
+    /// alone in charge of the OS store).
+    pub fn env_remove(mut self, name: &str) -> Probe {
+        self.removed.push(name.to_string());
         self
     }
 
@@ -197,6 +206,9 @@ impl Probe {
         }
         for (name, value) in &self.envs {
             command.env(name, value);
+        }
+        for name in &self.removed {
+            command.env_remove(name);
         }
         let start = Instant::now();
         let mut child = command.spawn().expect("pinprobe starts");

@@ -1,11 +1,12 @@
 //! Anchor sets: Mozilla's roots plus `--cacert` (public), the platform's store (os), each anchor
-//! with where it came from.
+//! with where it came from, and the OS store with where it was read from.
 
 use std::path::{Path, PathBuf};
 
 use rustls::pki_types::{CertificateDer, TrustAnchor};
 use serde::Serialize;
 
+use super::os_store::{self, CertVars, OsStoreChoice, OsStoreReport, OsStoreSource, PlatformStore};
 use crate::chain::cert::CertInfo;
 use crate::error::Error;
 use crate::pins::Pin;
@@ -97,6 +98,8 @@ pub struct AnchorSet {
     pub(super) info: Vec<AnchorInfo>,
     /// problems met while loading (unreadable files, certificates that are not anchors)
     pub load_errors: Vec<String>,
+    /// where the OS store was read from (`None` for the public set)
+    pub source: Option<OsStoreSource>,
 }
 
 impl std::fmt::Debug for AnchorSet {
@@ -141,6 +144,7 @@ impl AnchorSet {
             anchors: Vec::new(),
             info: Vec::new(),
             load_errors: Vec::new(),
+            source: None,
         }
     }
 
@@ -183,26 +187,45 @@ impl AnchorSet {
         Ok(set)
     }
 
-    /// The platform's store, read with rustls-native-certs (which honours `SSL_CERT_FILE` and
-    /// `SSL_CERT_DIR`). Problems are kept in `load_errors`, never fatal: a machine without a
+    /// The OS store `choice` names: by default what rustls-native-certs reads (`SSL_CERT_FILE`
+    /// and `SSL_CERT_DIR` when either is set, else the platform's store); see
+    /// [`OsStoreChoice`]. Problems are kept in `load_errors`, never fatal: a machine without a
     /// store still gets the public verdict.
-    pub fn os() -> AnchorSet {
+    pub fn os(choice: OsStoreChoice) -> AnchorSet {
         let mut set = AnchorSet::new(Store::Os);
-        let result = rustls_native_certs::load_native_certs();
-        for e in &result.errors {
-            set.load_errors.push(e.to_string());
-        }
-        for der in &result.certs {
+        let source = OsStoreSource::decide(choice, CertVars::from_env());
+        let loaded = os_store::load(&source);
+        set.load_errors = loaded.errors;
+        for der in &loaded.certs {
             if let Err(e) = set.add(der, &AnchorOrigin::Os) {
                 set.load_errors.push(e);
             }
         }
+        set.source = Some(source);
         set
+    }
+
+    /// What the reports say of this set as the OS store: where it was read from, how many
+    /// anchors it held, the problems met, and the warning when a keychain was passed over.
+    pub fn os_report(&self) -> OsStoreReport {
+        let source = self
+            .source
+            .clone()
+            .unwrap_or_else(|| OsStoreSource::Given(self.name.to_string()));
+        OsStoreReport::new(
+            &source,
+            PlatformStore::current(),
+            self.len(),
+            self.load_errors.clone(),
+        )
     }
 
     /// An anchor set made of the given certificates (tests and the lab).
     pub fn from_certificates(name: Store, certs: &[CertificateDer<'_>], origin: &str) -> AnchorSet {
         let mut set = AnchorSet::new(name);
+        if name == Store::Os {
+            set.source = Some(OsStoreSource::Given(origin.to_string()));
+        }
         let origin = AnchorOrigin::Given(origin.to_string());
         for der in certs {
             if let Err(e) = set.add(der, &origin) {

@@ -8,10 +8,12 @@
 
 mod anchors;
 mod checks;
+pub mod os_store;
 mod path;
 
 pub use anchors::{read_certificates, AnchorInfo, AnchorOrigin, AnchorSet, Store};
 pub use checks::{check_name, check_validity, NameCheck, ValidityCheck};
+pub use os_store::{OsStoreChoice, OsStoreReport, OsStoreSource};
 pub use path::{build_path, seen_keys, PathKey, PathReport, PathState, Role, TimeProblem};
 
 #[cfg(test)]

@@ -108,20 +108,10 @@ fn header(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
     } else {
         format!("Mozilla's roots and --cacert {}", a.cacerts.join(", "))
     };
-    let os_problems = if a.os_errors.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; {} problem{} reading it: {}",
-            a.os_errors.len(),
-            plural(a.os_errors.len()),
-            a.os_errors.join("; ")
-        )
-    };
     writeln!(
         out,
-        "  anchors    public {} ({public}), os {} (the platform's store; SSL_CERT_FILE and SSL_CERT_DIR apply{os_problems})",
-        a.public, a.os
+        "  anchors    public {} ({public}), os {}",
+        a.public, i.info.os_store
     )
 }
 
