@@ -104,6 +104,13 @@ fn handshake_text(
         Some(rustls::Error::AlertReceived(alert)) => {
             format!("the server sent the TLS alert {alert:?}")
         }
+        Some(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::CertificatePayloadTooLarge
+            | rustls::InvalidMessage::HandshakePayloadTooLarge,
+        )) => "the server sent a handshake message larger than TLS clients accept (64 KiB): an oversized certificate chain".to_string(),
+        Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::MessageTooLarge)) => {
+            "the server sent a TLS record larger than the protocol allows".to_string()
+        }
         Some(rustls::Error::InvalidMessage(m)) => {
             format!("the server answered with bytes that are not TLS ({m:?})")
         }

@@ -76,3 +76,30 @@ async fn close_after_the_handshake_is_an_empty_reply() {
     );
     assert_eq!(r["trust"]["public"]["verified"], true);
 }
+
+/// A certificate message over the 64 KiB TLS clients accept is named as such, not as bytes
+/// that are not TLS.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_chain_is_named_as_such() {
+    let pki = genuine_pki(&[HOST]);
+    let mut chain = pki.leaf.chain();
+    let padding = pki.inter.der().clone();
+    while chain.iter().map(|c| c.len()).sum::<usize>() < 70 * 1024 {
+        chain.push(padding.clone());
+    }
+    let server = serve_chain(chain, &pki.leaf, http(200, "OK")).await;
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .endpoint(server.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let r = out.result();
+    assert_verdict(&r, "handshake-failed", 35);
+    let detail = text(&r["detail"], "detail");
+    assert!(
+        detail.contains("larger than TLS clients accept (64 KiB)"),
+        "{detail}"
+    );
+}
