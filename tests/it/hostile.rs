@@ -103,3 +103,49 @@ async fn an_oversized_chain_is_named_as_such() {
         "{detail}"
     );
 }
+
+/// Dates a TLS client cannot use are named as what they are: a notBefore before 1970, and a
+/// validity that ends before it begins.
+#[tokio::test(flavor = "multi_thread")]
+async fn unusable_dates_are_named() {
+    let root = pinprobe::lab::Ca::root(
+        "Dates Root",
+        "Pinprobe Lab",
+        pinprobe::lab::KeyKind::EcdsaP256,
+    )
+    .expect("root");
+    let now = time::OffsetDateTime::now_utc();
+    let cases = [
+        (
+            time::macros::datetime!(1960-01-01 00:00 UTC),
+            now + time::Duration::days(30),
+            "before 1970",
+        ),
+        (
+            now + time::Duration::days(30),
+            now - time::Duration::days(30),
+            "validity ends before it begins",
+        ),
+    ];
+    for (not_before, not_after, words) in cases {
+        let leaf = root
+            .leaf(&pinprobe::lab::LeafSpec {
+                not_before,
+                not_after,
+                ..pinprobe::lab::LeafSpec::new([HOST])
+            })
+            .expect("leaf");
+        let server = serve(&leaf, http(200, "OK")).await;
+        let out = Probe::new()
+            .cacert(&root)
+            .endpoint(server.port())
+            .json()
+            .run()
+            .await;
+        out.assert_code(1);
+        let r = out.result();
+        let detail = text(&r["detail"], "detail");
+        assert!(detail.contains(words), "{words}: {r:#}");
+        assert!(detail.contains("lab.test"), "{words}: {detail}");
+    }
+}

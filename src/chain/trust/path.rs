@@ -167,9 +167,36 @@ impl PathKey {
     }
 }
 
-fn describe(e: &webpki::Error, set: &AnchorSet) -> String {
+fn describe(e: &webpki::Error, set: &AnchorSet, infos: &[CertInfo]) -> String {
     use webpki::Error as E;
+    // the certificate whose dates are at fault, named when the analysis shows which
+    let dated = |bad: &dyn Fn(&CertInfo) -> bool| {
+        infos
+            .iter()
+            .find(|c| c.parse_error.is_none() && bad(c))
+            .map(|c| {
+                format!(
+                    " (#{} {}: {} .. {})",
+                    c.index,
+                    c.short_name(),
+                    c.not_before,
+                    c.not_after
+                )
+            })
+            .unwrap_or_default()
+    };
     match e {
+        E::BadDerTime => format!(
+            "a certificate's validity dates cannot be used{}: a date before 1970 or out of the encoding's range, which TLS clients reject",
+            dated(&|c| c.not_before_unix < 0 || c.not_after_unix < 0)
+        ),
+        E::InvalidCertValidity => format!(
+            "a certificate's validity ends before it begins{}",
+            dated(&|c| c.not_before_unix > c.not_after_unix)
+        ),
+        E::UnsupportedCriticalExtension => {
+            "a certificate on the path carries a critical extension that TLS clients do not know, so they must reject it".into()
+        }
         E::UnknownIssuer => format!(
             "no path to any of the {} {} anchors (unknown issuer)",
             set.len(),
@@ -235,7 +262,10 @@ pub fn build_path(
     let leaf = match EndEntityCert::try_from(leaf_der) {
         Ok(leaf) => leaf,
         Err(e) => {
-            return PathReport::not_examined(set.name, &format!("the leaf does not parse: {e:?}"))
+            return PathReport::not_examined(
+                set.name,
+                &format!("the leaf cannot be used: {}", describe(&e, set, infos)),
+            )
         }
     };
     let intermediates = &chain[1..];
@@ -300,7 +330,7 @@ pub fn build_path(
             usize::MAX,
             Vec::new(),
             PathState::NotReached,
-            Some(describe(&e, set)),
+            Some(describe(&e, set, infos)),
         ),
     }
 }
