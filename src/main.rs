@@ -8,6 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use pinprobe::cmd;
+use pinprobe::report::Shown;
 
 fn main() -> ExitCode {
     let outcome = match cli::parse() {
@@ -27,7 +28,9 @@ fn main() -> ExitCode {
                 message.push_str(&format!(": {s}"));
                 source = s.source();
             }
-            let _ = writeln!(std::io::stderr(), "{message}");
+            // messages quote input files (a pin, a line of --targets) and the network (a PAC
+            // file's error)
+            let _ = writeln!(std::io::stderr(), "{}", Shown(&message));
             ExitCode::from(2)
         }
     }
