@@ -5,9 +5,9 @@
 //! A certificate's common name can hold `\r\n\x1b[32m...[OK]`: printed raw it forges a green
 //! line of the report, and `ESC ]` sequences in an issuer name set the window title or clear the
 //! screen. Every text output prints such strings through `Shown`, which escapes them visibly in
-//! Rust's notation: `\n`, `\r` and `\t`; `\x1b` for the other C0 controls, DEL and the C1
-//! controls; `\u{202e}` for the line and paragraph separators, the bidirectional formatting
-//! characters and the two non-characters XML forbids. Everything else, backslashes included, is
+//! Rust's notation for string literals: `\n`, `\r` and `\t`; `\x1b` for the other C0 controls
+//! and DEL; `\u{9b}` for the C1 controls, the line and paragraph separators, the bidirectional
+//! formatting characters and the two non-characters XML forbids. Everything else, backslashes included, is
 //! shown as it is, so detail text that pinprobe already escaped is not escaped twice.
 
 use std::fmt::{self, Display, Write as _};
@@ -46,7 +46,7 @@ fn escape(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
         '\n' => f.write_str("\\n"),
         '\r' => f.write_str("\\r"),
         '\t' => f.write_str("\\t"),
-        c if u32::from(c) < 0x100 => write!(f, "\\x{:02x}", u32::from(c)),
+        c if c.is_ascii() => write!(f, "\\x{:02x}", u32::from(c)),
         c => {
             f.write_str("\\u{")?;
             write!(f, "{:x}", u32::from(c))?;
@@ -108,11 +108,11 @@ mod tests {
     }
 
     #[test]
-    fn c1_controls_are_escaped_in_hex() {
+    fn c1_controls_are_escaped_as_unicode() {
         // CSI, OSC and NEL: one character each, understood by some terminals as ESC [, ESC ]
         // and a line break
-        assert_eq!(shown("\u{9b}2J\u{9d}0;t\u{85}"), r"\x9b2J\x9d0;t\x85");
-        assert_eq!(shown("\u{80}\u{9f}"), r"\x80\x9f");
+        assert_eq!(shown("\u{9b}2J\u{9d}0;t\u{85}"), r"\u{9b}2J\u{9d}0;t\u{85}");
+        assert_eq!(shown("\u{80}\u{9f}"), r"\u{80}\u{9f}");
         // the next characters are printable
         assert_eq!(shown("\u{a0}é"), "\u{a0}é");
     }

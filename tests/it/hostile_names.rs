@@ -132,12 +132,12 @@ async fn verbose_details_show_hostile_names_escaped() {
         out.stdout
     );
     assert!(
-        out.stdout.contains(r"\u{202e}gpj.exe\x9b2J\x85"),
+        out.stdout.contains(r"\u{202e}gpj.exe\u{9b}2J\u{85}"),
         "{}",
         out.stdout
     );
     assert!(
-        out.stdout.contains(r"\x9d0;pwned\x9c\u{2028}\u{2066}"),
+        out.stdout.contains(r"\u{9d}0;pwned\u{9c}\u{2028}\u{2066}"),
         "{}",
         out.stdout
     );
@@ -307,11 +307,11 @@ async fn a_proxys_answer_is_shown_escaped() {
         assert_nothing_raw("proxy answer", &format!("{}{}", out.stdout, out.stderr));
         if verbose {
             assert!(
-                out.stdout.contains(r"Via: 1.1 evil\x9d0;pwned\x9c"),
+                out.stdout.contains(r"Via: 1.1 evil\u{9d}0;pwned\u{9c}"),
                 "{}",
                 out.stdout
             );
-            assert!(out.stdout.contains(r"squid\x85Testing"), "{}", out.stdout);
+            assert!(out.stdout.contains(r"squid\u{85}Testing"), "{}", out.stdout);
         }
     }
 }
