@@ -27,6 +27,10 @@ pub struct Shown<'a>(pub &'a str);
 
 impl Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.width().is_some() {
+            // a column of names (`{:<20}`) is padded after escaping, as the reader sees it
+            return f.pad(&Shown(self.0).to_string());
+        }
         let mut rest = self.0;
         while let Some(at) = rest.find(is_escaped) {
             f.write_str(&rest[..at])?;
@@ -155,5 +159,11 @@ mod tests {
             shown(cn),
             r"lab.test\r\n\x1b[32mTesting connection with https://bank.example/ ... [OK]"
         );
+    }
+
+    #[test]
+    fn a_width_pads_the_escaped_text() {
+        assert_eq!(format!("[{:<6}]", Shown("a\nb")), r"[a\nb  ]");
+        assert_eq!(format!("[{:>3}]", Shown("é")), "[  é]");
     }
 }
