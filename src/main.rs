@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use pinprobe::chain::trust::os_store;
 use pinprobe::cmd;
+use pinprobe::report::Shown;
 
 fn main() -> ExitCode {
     // a copy of pinprobe started by `--os-store platform|both` to read the platform's store
@@ -39,7 +40,9 @@ fn main() -> ExitCode {
                 message.push_str(&format!(": {s}"));
                 source = s.source();
             }
-            let _ = writeln!(std::io::stderr(), "{message}");
+            // messages quote input files (a pin, a line of --targets) and the network (a PAC
+            // file's error)
+            let _ = writeln!(std::io::stderr(), "{}", Shown(&message));
             ExitCode::from(2)
         }
     }

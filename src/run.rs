@@ -14,7 +14,7 @@ use crate::net::resolve::Resolver;
 use crate::probe::{self, Context, Order, ProbeResult};
 use crate::progress::Progress;
 use crate::proxy::Route;
-use crate::report::{Report, RunInfo, Summary};
+use crate::report::{Report, RunInfo, Shown, Summary};
 
 /// Probes every endpoint of `config` and writes the report; the summary decides the exit
 /// status. Only configuration and output problems are errors.
@@ -104,7 +104,7 @@ pub async fn run_to<W: Write>(
     // lines of --targets that are not endpoints: said once, up front, and counted
     let mut stderr = io::stderr();
     for line in &config.skipped {
-        let _ = writeln!(stderr, "pinprobe: {line}");
+        let _ = writeln!(stderr, "pinprobe: {}", Shown(line));
     }
     // a bar on the terminal while the report goes elsewhere (a file, a pipe): never mixed
     // with report lines on the same screen

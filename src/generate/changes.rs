@@ -1,9 +1,13 @@
 //! What `pin` tells on standard error: the refused endpoints and why, or, once the profile is
 //! written, what each pin set kept, gained and lost, and the warnings a reviewer needs.
+//!
+//! URLs, set names, labels, issuer organisations and the probes' details come from the profile
+//! and the certificates: each is printed through [`Shown`].
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use crate::report::Shown;
 use crate::verdict::Verdict;
 
 use super::document::{Changes, Entry, Plan, SetChange};
@@ -34,7 +38,7 @@ pub(super) fn write_refused(
         count(refused.len(), "endpoint"),
         endpoints,
         match update {
-            Some(path) => format!("; {} is unchanged", path.display()),
+            Some(path) => format!("; {} is unchanged", Shown(&path.display().to_string())),
             None => String::new(),
         }
     )
@@ -44,17 +48,17 @@ fn write_refusal(out: &mut impl Write, r: &Refusal) -> io::Result<()> {
     writeln!(
         out,
         "refused {}: {} (curl {}){}",
-        r.url,
+        Shown(&r.url),
         r.verdict.code(),
         r.curl_code,
         if r.detail.is_empty() {
             String::new()
         } else {
-            format!(": {}", r.detail)
+            format!(": {}", Shown(&r.detail))
         }
     )?;
     for line in &r.why {
-        writeln!(out, "  {line}")?;
+        writeln!(out, "  {}", Shown(line))?;
     }
     Ok(())
 }
@@ -72,7 +76,12 @@ pub(super) fn write_changes(
         write_set(out, set, verdicts)?;
     }
     for (url, set) in &changes.endpoints_linked {
-        writeln!(out, "endpoint {url} now uses pin set {set}")?;
+        writeln!(
+            out,
+            "endpoint {} now uses pin set {}",
+            Shown(url),
+            Shown(set)
+        )?;
     }
     let what = if update.is_some() {
         "profile updated"
@@ -81,7 +90,8 @@ pub(super) fn write_changes(
     };
     writeln!(
         out,
-        "{what}: {target} ({}, {}); review it before use",
+        "{what}: {} ({}, {}); review it before use",
+        Shown(target),
         count(changes.sets.len(), "pin set"),
         count(plan.endpoints.len(), "endpoint")
     )?;
@@ -106,12 +116,12 @@ fn write_set(
     let endpoints: Vec<String> = set
         .endpoints
         .iter()
-        .map(|u| format!("{u} ({})", verdict_of(u)))
+        .map(|u| format!("{} ({})", Shown(u), verdict_of(u)))
         .collect();
     writeln!(
         out,
         "pin set {}{}: {}",
-        set.name,
+        Shown(&set.name),
         if set.created { " (new)" } else { "" },
         endpoints.join(", ")
     )?;
@@ -124,7 +134,7 @@ fn write_set(
     for e in &set.backups {
         write_entry(out, "backup", e, " (not on the path, kept as a backup)")?;
     }
-    let unprobed = set.unprobed.join(", ");
+    let unprobed = Shown(&set.unprobed.join(", ")).to_string();
     for e in &set.stale_kept {
         write_entry(
             out,
@@ -148,7 +158,7 @@ fn write_set(
         writeln!(
             out,
             "  expect_issuer_orgs gains {}",
-            set.orgs_added.join(", ")
+            Shown(&set.orgs_added.join(", "))
         )?;
     }
     Ok(())
@@ -159,7 +169,7 @@ fn write_entry(out: &mut impl Write, what: &str, e: &Entry, note: &str) -> io::R
         out,
         "  {what:<8} {}  {}{note}",
         e.pin,
-        e.label.as_deref().unwrap_or("(no label)")
+        Shown(e.label.as_deref().unwrap_or("(no label)"))
     )
 }
 
@@ -169,7 +179,7 @@ fn write_backup_warnings(out: &mut impl Write, set: &SetChange) -> io::Result<()
         writeln!(
             out,
             "warning: --backup-pin {pin} is in the current chain of pin set {}: it is no backup",
-            set.name
+            Shown(&set.name)
         )?;
     }
     if set.off_path == 0 {
@@ -181,7 +191,7 @@ fn write_backup_warnings(out: &mut impl Write, set: &SetChange) -> io::Result<()
              pin of a spare key pair kept offline (openssl pkey -in spare.key -pubout -outform \
              DER | openssl dgst -sha256 -binary | base64), or of another CA's root you could \
              move to",
-            set.name
+            Shown(&set.name)
         )?;
     }
     Ok(())

@@ -28,7 +28,7 @@ use crate::error::Error;
 use crate::net::resolve::Resolver;
 use crate::pins::Pin;
 use crate::probe::{self, ProbeResult};
-use crate::report::Summary;
+use crate::report::{Shown, Summary};
 use crate::run;
 use crate::verdict::Verdict;
 
@@ -70,10 +70,11 @@ pub fn pin(job: Job) -> Result<Summary, Error> {
     let mut err = io::stderr().lock();
     let _ = writeln!(
         err,
-        "pinprobe {} pin: {} from {}, {routes}",
+        "pinprobe {} pin: {} from {}, {}",
         env!("CARGO_PKG_VERSION"),
         count(config.endpoints.len(), "endpoint"),
-        job.source
+        Shown(&job.source),
+        Shown(&routes)
     );
     if !sorted.refused.is_empty() {
         let _ = changes::write_refused(

@@ -161,7 +161,8 @@ impl Ca {
     }
 
     /// Issues a server leaf: serverAuth EKU, SANs from `spec.names` (an IP literal becomes an
-    /// IP SAN), CN the first name, O `spec.organization` if set, validity and key from `spec`.
+    /// IP SAN), CN `spec.common_name` or else the first name, O `spec.organization` if set,
+    /// validity and key from `spec`.
     pub fn leaf(&self, spec: &LeafSpec) -> Result<Leaf, LabError> {
         let mut params = leaf_params(spec)?;
         params.use_authority_key_identifier_extension = true;
@@ -196,8 +197,11 @@ impl Ca {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeafSpec {
     /// Subject alternative names: DNS names, or IP literals which become IP SANs. The first
-    /// one is also the CN.
+    /// one is also the CN, unless `common_name` is set.
     pub names: Vec<String>,
+    /// The subject's CN when it is not the first name (any text: the hostile peers of the
+    /// tests put control characters in it).
+    pub common_name: Option<String>,
     /// The subject's O attribute, if any.
     pub organization: Option<String>,
     /// Start of validity.
@@ -215,6 +219,7 @@ impl LeafSpec {
         let now = OffsetDateTime::now_utc();
         LeafSpec {
             names: names.into_iter().map(Into::into).collect(),
+            common_name: None,
             organization: None,
             not_before: now - LEAF_BACKDATE,
             not_after: now + LEAF_LIFETIME,
@@ -324,7 +329,9 @@ fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams, LabError> {
     // rcgen turns IP literals into IP SANs and everything else into DNS SANs.
     let mut params = CertificateParams::new(spec.names.clone())?;
     params.distinguished_name = subject(
-        spec.names.first().map(String::as_str),
+        spec.common_name
+            .as_deref()
+            .or(spec.names.first().map(String::as_str)),
         spec.organization.as_deref(),
     );
     params.is_ca = IsCa::ExplicitNoCa;

@@ -59,6 +59,8 @@ pub enum ProxyBehaviour {
     Silent,
     /// Answers `200 Connection established`, then closes the connection.
     CloseAfterConnect,
+    /// Answers these bytes as they are (a head with hostile headers), then closes.
+    Answer(Vec<u8>),
 }
 
 /// A running lab proxy on `127.0.0.1`; dropping it stops it.
@@ -162,6 +164,10 @@ async fn handle(mut tcp: TcpStream, behaviour: &ProxyBehaviour) -> io::Result<()
         ProxyBehaviour::CloseAfterConnect => {
             tcp.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 .await?;
+            tcp.shutdown().await
+        }
+        ProxyBehaviour::Answer(bytes) => {
+            tcp.write_all(bytes).await?;
             tcp.shutdown().await
         }
     }

@@ -38,9 +38,7 @@ pub(crate) fn toml_string(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() || crate::report::is_bidi_control(c) => {
-                out.push_str(&format!("\\u{:04X}", c as u32))
-            }
+            c if crate::report::is_escaped(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
     }

@@ -8,6 +8,7 @@ use super::pac::{self, Limits, PacSource};
 use super::{system, wpad, ProxyConfig};
 use crate::error::Error;
 use crate::net::resolve::Resolver;
+use crate::report::Shown;
 
 /// How the proxy is found when it is not given directly.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,7 +116,7 @@ impl Setting {
         };
         let outcome = wpad::discover(&domains, resolver, wpad_limits).await;
         for line in outcome.describe() {
-            let _ = writeln!(stderr, "pinprobe: wpad: {line}");
+            let _ = writeln!(stderr, "pinprobe: wpad: {}", Shown(&line));
         }
         match outcome.found {
             Some((url, pac)) => Ok(ProxyConfig::with_pac(pac, format!("WPAD {url}"))),
@@ -154,7 +155,9 @@ impl Setting {
                 for (exception, why) in left_out {
                     let _ = writeln!(
                         io::stderr(),
-                        "pinprobe: system proxy exception {exception} left out: {why}"
+                        "pinprobe: system proxy exception {} left out: {}",
+                        Shown(&exception),
+                        Shown(&why)
                     );
                 }
                 Ok(ProxyConfig::with_proxy(proxy).with_no_proxy(no_proxy, "scutil exceptions"))

@@ -7,7 +7,10 @@
 pub mod inspect;
 pub mod json;
 pub mod junit;
+mod shown;
 pub mod text;
+
+pub use shown::{is_escaped, Shown};
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -246,17 +249,6 @@ pub(crate) fn plural(n: usize) -> &'static str {
     } else {
         "s"
     }
-}
-
-/// A text on one line: line breaks from a peer never break the report's shape.
-pub(crate) fn one_line(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
-}
-
-/// The characters that change the direction of text on a terminal (Unicode's bidirectional
-/// formatting characters).
-pub(crate) fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// At most `max` characters of `text`, with `...` when cut.

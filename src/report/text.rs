@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{one_line, truncate, RunInfo, Summary};
+use super::{truncate, RunInfo, Shown, Summary};
 use crate::chain::trust::PathReport;
 use crate::drift::Drift;
 use crate::pin_formats::PinFormat;
@@ -55,9 +55,12 @@ impl Text {
         writeln!(
             out,
             "pinprobe {}: {} endpoint{s} from {}, {}",
-            info.version, info.endpoints, info.profile, info.routes
+            info.version,
+            info.endpoints,
+            Shown(&info.profile),
+            Shown(&info.routes)
         )?;
-        writeln!(out, "OS store: {}", info.os_store)
+        writeln!(out, "OS store: {}", Shown(&info.os_store.to_string()))
     }
 
     /// The line of one result, and its details when verbose.
@@ -67,20 +70,25 @@ impl Text {
         let shown_url = if let Some(pac) = &r.route.pac {
             // the PAC decision on the line itself: what it returned and what was used
             let used = match (&pac.used, &pac.error) {
-                (Some(used), _) => used.clone(),
-                (None, Some(_)) => "no answer".into(),
-                (None, None) => "nothing reachable".into(),
+                (Some(used), _) => used.as_str(),
+                (None, Some(_)) => "no answer",
+                (None, None) => "nothing reachable",
             };
-            format!("{} (PAC \"{}\" -> {used})", r.url, pac.returned)
+            format!(
+                "{} (PAC \"{}\" -> {})",
+                Shown(&r.url),
+                Shown(&pac.returned),
+                Shown(used)
+            )
         } else if self.compare || r.route.proxy.is_some() || r.route.source.is_some() {
             let route = if r.route.proxy.is_some() {
-                format!("via {}", r.route.via)
+                format!("via {}", Shown(&r.route.via))
             } else {
                 "direct".to_string()
             };
-            format!("{} ({route})", r.url)
+            format!("{} ({route})", Shown(&r.url))
         } else {
-            r.url.clone()
+            Shown(&r.url).to_string()
         };
         if r.verdict == Verdict::Ok {
             writeln!(out, "Testing connection with {shown_url} ... [OK]")?;
@@ -100,11 +108,11 @@ impl Text {
                 "Testing connection with {shown_url} ... [ERROR] {} (curl {}): {}",
                 r.verdict,
                 r.curl_code,
-                one_line(&r.detail)
+                Shown(&r.detail)
             )?;
         }
         for w in &r.warnings {
-            writeln!(out, "    warning {}: {}", w.warning, w.detail)?;
+            writeln!(out, "    warning {}: {}", w.warning, Shown(&w.detail))?;
         }
         if let Some(d) = &r.drift {
             // a set that no longer matches always shows what it needs; a set that still
@@ -121,8 +129,10 @@ impl Text {
                 if url == r.url && verdict != r.verdict {
                     writeln!(
                         out,
-                        "    the routes differ: {route} gives {verdict}, via {} gives {}",
-                        r.route.via, r.verdict
+                        "    the routes differ: {} gives {verdict}, via {} gives {}",
+                        Shown(&route),
+                        Shown(&r.route.via),
+                        r.verdict
                     )?;
                 }
             } else {
@@ -167,11 +177,17 @@ impl Text {
             )?;
             for (url, vendor) in urls {
                 match vendor {
-                    Some(vendor) => writeln!(out, "  {url} (interception product: {vendor})")?,
-                    None => writeln!(out, "  {url}")?,
+                    Some(vendor) => writeln!(
+                        out,
+                        "  {} (interception product: {})",
+                        Shown(url),
+                        Shown(vendor)
+                    )?,
+                    None => writeln!(out, "  {}", Shown(url))?,
                 }
             }
-            writeln!(out, "  What to do: {}", self.advice.text(*verdict))?;
+            // a profile's [advice] is an input file's text
+            writeln!(out, "  What to do: {}", Shown(self.advice.text(*verdict)))?;
         }
         Ok(s.clone())
     }
@@ -187,7 +203,7 @@ fn details(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
 /// The route, the TLS parameters, the proxy's answer and the time of each phase.
 fn connection(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     let t = &r.timings_ms;
-    let mut route = format!("    route {}", r.route.describe());
+    let mut route = format!("    route {}", Shown(&r.route.describe()));
     if let Some(addr) = r.address {
         route.push_str(&format!(", {addr}"));
         if let Some(by) = r.resolved_by {
@@ -197,7 +213,7 @@ fn connection(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     }
     writeln!(out, "{route}")?;
     if let Some(tls) = &r.tls {
-        let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        let field = |v: &Option<String>| Shown(v.as_deref().unwrap_or("-")).to_string();
         writeln!(
             out,
             "    tls {} {} {} alpn {}",
@@ -209,9 +225,13 @@ fn connection(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     }
     let phase = |name: &str, v: Option<f64>| v.map(|ms| format!("{name} {ms:.1} ms"));
     if let Some(answer) = &r.proxy {
-        let mut line = format!("    proxy answered {} {}", answer.status, answer.reason);
+        let mut line = format!(
+            "    proxy answered {} {}",
+            answer.status,
+            Shown(&answer.reason)
+        );
         for (name, value) in &answer.headers {
-            line.push_str(&format!("; {name}: {value}"));
+            line.push_str(&format!("; {}: {}", Shown(name), Shown(value)));
         }
         writeln!(out, "{line}")?;
     }
@@ -241,22 +261,25 @@ fn chain(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         if let Some(e) = &c.parse_error {
             writeln!(
                 out,
-                "      #{} does not parse: {e} (sha256 {})",
-                c.index, c.sha256
+                "      #{} does not parse: {} (sha256 {})",
+                c.index,
+                Shown(e),
+                c.sha256
             )?;
             continue;
         }
-        writeln!(out, "      #{} {}", c.index, c.short_name())?;
-        writeln!(out, "         subject  {}", c.subject)?;
-        writeln!(out, "         issuer   {}", c.issuer)?;
+        writeln!(out, "      #{} {}", c.index, Shown(&c.short_name()))?;
+        writeln!(out, "         subject  {}", Shown(&c.subject))?;
+        writeln!(out, "         issuer   {}", Shown(&c.issuer))?;
         writeln!(out, "         valid    {} .. {}", c.not_before, c.not_after)?;
         writeln!(
             out,
             "         key      {}, signed {}",
-            c.key, c.signature_algorithm
+            Shown(&c.key),
+            Shown(&c.signature_algorithm)
         )?;
         if !c.sans.is_empty() {
-            writeln!(out, "         names    {}", c.sans.join(", "))?;
+            writeln!(out, "         names    {}", Shown(&c.sans.join(", ")))?;
         }
         writeln!(out, "         pin      sha256/{}", c.spki_sha256)?;
         writeln!(out, "                  {}", c.spki_sha256_hex)?;
@@ -270,10 +293,18 @@ fn checks(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         path_line(out, &trust.public)?;
         path_line(out, &trust.os)?;
         if let Some(h) = &trust.hostname {
-            writeln!(out, "    hostname {}", h.detail.as_deref().unwrap_or("ok"))?;
+            writeln!(
+                out,
+                "    hostname {}",
+                Shown(h.detail.as_deref().unwrap_or("ok"))
+            )?;
         }
         if let Some(v) = &trust.validity {
-            writeln!(out, "    validity {}", v.detail.as_deref().unwrap_or("ok"))?;
+            writeln!(
+                out,
+                "    validity {}",
+                Shown(v.detail.as_deref().unwrap_or("ok"))
+            )?;
         }
     }
     match (&r.pins.set, r.pins.matched) {
@@ -281,21 +312,23 @@ fn checks(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
             for m in &r.pins.matches {
                 writeln!(
                     out,
-                    "    pins {set}: matched {} on {} ({})",
+                    "    pins {}: matched {} on {} ({})",
+                    Shown(set),
                     m.pin,
-                    m.certificate,
-                    m.label.as_deref().unwrap_or("no label")
+                    Shown(&m.certificate),
+                    Shown(m.label.as_deref().unwrap_or("no label"))
                 )?;
             }
         }
         (Some(set), Some(false)) => writeln!(
             out,
-            "    pins {set}: no pin on the {} path",
+            "    pins {}: no pin on the {} path",
+            Shown(set),
             r.pins
                 .path
                 .map_or("verified", crate::chain::trust::Store::name)
         )?,
-        (Some(set), None) => writeln!(out, "    pins {set}: not checked (no chain)")?,
+        (Some(set), None) => writeln!(out, "    pins {}: not checked (no chain)", Shown(set))?,
         (None, _) => writeln!(out, "    pins none (verdict on trust alone)")?,
     }
     for s in &r.interception.evidence {
@@ -303,19 +336,24 @@ fn checks(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        writeln!(out, "    evidence [{strength}] {}: {}", s.signal, s.detail)?;
+        writeln!(
+            out,
+            "    evidence [{strength}] {}: {}",
+            s.signal,
+            Shown(&s.detail)
+        )?;
     }
     if let Some(http) = &r.http {
         match (&http.answer, &http.error) {
             (Some(a), _) => writeln!(
                 out,
-                "    http {} {} {:?}{}",
+                "    http {} {} \"{}\"{}",
                 a.status,
-                a.reason,
-                truncate(&a.body, 80),
+                Shown(&a.reason),
+                Shown(&truncate(&a.body, 80)),
                 if a.truncated { " (truncated)" } else { "" }
             )?,
-            (None, Some(e)) => writeln!(out, "    http {e}")?,
+            (None, Some(e)) => writeln!(out, "    http {}", Shown(e))?,
             (None, None) => {}
         }
     }
@@ -323,21 +361,22 @@ fn checks(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
 }
 
 fn drift(out: &mut impl Write, d: &Drift, format: PinFormat) -> io::Result<()> {
-    writeln!(out, "    drift: {}", d.summary)?;
+    writeln!(out, "    drift: {}", Shown(&d.summary))?;
     for s in &d.stale {
         writeln!(
             out,
             "      stale  {} ({})",
             s.pin,
-            s.label.as_deref().unwrap_or("no label")
+            Shown(s.label.as_deref().unwrap_or("no label"))
         )?;
     }
     for k in &d.new {
-        writeln!(out, "      new    {} {}", k.certificate, k.pin)?;
+        writeln!(out, "      new    {} {}", Shown(&k.certificate), k.pin)?;
     }
     writeln!(out, "      pins this chain needs ({}):", format.name())?;
+    // the formats' comments carry the labels (certificate names) as they are
     for line in crate::pin_formats::write(format, &d.set, &d.needed).lines() {
-        writeln!(out, "        {line}")?;
+        writeln!(out, "        {}", Shown(line))?;
     }
     Ok(())
 }
@@ -352,19 +391,19 @@ fn path_line(out: &mut impl Write, p: &PathReport) -> io::Result<()> {
                 "    {label:<11} {} {} -> anchor {} (sha256/{}, {}){}",
                 if verified { "verified" } else { "reached" },
                 steps.join(" -> "),
-                anchor.subject,
+                Shown(&anchor.subject),
                 anchor.spki_sha256.to_base64(),
-                anchor.origin,
+                Shown(&anchor.origin.to_string()),
                 p.error
                     .as_deref()
-                    .map(|e| format!("; {e}"))
+                    .map(|e| format!("; {}", Shown(e)))
                     .unwrap_or_default()
             )
         }
         (None, _) => writeln!(
             out,
             "    {label:<11} none: {}",
-            p.error.as_deref().unwrap_or("no anchor reached")
+            Shown(p.error.as_deref().unwrap_or("no anchor reached"))
         ),
     }
 }

@@ -1,6 +1,7 @@
 //! The integration tests of pinprobe: the built binary against lab servers on loopback.
 //!
-//! `verdicts` shows each verdict with its evidence, `hostile` peers that misbehave, `cli` the
+//! `verdicts` shows each verdict with its evidence, `hostile` peers that misbehave, `hostile_names`
+//! certificate names that try to take over the terminal, `cli` the
 //! command line's contract (exit status, order, reports, configuration errors), `demo` the
 //! self-contained lab of `pinprobe demo`, `inspect` the chain analysis of one endpoint or file,
 //! `generate` the profiles `pinprobe pin` writes, `convert` pin files of other tools
@@ -16,6 +17,7 @@ mod convert;
 mod demo;
 mod generate;
 mod hostile;
+mod hostile_names;
 mod inspect;
 mod os_store;
 mod pac;

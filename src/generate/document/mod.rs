@@ -5,10 +5,15 @@
 //! comments, labels, sources, key order and layout. Only the `pins` arrays of the sets whose
 //! endpoints were probed change (and `expect_issuer_orgs` gains the organisations newly seen);
 //! new endpoints and sets are appended.
+//!
+//! Strings that come from the certificates or the server (labels, issuer organisations, the
+//! expected body) are written with the escapes of `pin_formats::toml_string` (`text`): the
+//! value stays exact, and the file shows `\u202E` where toml_edit alone would write the
+//! character itself.
 
 use std::collections::{BTreeSet, HashMap};
 
-use toml_edit::{ArrayOfTables, DocumentMut, Item, Table};
+use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
 
 use crate::endpoint::Endpoint;
 use crate::pins::Pin;
@@ -111,10 +116,19 @@ pub struct Changes {
     pub endpoints_linked: Vec<(String, String)>,
 }
 
+/// A TOML string value written as `pin_formats::toml_string` writes it: every character of
+/// `report::is_escaped` escaped (toml_edit escapes only the C0 controls and DEL). A parsed
+/// value keeps its text when the document is written.
+pub(crate) fn text(s: &str) -> Value {
+    crate::pin_formats::toml_string(s)
+        .parse::<Value>()
+        .unwrap_or_else(|_| Value::from(s))
+}
+
 /// A new, empty profile with a header comment and a description.
 pub fn new_document(header: &str, description: &str) -> DocumentMut {
     let mut doc = DocumentMut::new();
-    doc.insert("description", toml_edit::value(description));
+    doc.insert("description", Item::Value(text(description)));
     if let Some(mut key) = doc.as_table_mut().key_mut("description") {
         key.leaf_decor_mut().set_prefix(format!("{header}\n"));
     }
@@ -277,13 +291,13 @@ fn link_endpoint(doc: &mut DocumentMut, at: usize, set: &str) {
 
 fn append_endpoint(doc: &mut DocumentMut, endpoint: &Pinned, set: &str) {
     let mut table = Table::new();
-    table.insert("url", toml_edit::value(endpoint.url.as_str()));
+    table.insert("url", Item::Value(text(&endpoint.url)));
     table.insert("pinset", toml_edit::value(set));
     if let Some(status) = endpoint.expect_status {
         table.insert("expect_status", toml_edit::value(i64::from(status)));
     }
     if let Some(body) = &endpoint.expect_body {
-        table.insert("expect_body", toml_edit::value(body.as_str()));
+        table.insert("expect_body", Item::Value(text(body)));
     }
     let item = doc
         .entry("endpoints")

@@ -5,7 +5,7 @@
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
 use super::array::{push_entry, remove_entries};
-use super::{Entry, Pinned, SetChange, Taken, BACKUP_LABEL, BACKUP_SOURCE};
+use super::{text, Entry, Pinned, SetChange, Taken, BACKUP_LABEL, BACKUP_SOURCE};
 use crate::pins::{marked_backup, Pin};
 
 fn read_entry(value: &Value) -> Option<(Pin, Option<String>, Option<String>)> {
@@ -23,8 +23,8 @@ fn read_entry(value: &Value) -> Option<(Pin, Option<String>, Option<String>)> {
 fn entry_value(pin: &Pin, label: &str, source: &str) -> Value {
     let mut t = InlineTable::new();
     t.insert("pin", pin.to_string().into());
-    t.insert("label", label.into());
-    t.insert("source", source.into());
+    t.insert("label", text(label));
+    t.insert("source", text(source));
     t.fmt();
     Value::InlineTable(t)
 }
@@ -52,7 +52,7 @@ pub(super) fn update_set(
     if let (true, Some(orgs)) = (created, &orgs) {
         let mut list = Array::new();
         for org in orgs {
-            list.push(org.as_str());
+            list.push(text(org));
         }
         set.insert("expect_issuer_orgs", Item::Value(Value::Array(list)));
         if let Some(mut key) = set.key_mut("expect_issuer_orgs") {
@@ -208,7 +208,7 @@ fn merge_orgs(set: &mut dyn TableLike, orgs: Vec<String>, change: &mut SetChange
             .filter_map(Value::as_str)
             .any(|o| o.eq_ignore_ascii_case(&org));
         if !known {
-            list.push(org.as_str());
+            list.push(text(&org));
             change.orgs_added.push(org);
         }
     }

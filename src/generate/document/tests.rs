@@ -243,3 +243,36 @@ fn shapes_it_cannot_edit_are_errors() {
         assert!(apply(&mut doc, &plan).is_err(), "{text}");
     }
 }
+
+#[test]
+fn names_from_certificates_are_written_escaped_and_read_back_exactly() {
+    let hostile = "lab.test\r\n\x1b[32m[OK]\u{9b}2J\u{202e}txt";
+    let mut endpoint = pinned("https://a.test/", &[1, 2, 3]);
+    endpoint.pins[0].label = format!("leaf: {hostile}");
+    endpoint.issuer_orgs = Some(vec![hostile.to_string()]);
+    endpoint.expect_body = Some(hostile.to_string());
+    let mut doc = new_document("# header", "d");
+    let plan = Plan {
+        endpoints: vec![endpoint],
+        ..Plan::default()
+    };
+    apply(&mut doc, &plan).unwrap();
+    let written = doc.to_string();
+    assert!(
+        !written
+            .chars()
+            .any(|c| crate::report::is_escaped(c) && c != '\n'),
+        "{written}"
+    );
+    assert!(
+        written.contains(r"\u202E") && written.contains(r"\u009B"),
+        "{written}"
+    );
+    let profile = loads(&doc);
+    assert_eq!(
+        profile.pinsets[0].pins[0].label.as_deref(),
+        Some(format!("leaf: {hostile}").as_str())
+    );
+    assert_eq!(profile.endpoints[0].expect.body.as_deref(), Some(hostile));
+    assert_eq!(profile.pinsets[0].expect_issuer_orgs, [hostile]);
+}

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{one_line, plural, truncate, Format, Quiet, RunInfo};
+use super::{plural, truncate, Format, Quiet, RunInfo, Shown};
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::PathReport;
 use crate::inspect::{Inspected, Inspection, Stop, Stops};
@@ -62,7 +62,7 @@ pub fn text(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
         "verdict: {} (curl {}): {}",
         r.verdict,
         r.curl_code,
-        one_line(&verdict_detail(r))
+        Shown(&verdict_detail(r))
     )
 }
 
@@ -70,13 +70,13 @@ fn header(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
     let r = &i.result;
     match &i.inspected {
         Inspected::Live { url, .. } => {
-            writeln!(out, "pinprobe {} inspect {url}", i.info.version)?;
+            writeln!(out, "pinprobe {} inspect {}", i.info.version, Shown(url))?;
             let address = match (r.address, r.resolved_by) {
                 (Some(addr), Some(by)) => format!("{addr} ({})", by.describe()),
                 (Some(addr), None) => addr.to_string(),
                 (None, _) => "none: the name did not resolve".to_string(),
             };
-            writeln!(out, "  route      {}", r.route.describe())?;
+            writeln!(out, "  route      {}", Shown(&r.route.describe()))?;
             let whose = if r.route.proxy.is_some() {
                 " (the proxy's)"
             } else {
@@ -88,12 +88,17 @@ fn header(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
             let n = r.chain.len();
             writeln!(
                 out,
-                "pinprobe {} inspect {path} (a chain read from a file, {n} certificate{})",
+                "pinprobe {} inspect {} (a chain read from a file, {n} certificate{})",
                 i.info.version,
+                Shown(path),
                 plural(n)
             )?;
             match host {
-                Some(host) => writeln!(out, "  host name  {host}, checked against the leaf")?,
+                Some(host) => writeln!(
+                    out,
+                    "  host name  {}, checked against the leaf",
+                    Shown(host)
+                )?,
                 None => writeln!(
                     out,
                     "  host name  none given: the leaf's names are not checked (add HOST to check them)"
@@ -101,17 +106,21 @@ fn header(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
             }
         }
     }
-    writeln!(out, "  pin set    {}", i.pinset_reason)?;
+    writeln!(out, "  pin set    {}", Shown(&i.pinset_reason))?;
     let a = &i.anchors;
     let public = if a.cacerts.is_empty() {
         "Mozilla's roots".to_string()
     } else {
-        format!("Mozilla's roots and --cacert {}", a.cacerts.join(", "))
+        format!(
+            "Mozilla's roots and --cacert {}",
+            Shown(&a.cacerts.join(", "))
+        )
     };
     writeln!(
         out,
         "  anchors    public {} ({public}), os {}",
-        a.public, i.info.os_store
+        a.public,
+        Shown(&i.info.os_store.to_string())
     )
 }
 
@@ -129,7 +138,7 @@ fn tls(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
         };
         return writeln!(out, "  no session: {why} ({})", i.result.verdict);
     };
-    let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    let field = |v: &Option<String>| Shown(v.as_deref().unwrap_or("none")).to_string();
     writeln!(out, "  version       {}", field(&tls.version))?;
     writeln!(out, "  cipher suite  {}", field(&tls.cipher_suite))?;
     writeln!(out, "  key exchange  {}", field(&tls.kx_group))?;
@@ -147,13 +156,19 @@ fn chain(out: &mut impl Write, r: &ProbeResult, now: i64) -> io::Result<()> {
     for c in &r.chain {
         if let Some(e) = &c.parse_error {
             writeln!(out, "  #{} does not parse", c.index)?;
-            writeln!(out, "    error        {e}")?;
+            writeln!(out, "    error        {}", Shown(e))?;
             writeln!(out, "    fingerprint  SHA-256 {}", c.sha256)?;
             continue;
         }
-        writeln!(out, "  #{} {} ({})", c.index, c.short_name(), role(c))?;
-        writeln!(out, "    subject      {}", c.subject)?;
-        writeln!(out, "    issuer       {}", c.issuer)?;
+        writeln!(
+            out,
+            "  #{} {} ({})",
+            c.index,
+            Shown(&c.short_name()),
+            role(c)
+        )?;
+        writeln!(out, "    subject      {}", Shown(&c.subject))?;
+        writeln!(out, "    issuer       {}", Shown(&c.issuer))?;
         writeln!(
             out,
             "    valid        {} .. {}: {}",
@@ -166,9 +181,9 @@ fn chain(out: &mut impl Write, r: &ProbeResult, now: i64) -> io::Result<()> {
         } else {
             c.sans.join(", ")
         };
-        writeln!(out, "    names        {names}")?;
-        writeln!(out, "    key          {}", c.key)?;
-        writeln!(out, "    signature    {}", c.signature_algorithm)?;
+        writeln!(out, "    names        {}", Shown(&names))?;
+        writeln!(out, "    key          {}", Shown(&c.key))?;
+        writeln!(out, "    signature    {}", Shown(&c.signature_algorithm))?;
         writeln!(out, "    pin          sha256/{}", c.spki_sha256)?;
         writeln!(out, "    pin hex      {}", c.spki_sha256_hex)?;
         writeln!(out, "    fingerprint  SHA-256 {}", c.sha256)?;
@@ -233,12 +248,12 @@ fn path(out: &mut impl Write, p: &PathReport, stop: Option<&Stop>) -> io::Result
                 "  {store:<6}  {:<8}  {}anchor {} (sha256/{}, {})",
                 if p.verified { "verified" } else { "reached" },
                 steps.concat(),
-                anchor.subject,
+                Shown(&anchor.subject),
                 anchor.spki_sha256.to_base64(),
-                anchor.origin
+                Shown(&anchor.origin.to_string())
             )?;
             if let Some(e) = &p.error {
-                writeln!(out, "  {:<6}  {:<8}  not valid now: {e}", "", "")?;
+                writeln!(out, "  {:<6}  {:<8}  not valid now: {}", "", "", Shown(e))?;
             }
         }
         None => {
@@ -246,10 +261,10 @@ fn path(out: &mut impl Write, p: &PathReport, stop: Option<&Stop>) -> io::Result
                 out,
                 "  {store:<6}  {:<8}  {}",
                 "none",
-                p.error.as_deref().unwrap_or("no anchor reached")
+                Shown(p.error.as_deref().unwrap_or("no anchor reached"))
             )?;
             if let Some(stop) = stop {
-                writeln!(out, "  {:<6}  {:<8}  {}", "", "", stop.detail)?;
+                writeln!(out, "  {:<6}  {:<8}  {}", "", "", Shown(&stop.detail))?;
             }
         }
     }
@@ -265,9 +280,11 @@ fn checks(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
         Some(Some(h)) => writeln!(
             out,
             "  failed: {}",
-            h.detail
-                .as_deref()
-                .unwrap_or("the leaf does not cover the host name")
+            Shown(
+                h.detail
+                    .as_deref()
+                    .unwrap_or("the leaf does not cover the host name")
+            )
         )?,
         Some(None) => writeln!(out, "  not checked: no host name was given")?,
         None => writeln!(out, "  not checked: no certificate was presented")?,
@@ -282,9 +299,11 @@ fn checks(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
         Some(Some(v)) => writeln!(
             out,
             "  failed: {}",
-            v.detail
-                .as_deref()
-                .unwrap_or("a certificate is out of its validity period")
+            Shown(
+                v.detail
+                    .as_deref()
+                    .unwrap_or("a certificate is out of its validity period")
+            )
         ),
         _ => writeln!(out, "  not checked: no certificate was presented"),
     }
@@ -301,12 +320,12 @@ fn evidence(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        writeln!(out, "  [{strength}] {}: {}", s.signal, one_line(&s.detail))?;
+        writeln!(out, "  [{strength}] {}: {}", s.signal, Shown(&s.detail))?;
     }
     writeln!(
         out,
         "  vendor   {}",
-        r.interception.vendor.as_deref().unwrap_or("none named")
+        Shown(r.interception.vendor.as_deref().unwrap_or("none named"))
     )
 }
 
@@ -317,7 +336,7 @@ fn warnings(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
         return writeln!(out, "  none");
     }
     for w in &r.warnings {
-        writeln!(out, "  {}: {}", w.warning, one_line(&w.detail))?;
+        writeln!(out, "  {}: {}", w.warning, Shown(&w.detail))?;
     }
     Ok(())
 }
@@ -340,21 +359,21 @@ fn http(out: &mut impl Write, i: &Inspection) -> io::Result<()> {
     if let Some(a) = &h.answer {
         writeln!(
             out,
-            "  answer    {} {} {:?}{}",
+            "  answer    {} {} \"{}\"{}",
             a.status,
-            a.reason,
-            truncate(&a.body, 80),
+            Shown(&a.reason),
+            Shown(&truncate(&a.body, 80)),
             if a.truncated { " (truncated)" } else { "" }
         )?;
     }
     if let Some(e) = &h.error {
-        writeln!(out, "  error     {}", one_line(e))?;
+        writeln!(out, "  error     {}", Shown(e))?;
     }
     let expected = match (h.expect_status, &h.expect_body) {
         (None, None) => "any HTTP answer".to_string(),
         (Some(s), None) => format!("status {s}"),
-        (None, Some(b)) => format!("body {b:?}"),
-        (Some(s), Some(b)) => format!("status {s}, body {b:?}"),
+        (None, Some(b)) => format!("body \"{}\"", Shown(b)),
+        (Some(s), Some(b)) => format!("status {s}, body \"{}\"", Shown(b)),
     };
     writeln!(out, "  expected  {expected}")
 }

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::super::one_line;
+use super::super::Shown;
 use crate::chain::trust::{Role, Store};
 use crate::pin_formats::toml_string;
 use crate::probe::ProbeResult;
@@ -58,25 +58,31 @@ pub(super) fn pins(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     let store = r.pins.path.map_or("verified", Store::name);
     match (&r.pins.set, r.pins.matched) {
         (Some(set), Some(true)) => {
-            writeln!(out, "  set      {set}: matched on the {store} path")?;
+            writeln!(
+                out,
+                "  set      {}: matched on the {store} path",
+                Shown(set)
+            )?;
             for m in &r.pins.matches {
                 writeln!(
                     out,
                     "  matched  {} on {} ({})",
                     m.pin,
-                    m.certificate,
-                    m.label.as_deref().unwrap_or("no label")
+                    Shown(&m.certificate),
+                    Shown(m.label.as_deref().unwrap_or("no label"))
                 )?;
             }
             return Ok(());
         }
         (Some(set), Some(false)) => writeln!(
             out,
-            "  set      {set}: no pin of the set is on the {store} path"
+            "  set      {}: no pin of the set is on the {store} path",
+            Shown(set)
         )?,
         (Some(set), None) => writeln!(
             out,
-            "  set      {set}: not checked (no certificate was presented)"
+            "  set      {}: not checked (no certificate was presented)",
+            Shown(set)
         )?,
         (None, _) => writeln!(out, "  set      none: verdict on trust alone")?,
     }
@@ -109,7 +115,7 @@ pub(super) fn pins(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
             "    {{ pin = {}, label = {} }},  # {}",
             toml_string(&p.pin),
             toml_string(&p.label),
-            one_line(&p.what)
+            Shown(&p.what)
         )?;
     }
     Ok(())
