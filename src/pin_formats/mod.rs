@@ -246,6 +246,12 @@ pub enum WriteError {
         /// the `*.` pattern
         pattern: String,
     },
+    /// an HPKP header with one pin, which no browser keeps
+    #[error("pin set {set:?} has one pin, and a browser keeps a Public-Key-Pins header only when it also holds a backup pin, the pin-sha256 of a key not in the served chain (RFC 7469 2.5): add the pin of a spare key to the input")]
+    NoBackup {
+        /// the set
+        set: String,
+    },
     /// the same host in two sets, which the format refuses
     #[error("{host} is in pin sets {first:?} and {second:?}: {format} takes one set per host; merge the sets or give each its own --host")]
     HostTwice {
@@ -311,7 +317,8 @@ pub fn write(format: PinFormat, set: &str, pins: &[PinEntry], url: &str) -> Stri
 /// Writes whole documents: every set of `sets` in `format`. For TOML this is a complete profile
 /// whose top-level `description` is `description`. Fails when the format cannot hold what the
 /// sets say (several sets, deny pins), or would pin nothing (a format that pins by host, for a
-/// set that names none), rather than leave anything out.
+/// set that names none; an HPKP header without room for a backup pin), rather than leave
+/// anything out.
 pub fn write_sets(
     format: PinFormat,
     sets: &[ForeignSet],
@@ -339,6 +346,13 @@ pub fn write_sets(
     }
     if format.pins_by_host() {
         check_hosts(format, sets)?;
+    }
+    if format == PinFormat::Hpkp {
+        if let Some(set) = sets.iter().find(|s| s.pins.len() < 2) {
+            return Err(WriteError::NoBackup {
+                set: set.name.clone(),
+            });
+        }
     }
     Ok(write_checked(format, sets, description))
 }

@@ -775,6 +775,22 @@ fn formats_that_pin_by_host_refuse_a_set_without_one() {
 }
 
 #[test]
+fn an_hpkp_header_needs_room_for_a_backup_pin() {
+    let one = ForeignSet {
+        name: "single".into(),
+        pins: vec![labelled(G2, None)],
+        ..ForeignSet::default()
+    };
+    let got = write_sets(PinFormat::Hpkp, std::slice::from_ref(&one), None)
+        .unwrap_err()
+        .to_string();
+    assert_has(&got, "pin set \"single\" has one pin");
+    assert_has(&got, "backup pin");
+    // the other formats take one pin (OkHttp and Android once they have a host)
+    assert!(write_sets(PinFormat::Curl, std::slice::from_ref(&one), None).is_ok());
+}
+
+#[test]
 fn hosts_are_read_where_each_format_keeps_them() {
     let okhttp = ok(PinFormat::Okhttp, &format!("CertificatePinner.Builder().add(\"**.Example.com\", \"sha256/{G2}\").add(\"*.a.example\", \"sha256/{G3}\").build()\nval spare = \"sha256/{MS}\"\n"));
     let domains = |sets: &[ForeignSet]| -> Vec<Vec<String>> {
