@@ -174,6 +174,12 @@ impl Domain {
                 "{text:?} is not a host: expected a host name such as api.example.com, **.example.com for it and every name below it, or *.example.com for one level below it (OkHttp only)"
             ));
         }
+        // a colon is an IPv6 address, or a port, which no format's host takes
+        if rest.contains(':') && rest.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!(
+                "{text:?} has a port or is not an address: give the host alone (pins apply to every port of it)"
+            ));
+        }
         Ok(Domain {
             name: if one_level {
                 format!("*.{rest}")

@@ -775,6 +775,29 @@ fn formats_that_pin_by_host_refuse_a_set_without_one() {
 }
 
 #[test]
+fn a_host_is_a_name_a_pattern_or_an_address() {
+    for (text, want) in [
+        ("API.Example.com", "api.example.com"),
+        ("**.example.com", "**.example.com"),
+        ("*.example.com", "*.example.com"),
+        ("::1", "::1"),
+        ("192.0.2.1", "192.0.2.1"),
+    ] {
+        assert_eq!(Domain::parse(text).unwrap().to_string(), want, "{text}");
+    }
+    for (text, want) in [
+        ("lab.test:8443", "has a port"),
+        ("https://lab.test/", "is not a host"),
+        ("a*.example.com", "is not a host"),
+        ("", "is not a host"),
+        ("example..com", "is not a host"),
+    ] {
+        let got = Domain::parse(text).unwrap_err();
+        assert_has(&got, want);
+    }
+}
+
+#[test]
 fn an_hpkp_header_needs_room_for_a_backup_pin() {
     let one = ForeignSet {
         name: "single".into(),
