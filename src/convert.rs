@@ -9,13 +9,21 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::pin_formats::{self, PinFormat, STDIN_NAME};
+use crate::pin_formats::{self, Domain, ForeignSet, PinFormat, STDIN_NAME};
 use crate::report::Quiet;
 
 /// The input's text, read as `from` (its name, `<stdin>` for standard input, goes into error
-/// messages and into the source of every pin), written as `to`.
-pub fn convert(from: PinFormat, to: PinFormat, text: &str, name: &str) -> Result<String, Error> {
+/// messages and into the source of every pin), written as `to`; `hosts` are the `--host`
+/// values, `HOST` or `SET=HOST`, which replace the hosts the input names for their set.
+pub fn convert(
+    from: PinFormat,
+    to: PinFormat,
+    text: &str,
+    name: &str,
+    hosts: &[String],
+) -> Result<String, Error> {
     let mut sets = pin_formats::read(from, text, name)?;
+    set_hosts(&mut sets, hosts)?;
     let origin = if name == STDIN_NAME {
         format!("converted from {from} on standard input")
     } else {
@@ -30,6 +38,56 @@ pub fn convert(from: PinFormat, to: PinFormat, text: &str, name: &str) -> Result
     }
     pin_formats::write_sets(to, &sets, Some(&origin))
         .map_err(|e| Error::usage(format!("--to {to}"), e.to_string()))
+}
+
+/// Gives each set the hosts of `--host`: `SET=HOST` for the set named SET, a bare `HOST` for
+/// the only set of the input.
+fn set_hosts(sets: &mut [ForeignSet], hosts: &[String]) -> Result<(), Error> {
+    let names = || {
+        sets.iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut given: Vec<(usize, Domain)> = Vec::new();
+    for value in hosts {
+        let usage = |message: String| Error::usage("--host", message);
+        let (set, host) = match value.split_once('=') {
+            Some((set, host)) => (Some(set.trim()), host),
+            None => (None, value.as_str()),
+        };
+        let domain = Domain::parse(host).map_err(usage)?;
+        let index = match set {
+            Some(set) => sets.iter().position(|s| s.name == set).ok_or_else(|| {
+                usage(format!(
+                    "{value:?}: the input has no pin set {set:?}; its sets are {}",
+                    names()
+                ))
+            })?,
+            None if sets.len() == 1 => 0,
+            None => {
+                return Err(usage(format!(
+                    "{value:?} does not say which set it is for, and the input has {} ({}): write --host SET={host}",
+                    sets.len(),
+                    names()
+                )))
+            }
+        };
+        given.push((index, domain));
+    }
+    for (index, set) in sets.iter_mut().enumerate() {
+        let mine: Vec<Domain> = given
+            .iter()
+            .filter(|(i, _)| *i == index)
+            .map(|(_, d)| d.clone())
+            .collect();
+        if !mine.is_empty() {
+            set.details.domains = mine;
+            // the endpoints the input named were for its hosts, not these
+            set.details.endpoints.clear();
+        }
+    }
+    Ok(())
 }
 
 /// The input's text and its name for messages (`<stdin>` for `-`).

@@ -147,7 +147,7 @@ pub struct ReportArgs {
     #[arg(long, value_enum, value_name = "WHAT")]
     pub fail_on: Option<FailOnArg>,
 
-    /// Format of the pins a drifted chain needs, in the report
+    /// Format of the pins a drifted chain needs, in the report (written for the endpoint's host)
     #[arg(long, value_enum, default_value_t = PinFormatArg::Okhttp)]
     pub pin_format: PinFormatArg,
 }

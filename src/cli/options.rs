@@ -103,6 +103,7 @@ impl ConvertArgs {
             to: self.to.format(),
             input: self.input,
             output: self.output,
+            hosts: self.hosts,
         }
     }
 }

@@ -147,4 +147,10 @@ pub struct ConvertArgs {
     /// Write to FILE instead of standard output
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// The host a pin set is for (android, okhttp and chromium pin only the hosts they name):
+    /// api.example.com, **.example.com for it and every name below it; SET=HOST for one set
+    /// of several. Repeatable; replaces the hosts the input names for that set
+    #[arg(long = "host", value_name = "[SET=]HOST")]
+    pub hosts: Vec<String>,
 }

@@ -19,12 +19,14 @@ pub struct Options {
     pub input: PathBuf,
     /// the output file, standard output when absent
     pub output: Option<PathBuf>,
+    /// `--host [SET=]HOST` as given, checked by the conversion
+    pub hosts: Vec<String>,
 }
 
 /// Converts and writes; the exit status is 0 when every entry was read.
 pub fn run(options: &Options) -> Result<Summary, Error> {
     let (text, name) = convert::read_input(&options.input)?;
-    let document = convert::convert(options.from, options.to, &text, &name)?;
+    let document = convert::convert(options.from, options.to, &text, &name, &options.hosts)?;
     convert::write_output(options.output.as_deref(), document.as_bytes())?;
     Ok(Summary::default())
 }

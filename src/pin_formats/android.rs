@@ -237,23 +237,15 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A `<network-security-config>` with one `<domain-config>` per set: its domains (the set's name
-/// when it has none), and a `<pin-set>` with the expiration it came with; labels as comments.
+/// A `<network-security-config>` with one `<domain-config>` per set: its domains (the caller
+/// made sure each set has some: a `<domain-config>` applies its pins to its `<domain>`s and
+/// nowhere else), and a `<pin-set>` with the expiration it came with; labels as comments.
 pub(super) fn write(sets: &[ForeignSet]) -> String {
     let mut out =
         String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<network-security-config>\n");
     for set in sets {
         out.push_str("    <domain-config>\n");
-        let own = [Domain {
-            name: set.name.clone(),
-            include_subdomains: false,
-        }];
-        let domains = if set.details.domains.is_empty() {
-            &own[..]
-        } else {
-            &set.details.domains[..]
-        };
-        for d in domains {
+        for d in &set.details.domains {
             let attr = if d.include_subdomains {
                 " includeSubdomains=\"true\""
             } else {

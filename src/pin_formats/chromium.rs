@@ -6,7 +6,8 @@
 //! `.pins`/`.certs` file; such a name cannot be resolved from this file alone and is reported,
 //! with its pinset and line, unless the value is a literal `sha256/<base64>`. Lines starting with
 //! `//` are comments, as in Chromium's file; a comment line just above a hash is its label.
-//! Other top-level members (`entries`) are not pins and are left alone.
+//! The `entries` that name a pinset (`"pins"`) give its hosts, where Chromium applies it;
+//! other top-level members are not pins and are left alone.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,7 +15,7 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{entry, label_of, line_col, one_line, pin_from_base64, ForeignSet, Problems};
+use super::{entry, label_of, line_col, one_line, pin_from_base64, Domain, ForeignSet, Problems};
 use crate::error::Error;
 use crate::pins::{Pin, PinEntry};
 
@@ -77,7 +78,42 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
         }
         sets.push(set);
     }
+    for (pinset, domain) in entries(&cleaned) {
+        if let Some(set) = sets.iter_mut().find(|s| s.name == pinset) {
+            set.details.domains.push(domain);
+        }
+    }
     problems.finish(sets)
+}
+
+/// The hosts of the `entries` that name a pinset (`"pins"`), with their pinset's name: where
+/// Chromium applies the pins. `include_subdomains_for_pinning`, in older files, wins over
+/// `include_subdomains`. Entries are not pins, so an odd one is left to Chromium's own checks.
+fn entries(cleaned: &str) -> Vec<(String, Domain)> {
+    let Ok(root) = serde_json::from_str::<serde_json::Value>(cleaned) else {
+        return Vec::new();
+    };
+    let Some(entries) = root.get("entries").and_then(|e| e.as_array()) else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|e| {
+            let name = e.get("name")?.as_str()?;
+            let pins = e.get("pins")?.as_str()?;
+            let flag = |key: &str| e.get(key).and_then(serde_json::Value::as_bool);
+            let include_subdomains = flag("include_subdomains_for_pinning")
+                .or_else(|| flag("include_subdomains"))
+                .unwrap_or(false);
+            Some((
+                pins.to_string(),
+                Domain {
+                    name: name.to_ascii_lowercase(),
+                    include_subdomains,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The text with its comment lines made spaces, so that offsets (and lines) stay those of the
@@ -434,5 +470,23 @@ pub(super) fn write(sets: &[ForeignSet]) -> String {
         }
         pinsets.push(format!("    {{\n{}\n    }}", members.join(",\n")));
     }
-    format!("{{\n  \"pinsets\": [\n{}\n  ]\n}}\n", pinsets.join(",\n"))
+    // the caller made sure each set has hosts: Chromium applies a pinset only to its entries
+    let entries: Vec<String> = sets
+        .iter()
+        .flat_map(|set| {
+            set.details.domains.iter().map(move |d| {
+                format!(
+                    "    {{ \"name\": {}, \"include_subdomains\": {}, \"pins\": {} }}",
+                    quote(&d.name),
+                    d.include_subdomains,
+                    quote(&set.name)
+                )
+            })
+        })
+        .collect();
+    format!(
+        "{{\n  \"pinsets\": [\n{}\n  ],\n  \"entries\": [\n{}\n  ]\n}}\n",
+        pinsets.join(",\n"),
+        entries.join(",\n")
+    )
 }

@@ -217,7 +217,7 @@ fn describe(set: &ForeignSet) -> Option<String> {
 
 /// A header line: `Public-Key-Pins: pin-sha256="..."; ...; max-age=N`, with `includeSubDomains`
 /// and `report-uri` when the set came with them. RFC 7469 wants two pins or more (one a backup
-/// key); the header is written whatever the number, and the caller warns.
+/// key, not in the served chain): `write_sets` refuses a set of one.
 pub(super) fn write(sets: &[ForeignSet]) -> String {
     let mut out = String::new();
     for set in sets {

@@ -82,6 +82,16 @@ impl PinFormat {
         matches!(self, PinFormat::Toml | PinFormat::Chromium)
     }
 
+    /// True when the format's pins apply only to the hosts it names, so that a set without
+    /// hosts would load and pin nothing (Android's `<domain>`, OkHttp's `add` pattern,
+    /// Chromium's `entries`).
+    pub fn pins_by_host(self) -> bool {
+        matches!(
+            self,
+            PinFormat::Android | PinFormat::Okhttp | PinFormat::Chromium
+        )
+    }
+
     /// True when the format keeps a label with each pin (as a comment where it has no field).
     pub fn keeps_labels(self) -> bool {
         !matches!(self, PinFormat::Curl | PinFormat::Hpkp)
@@ -124,17 +134,81 @@ pub struct SetDetails {
     pub report_only: bool,
     /// Android's `<pin-set expiration="yyyy-MM-dd">`
     pub expiration: Option<String>,
-    /// Android's `<domain>` elements of the set's `<domain-config>`
+    /// the hosts the set pins: Android's `<domain>`s, OkHttp's patterns, Chromium's `entries`,
+    /// the hosts of a profile's endpoints that use the set, or `--host`
     pub domains: Vec<Domain>,
+    /// the URLs of a profile's endpoints that use the set, written back as they were
+    pub endpoints: Vec<String>,
 }
 
-/// A domain of an Android `<domain-config>`.
+/// A host a pin set is for: Android's `<domain>`, an OkHttp pattern, a Chromium entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Domain {
-    /// the host name
+    /// the host name; `*.example.com` for OkHttp's one-level wildcard, which only OkHttp has
     pub name: String,
-    /// `includeSubdomains="true"`
+    /// the host and every name below it (Android's `includeSubdomains="true"`, OkHttp's `**.`)
     pub include_subdomains: bool,
+}
+
+impl Domain {
+    /// Reads a host as `--host` and OkHttp's `add` take it: `api.example.com`,
+    /// `**.example.com` (the host and every name below it) or `*.example.com` (one level below,
+    /// which only OkHttp can say). Lowercased; the error says what is expected.
+    pub fn parse(text: &str) -> Result<Domain, String> {
+        let lower = text.trim().to_ascii_lowercase();
+        let (rest, include_subdomains, one_level) = if let Some(rest) = lower.strip_prefix("**.") {
+            (rest, true, false)
+        } else if let Some(rest) = lower.strip_prefix("*.") {
+            (rest, false, true)
+        } else {
+            (lower.as_str(), false, false)
+        };
+        let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+        if rest.is_empty()
+            || !rest.chars().all(host_chars)
+            || rest.starts_with('.')
+            || rest.ends_with('.')
+            || rest.contains("..")
+        {
+            return Err(format!(
+                "{text:?} is not a host: expected a host name such as api.example.com, **.example.com for it and every name below it, or *.example.com for one level below it (OkHttp only)"
+            ));
+        }
+        // a colon is an IPv6 address, or a port, which no format's host takes
+        if rest.contains(':') && rest.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!(
+                "{text:?} has a port or is not an address: give the host alone (pins apply to every port of it)"
+            ));
+        }
+        Ok(Domain {
+            name: if one_level {
+                format!("*.{rest}")
+            } else {
+                rest.to_string()
+            },
+            include_subdomains,
+        })
+    }
+
+    /// True for OkHttp's `*.example.com`, which Android, Chromium and a profile cannot say.
+    pub fn is_one_level_wildcard(&self) -> bool {
+        self.name.starts_with("*.")
+    }
+
+    /// The domain as OkHttp's `CertificatePinner` pattern (`**.` for subdomains).
+    pub fn okhttp_pattern(&self) -> String {
+        if self.include_subdomains {
+            format!("**.{}", self.name)
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.okhttp_pattern())
+    }
 }
 
 /// Why pin sets cannot be written in a format.
@@ -160,26 +234,97 @@ pub enum WriteError {
         /// how many deny pins it has
         count: usize,
     },
+    /// a set with no host, for a format whose pins apply only to the hosts it names
+    #[error("pin set {set:?} names no host, and {} give the host with --host HOST (--host {set}=HOST when the input has several sets), or convert a profile whose endpoints use the set", needs_host(*format))]
+    NoHost {
+        /// the output format
+        format: PinFormat,
+        /// the set
+        set: String,
+    },
+    /// OkHttp's one-level wildcard, which the format cannot say
+    #[error("pin set {set:?} is for {pattern}, one level below {}, which only OkHttp can say: {format} has no such wildcard; give the hosts with --host (**.{} pins it and every name below it)", &pattern[2..], &pattern[2..])]
+    Wildcard {
+        /// the output format
+        format: PinFormat,
+        /// the set
+        set: String,
+        /// the `*.` pattern
+        pattern: String,
+    },
+    /// an HPKP header with one pin, which no browser keeps
+    #[error("pin set {set:?} has one pin, and a browser keeps a Public-Key-Pins header only when it also holds a backup pin, the pin-sha256 of a key not in the served chain (RFC 7469 2.5): add the pin of a spare key to the input")]
+    NoBackup {
+        /// the set
+        set: String,
+    },
+    /// the same host in two sets, which the format refuses
+    #[error("{host} is in pin sets {first:?} and {second:?}: {format} takes one set per host; merge the sets or give each its own --host")]
+    HostTwice {
+        /// the output format
+        format: PinFormat,
+        /// the host
+        host: String,
+        /// the first set that has it
+        first: String,
+        /// the second
+        second: String,
+    },
 }
 
-/// Writes `pins` (the set named `set`) in `format`, ready to paste: OkHttp lines, a curl
+/// Why a format needs the hosts of a set, for [`WriteError::NoHost`].
+fn needs_host(format: PinFormat) -> &'static str {
+    match format {
+        PinFormat::Android => "an Android network security config applies a <pin-set> only to the <domain>s of its <domain-config>:",
+        PinFormat::Okhttp => "OkHttp's CertificatePinner checks pins only for the host patterns given to add():",
+        PinFormat::Chromium => "Chromium applies a pinset only to the hosts of its \"entries\":",
+        _ => "the format pins by host:",
+    }
+}
+
+/// Writes the pins a drifted chain of the endpoint `url` needs (`pins`, for the set named
+/// `set`) in `format`, ready to paste: a `CertificatePinner` for the endpoint's host, a curl
 /// `--pinnedpubkey` string, an HPKP header (`max-age=5184000`), hex lines, a `[pinsets.NAME]`
-/// TOML snippet, a Chromium pinsets document or an Android network security config.
-pub fn write(format: PinFormat, set: &str, pins: &[PinEntry]) -> String {
+/// TOML snippet, a Chromium pinsets document or an Android network security config for the
+/// host. When a format that pins by host cannot be written for the URL, the text says why
+/// instead of giving a file that pins nothing.
+pub fn write(format: PinFormat, set: &str, pins: &[PinEntry], url: &str) -> String {
+    let domains = crate::endpoint::Endpoint::parse(url)
+        .ok()
+        .map(|e| {
+            vec![Domain {
+                name: e.host.to_ascii_lowercase(),
+                include_subdomains: false,
+            }]
+        })
+        .unwrap_or_default();
     let one = ForeignSet {
         name: set.to_string(),
         pins: pins.to_vec(),
+        details: SetDetails {
+            domains,
+            ..SetDetails::default()
+        },
         ..ForeignSet::default()
     };
     match format {
         PinFormat::Toml => toml_profile::write_set(&one),
-        _ => write_checked(format, std::slice::from_ref(&one), None),
+        PinFormat::Hpkp => format!(
+            "{}# RFC 7469 2.5: a browser keeps these pins only with a backup pin too, the pin-sha256 of a key not in this chain\n",
+            hpkp::write(std::slice::from_ref(&one))
+        ),
+        _ => match write_sets(format, std::slice::from_ref(&one), None) {
+            Ok(text) => text,
+            Err(e) => format!("no {format} pins for {url}: {e}\n"),
+        },
     }
 }
 
 /// Writes whole documents: every set of `sets` in `format`. For TOML this is a complete profile
 /// whose top-level `description` is `description`. Fails when the format cannot hold what the
-/// sets say (several sets, deny pins) rather than leave anything out.
+/// sets say (several sets, deny pins), or would pin nothing (a format that pins by host, for a
+/// set that names none; an HPKP header without room for a backup pin), rather than leave
+/// anything out.
 pub fn write_sets(
     format: PinFormat,
     sets: &[ForeignSet],
@@ -205,7 +350,53 @@ pub fn write_sets(
             });
         }
     }
+    if format.pins_by_host() {
+        check_hosts(format, sets)?;
+    }
+    if format == PinFormat::Hpkp {
+        if let Some(set) = sets.iter().find(|s| s.pins.len() < 2) {
+            return Err(WriteError::NoBackup {
+                set: set.name.clone(),
+            });
+        }
+    }
     Ok(write_checked(format, sets, description))
+}
+
+/// Every set names a host the format can say, and no host is in two sets where the format
+/// takes one set per host.
+fn check_hosts(format: PinFormat, sets: &[ForeignSet]) -> Result<(), WriteError> {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for set in sets {
+        if set.details.domains.is_empty() {
+            return Err(WriteError::NoHost {
+                format,
+                set: set.name.clone(),
+            });
+        }
+        if format == PinFormat::Okhttp {
+            continue;
+        }
+        for d in &set.details.domains {
+            if d.is_one_level_wildcard() {
+                return Err(WriteError::Wildcard {
+                    format,
+                    set: set.name.clone(),
+                    pattern: d.name.clone(),
+                });
+            }
+            if let Some((_, first)) = seen.iter().find(|(host, _)| *host == d.name) {
+                return Err(WriteError::HostTwice {
+                    format,
+                    host: d.name.clone(),
+                    first: first.to_string(),
+                    second: set.name.clone(),
+                });
+            }
+            seen.push((&d.name, &set.name));
+        }
+    }
+    Ok(())
 }
 
 fn write_checked(format: PinFormat, sets: &[ForeignSet], description: Option<&str>) -> String {

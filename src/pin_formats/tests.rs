@@ -665,18 +665,19 @@ fn sample() -> Vec<PinEntry> {
 
 #[test]
 fn writers_give_each_tools_syntax() {
+    // the set's name is not a host: the formats that pin by host name the endpoint's
     let pins = sample();
     let g2_hex = pin(G2).to_hex();
     let slash_hex = pin(SLASH).to_hex();
     let cases = [
         (
             PinFormat::Okhttp,
-            format!("sha256/{G2}  // DigiCert Global Root G2\nsha256/{SLASH}\n"),
+            format!("CertificatePinner.Builder()\n    .add(\"cdn.example\", \"sha256/{G2}\")  // DigiCert Global Root G2\n    .add(\"cdn.example\", \"sha256/{SLASH}\")\n    .build()\n"),
         ),
         (PinFormat::Curl, format!("sha256//{G2};sha256//{SLASH}\n")),
         (
             PinFormat::Hpkp,
-            format!("Public-Key-Pins: pin-sha256=\"{G2}\"; pin-sha256=\"{SLASH}\"; max-age=5184000\n"),
+            format!("Public-Key-Pins: pin-sha256=\"{G2}\"; pin-sha256=\"{SLASH}\"; max-age=5184000\n# RFC 7469 2.5: a browser keeps these pins only with a backup pin too, the pin-sha256 of a key not in this chain\n"),
         ),
         (
             PinFormat::Hex,
@@ -684,11 +685,11 @@ fn writers_give_each_tools_syntax() {
         ),
         (
             PinFormat::Toml,
-            format!("[pinsets.\"cdn.example\"]\npins = [\n  {{ pin = \"sha256/{G2}\", label = \"DigiCert Global Root G2\" }},\n  {{ pin = \"sha256/{SLASH}\" }},\n]\n"),
+            format!("[pinsets.cdn-example]\npins = [\n  {{ pin = \"sha256/{G2}\", label = \"DigiCert Global Root G2\" }},\n  {{ pin = \"sha256/{SLASH}\" }},\n]\n"),
         ),
         (
             PinFormat::Chromium,
-            format!("{{\n  \"pinsets\": [\n    {{\n      \"name\": \"cdn.example\",\n      \"static_spki_hashes\": [\n        // DigiCert Global Root G2\n        \"sha256/{G2}\",\n        \"sha256/{SLASH}\"\n      ]\n    }}\n  ]\n}}\n"),
+            format!("{{\n  \"pinsets\": [\n    {{\n      \"name\": \"cdn-example\",\n      \"static_spki_hashes\": [\n        // DigiCert Global Root G2\n        \"sha256/{G2}\",\n        \"sha256/{SLASH}\"\n      ]\n    }}\n  ],\n  \"entries\": [\n    {{ \"name\": \"cdn.example\", \"include_subdomains\": false, \"pins\": \"cdn-example\" }}\n  ]\n}}\n"),
         ),
         (
             PinFormat::Android,
@@ -696,8 +697,183 @@ fn writers_give_each_tools_syntax() {
         ),
     ];
     for (format, want) in cases {
-        assert_eq!(write(format, "cdn.example", &pins), want, "{format}");
+        assert_eq!(
+            write(
+                format,
+                "cdn-example",
+                &pins,
+                "https://CDN.example:8443/ping"
+            ),
+            want,
+            "{format}"
+        );
     }
+}
+
+#[test]
+fn the_drift_block_names_the_endpoints_host_or_says_why_not() {
+    let pins = sample();
+    let android = write(PinFormat::Android, "lab-test", &pins, "https://lab.test/");
+    assert_has(&android, "<domain>lab.test</domain>");
+    assert!(!android.contains("lab-test"), "{android}");
+    let okhttp = write(PinFormat::Okhttp, "lab-test", &pins, "https://[::1]:8443/");
+    assert_has(&okhttp, &format!(".add(\"::1\", \"sha256/{G2}\")"));
+    for format in [PinFormat::Android, PinFormat::Okhttp, PinFormat::Chromium] {
+        let got = write(format, "lab-test", &pins, "not a url");
+        assert!(
+            got.starts_with(&format!(
+                "no {format} pins for not a url: pin set \"lab-test\" names no host"
+            )),
+            "{got}"
+        );
+    }
+}
+
+#[test]
+fn formats_that_pin_by_host_refuse_a_set_without_one() {
+    let bare = ForeignSet {
+        name: "lab-test".into(),
+        pins: sample(),
+        ..ForeignSet::default()
+    };
+    for format in PinFormat::ALL {
+        let got = write_sets(format, std::slice::from_ref(&bare), None);
+        if !format.pins_by_host() {
+            assert!(got.is_ok(), "{format}");
+            continue;
+        }
+        let got = got.unwrap_err().to_string();
+        assert_has(&got, "pin set \"lab-test\" names no host");
+        assert_has(&got, "--host HOST (--host lab-test=HOST");
+    }
+
+    let with = |name: &str, hosts: &[&str]| ForeignSet {
+        name: name.into(),
+        pins: sample(),
+        details: SetDetails {
+            domains: hosts.iter().map(|h| Domain::parse(h).unwrap()).collect(),
+            ..SetDetails::default()
+        },
+        ..ForeignSet::default()
+    };
+    // OkHttp's one-level wildcard: only OkHttp says it
+    let wild = [with("w", &["*.example.com"])];
+    assert!(write_sets(PinFormat::Okhttp, &wild, None)
+        .unwrap()
+        .contains(".add(\"*.example.com\""));
+    for format in [PinFormat::Android, PinFormat::Chromium] {
+        let got = write_sets(format, &wild, None).unwrap_err().to_string();
+        assert_has(&got, "pin set \"w\" is for *.example.com, one level below example.com, which only OkHttp can say");
+    }
+    // one set per host where the consumer refuses a host twice
+    let twice = [with("a", &["x.example"]), with("b", &["**.x.example"])];
+    for format in [PinFormat::Android, PinFormat::Chromium] {
+        let got = write_sets(format, &twice, None).unwrap_err().to_string();
+        assert_has(&got, "x.example is in pin sets \"a\" and \"b\"");
+    }
+    assert!(write_sets(PinFormat::Okhttp, &twice, None).is_ok());
+}
+
+#[test]
+fn a_host_is_a_name_a_pattern_or_an_address() {
+    for (text, want) in [
+        ("API.Example.com", "api.example.com"),
+        ("**.example.com", "**.example.com"),
+        ("*.example.com", "*.example.com"),
+        ("::1", "::1"),
+        ("192.0.2.1", "192.0.2.1"),
+    ] {
+        assert_eq!(Domain::parse(text).unwrap().to_string(), want, "{text}");
+    }
+    for (text, want) in [
+        ("lab.test:8443", "has a port"),
+        ("https://lab.test/", "is not a host"),
+        ("a*.example.com", "is not a host"),
+        ("", "is not a host"),
+        ("example..com", "is not a host"),
+    ] {
+        let got = Domain::parse(text).unwrap_err();
+        assert_has(&got, want);
+    }
+}
+
+#[test]
+fn an_hpkp_header_needs_room_for_a_backup_pin() {
+    let one = ForeignSet {
+        name: "single".into(),
+        pins: vec![labelled(G2, None)],
+        ..ForeignSet::default()
+    };
+    let got = write_sets(PinFormat::Hpkp, std::slice::from_ref(&one), None)
+        .unwrap_err()
+        .to_string();
+    assert_has(&got, "pin set \"single\" has one pin");
+    assert_has(&got, "backup pin");
+    // the other formats take one pin (OkHttp and Android once they have a host)
+    assert!(write_sets(PinFormat::Curl, std::slice::from_ref(&one), None).is_ok());
+}
+
+#[test]
+fn hosts_are_read_where_each_format_keeps_them() {
+    let okhttp = ok(PinFormat::Okhttp, &format!("CertificatePinner.Builder().add(\"**.Example.com\", \"sha256/{G2}\").add(\"*.a.example\", \"sha256/{G3}\").build()\nval spare = \"sha256/{MS}\"\n"));
+    let domains = |sets: &[ForeignSet]| -> Vec<Vec<String>> {
+        sets.iter()
+            .map(|s| s.details.domains.iter().map(Domain::to_string).collect())
+            .collect()
+    };
+    assert_eq!(
+        domains(&okhttp),
+        [vec!["**.example.com"], vec!["*.a.example"], vec![]]
+    );
+    assert_eq!(
+        domains(&ok(PinFormat::Chromium, CHROMIUM)),
+        [vec!["cdn.x.cp.wd.microsoft.com"]]
+    );
+    let old_style = CHROMIUM.replace(
+        "\"policy\": \"custom\",",
+        "\"include_subdomains\": false, \"include_subdomains_for_pinning\": true,",
+    );
+    assert_eq!(
+        domains(&ok(PinFormat::Chromium, &old_style)),
+        [vec!["**.cdn.x.cp.wd.microsoft.com"]]
+    );
+    let profile = format!("[pinsets.a]\npins = [\"sha256/{G2}\"]\n[pinsets.b]\npins = [\"sha256/{G3}\"]\n[[endpoints]]\nurl = \"https://one.example:8443/x\"\npinset = \"a\"\n[[endpoints]]\nurl = \"https://two.example/\"\npinset = \"a\"\n");
+    let sets = ok(PinFormat::Toml, &profile);
+    assert_eq!(domains(&sets), [vec!["one.example", "two.example"], vec![]]);
+    assert_eq!(
+        sets[0].details.endpoints,
+        ["https://one.example:8443/x", "https://two.example/"]
+    );
+}
+
+#[test]
+fn a_converted_profile_probes_the_hosts_its_sets_are_for() {
+    let sets = ok(PinFormat::Android, ANDROID);
+    let written = write_sets(PinFormat::Toml, &sets, Some("from android")).unwrap();
+    let profile = crate::profile::Profile::parse(&written, "p.toml").unwrap();
+    let endpoints: Vec<(&str, Option<&str>)> = profile
+        .endpoints
+        .iter()
+        .map(|e| (e.url.as_str(), e.pinset.as_deref()))
+        .collect();
+    assert_eq!(
+        endpoints,
+        [
+            ("https://cp.wd.microsoft.com/", Some("cp.wd.microsoft.com")),
+            (
+                "https://events.data.microsoft.com/",
+                Some("cp.wd.microsoft.com")
+            ),
+            (
+                "https://eu.cp.wd.microsoft.com/",
+                Some("eu.cp.wd.microsoft.com")
+            ),
+        ]
+    );
+    // a set without hosts is for --pins FILE --pinset NAME: no endpoint
+    let curl = ok(PinFormat::Curl, &format!("sha256//{G2}\n"));
+    let written = write_sets(PinFormat::Toml, &curl, None).unwrap();
+    assert!(!written.contains("[[endpoints]]"), "{written}");
 }
 
 #[test]
@@ -705,7 +881,12 @@ fn the_toml_snippet_loads_as_a_profile() {
     let mut pins = sample();
     pins[1].label = Some("a \"quoted\" label\\".into());
     pins[1].source = Some("pinprobe inspect".into());
-    let snippet = write(PinFormat::Toml, "weird name \"x\"", &pins);
+    let snippet = write(
+        PinFormat::Toml,
+        "weird name \"x\"",
+        &pins,
+        "https://x.example/",
+    );
     let profile = crate::profile::Profile::parse(&snippet, "snippet.toml").unwrap();
     assert_eq!(profile.pinsets[0].name, "weird name \"x\"");
     assert_eq!(
@@ -770,10 +951,11 @@ fn expected_after(format: PinFormat, sets: &[ForeignSet], file_stem: &str) -> Ve
                     .map(|(p, l)| (p, l.filter(|_| format.keeps_labels())))
                     .collect()
             };
+            // OkHttp names a set after its host pattern, which these sets are named after
             let named = sets.len() > 1
                 || matches!(
                     format,
-                    PinFormat::Toml | PinFormat::Chromium | PinFormat::Android
+                    PinFormat::Toml | PinFormat::Chromium | PinFormat::Android | PinFormat::Okhttp
                 );
             (
                 if named { name } else { file_stem.to_string() },
@@ -798,7 +980,12 @@ fn every_format_reads_back_what_it_wrote() {
         ..ForeignSet::default()
     }];
     for format in PinFormat::ALL {
-        let written = write(format, &one[0].name, &pins);
+        let written = write(
+            format,
+            &one[0].name,
+            &pins,
+            "https://cdn.x.cp.wd.microsoft.com/ping",
+        );
         let back =
             read(format, &written, "rt.txt").unwrap_or_else(|e| panic!("{format}: {e}\n{written}"));
         let mut want = expected_after(format, &one, "rt");
@@ -812,15 +999,22 @@ fn every_format_reads_back_what_it_wrote() {
 
 #[test]
 fn several_sets_and_deny_pins_survive_the_formats_that_hold_them() {
+    // named after their hosts, which OkHttp and Android name sets by
+    let hosts = |name: &str| SetDetails {
+        domains: vec![Domain::parse(name).unwrap()],
+        ..SetDetails::default()
+    };
     let sets = vec![
         ForeignSet {
             name: "cp.wd.microsoft.com".into(),
             pins: vec![labelled(G2, Some("G2")), labelled(MS, None)],
+            details: hosts("cp.wd.microsoft.com"),
             ..ForeignSet::default()
         },
         ForeignSet {
-            name: "*.events.data.microsoft.com".into(),
+            name: "events.data.microsoft.com".into(),
             pins: vec![labelled(G3, None), labelled(SLASH, Some("odd"))],
+            details: hosts("events.data.microsoft.com"),
             ..ForeignSet::default()
         },
     ];
@@ -846,6 +1040,7 @@ fn several_sets_and_deny_pins_survive_the_formats_that_hold_them() {
         deny: vec![labelled(G3, Some("retired"))],
         details: SetDetails {
             report_uri: Some("https://example.com/pkp".into()),
+            domains: vec![Domain::parse("microsoft.com").unwrap()],
             ..SetDetails::default()
         },
     }];

@@ -1,25 +1,45 @@
 //! pinprobe's own profile (TOML): its pin sets, read with the profile parser, and written so
 //! that the same parser loads them back (`[pinsets.NAME]` with `pins = [{ pin, label, source }]`).
 
-use super::{ForeignSet, SetDetails};
+use super::{Domain, ForeignSet, SetDetails};
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::pins::PinEntry;
 use crate::profile::Profile;
 
 pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
     let profile = Profile::parse(text, file)?;
+    let endpoints = &profile.endpoints;
     Ok(profile
         .pinsets
         .into_iter()
-        .map(|set| ForeignSet {
-            name: set.name,
-            pins: set.pins,
-            deny: set.deny,
-            details: SetDetails {
-                description: set.description,
-                expect_issuer_orgs: set.expect_issuer_orgs,
-                ..SetDetails::default()
-            },
+        .map(|set| {
+            let using: Vec<&Endpoint> = endpoints
+                .iter()
+                .filter(|e| e.pinset.as_deref() == Some(set.name.as_str()))
+                .collect();
+            let mut domains: Vec<Domain> = Vec::new();
+            for e in &using {
+                let domain = Domain {
+                    name: e.host.to_ascii_lowercase(),
+                    include_subdomains: false,
+                };
+                if !domains.contains(&domain) {
+                    domains.push(domain);
+                }
+            }
+            ForeignSet {
+                name: set.name,
+                pins: set.pins,
+                deny: set.deny,
+                details: SetDetails {
+                    description: set.description,
+                    expect_issuer_orgs: set.expect_issuer_orgs,
+                    domains,
+                    endpoints: using.iter().map(|e| e.url.clone()).collect(),
+                    ..SetDetails::default()
+                },
+            }
         })
         .collect())
 }
@@ -97,7 +117,9 @@ pub(super) fn write_set(set: &ForeignSet) -> String {
     out
 }
 
-/// A whole profile: `description`, then every set.
+/// A whole profile: `description`, every set, then an endpoint for each URL or host a set is
+/// for (a profile pins only the endpoints that name a set; without any, the sets serve
+/// `--pins FILE --pinset NAME`).
 pub(super) fn write(sets: &[ForeignSet], description: Option<&str>) -> String {
     let mut out = String::new();
     if let Some(description) = description {
@@ -109,7 +131,40 @@ pub(super) fn write(sets: &[ForeignSet], description: Option<&str>) -> String {
         }
         out.push_str(&write_set(set));
     }
+    for set in sets {
+        for url in endpoint_urls(set) {
+            out.push_str(&format!(
+                "\n[[endpoints]]\nurl = {}\npinset = {}\n",
+                toml_string(&url),
+                toml_string(&set.name)
+            ));
+        }
+    }
     out
+}
+
+/// The URLs a profile probes for a set: its endpoints' own, else `https://HOST/` for each of
+/// its hosts (a host with subdomains stands for itself; a `*.` pattern is no URL).
+fn endpoint_urls(set: &ForeignSet) -> Vec<String> {
+    if !set.details.endpoints.is_empty() {
+        return set.details.endpoints.clone();
+    }
+    let mut urls: Vec<String> = Vec::new();
+    for d in &set.details.domains {
+        if d.is_one_level_wildcard() {
+            continue;
+        }
+        let host = if d.name.contains(':') {
+            format!("[{}]", d.name)
+        } else {
+            d.name.clone()
+        };
+        let url = format!("https://{host}/");
+        if Endpoint::parse(&url).is_ok() && !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    urls
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ impl Text {
             // a set that no longer matches always shows what it needs; a set that still
             // matches shows it with -v (its warning line says it drifted)
             if !d.matched || self.verbose {
-                drift(out, d, self.pin_format)?;
+                drift(out, d, &r.url, self.pin_format)?;
             }
         }
         if self.verbose {
@@ -360,7 +360,7 @@ fn checks(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     Ok(())
 }
 
-fn drift(out: &mut impl Write, d: &Drift, format: PinFormat) -> io::Result<()> {
+fn drift(out: &mut impl Write, d: &Drift, url: &str, format: PinFormat) -> io::Result<()> {
     writeln!(out, "    drift: {}", Shown(&d.summary))?;
     for s in &d.stale {
         writeln!(
@@ -375,7 +375,7 @@ fn drift(out: &mut impl Write, d: &Drift, format: PinFormat) -> io::Result<()> {
     }
     writeln!(out, "      pins this chain needs ({}):", format.name())?;
     // the formats' comments carry the labels (certificate names) as they are
-    for line in crate::pin_formats::write(format, &d.set, &d.needed).lines() {
+    for line in crate::pin_formats::write(format, &d.set, &d.needed, url).lines() {
         writeln!(out, "        {}", Shown(line))?;
     }
     Ok(())

@@ -52,7 +52,23 @@ async fn leaf_rotation_under_a_leaf_pin_is_reported_with_the_pins_to_paste() {
     );
     assert!(out.stdout.contains("pins this chain needs (okhttp):"));
     let new_leaf = format!("sha256/{}", pin_base64(&pki.leaf.cert));
-    assert!(out.stdout.contains(&new_leaf), "{}", out.stdout);
+    // for the endpoint's host, not the set's name: OkHttp pins only the hosts given to add()
+    let add = format!(".add(\"{HOST}\", \"{new_leaf}\")");
+    assert!(out.stdout.contains(&add), "{}", out.stdout);
+
+    let out = Probe::new()
+        .profile(&toml)
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .args(["--pin-format", "android"])
+        .run()
+        .await;
+    let domain = format!("<domain>{HOST}</domain>");
+    assert!(
+        out.stdout.contains(&domain) && !out.stdout.contains("<domain>svc</domain>"),
+        "{}",
+        out.stdout
+    );
 
     let out = Probe::new()
         .profile(&toml)

@@ -184,6 +184,11 @@ fn each_sample_round_trips_through_its_own_format() {
     }
 }
 
+/// Where the sets of a sample apply: the hosts it names, or none (curl and HPKP name none).
+fn names_hosts(file: &str) -> bool {
+    !matches!(file, "github-hpkp.txt" | "defender-pinnedpubkey.txt")
+}
+
 #[test]
 fn every_sample_crosses_into_every_format_that_holds_it() {
     let formats = [
@@ -196,19 +201,20 @@ fn every_sample_crosses_into_every_format_that_holds_it() {
         let several = sets.len() > 1;
         let deny = sets.iter().any(|s| s.2 > 0);
         for to in formats {
-            let run = convert(
-                &[
-                    "--from".as_ref(),
-                    from.as_ref(),
-                    "--to".as_ref(),
-                    to.as_ref(),
-                    path.as_os_str(),
-                ],
-                "",
-            );
+            let by_host = matches!(to, "okhttp" | "chromium" | "android");
+            let mut args: Vec<&std::ffi::OsStr> = vec![
+                "--from".as_ref(),
+                from.as_ref(),
+                "--to".as_ref(),
+                to.as_ref(),
+                path.as_os_str(),
+            ];
+            let run = convert(&args, "");
             let too_many = several && matches!(to, "curl" | "hpkp");
             let deny_lost = deny && !matches!(to, "toml" | "chromium");
-            if too_many || deny_lost {
+            // OkHttp's *.cp.wd.microsoft.com is one level below it, which only OkHttp says
+            let wildcard = *from == "okhttp" && matches!(to, "chromium" | "android");
+            if too_many || deny_lost || wildcard {
                 run.assert_code(2);
                 assert!(
                     run.stderr.contains(&format!("--to {to}: ")),
@@ -217,17 +223,62 @@ fn every_sample_crosses_into_every_format_that_holds_it() {
                 );
                 continue;
             }
+            let mut host_given = false;
+            let run = if by_host && !names_hosts(file) {
+                // a file that would load and pin nothing is refused, with the fix
+                run.assert_code(2);
+                assert!(
+                    run.stderr.contains("names no host") && run.stderr.contains("--host"),
+                    "{file} -> {to}: {}",
+                    run.stderr
+                );
+                args.extend([
+                    std::ffi::OsStr::new("--host"),
+                    std::ffi::OsStr::new("api.example.com"),
+                ]);
+                host_given = true;
+                convert(&args, "")
+            } else {
+                run
+            };
             run.assert_code(0);
             // and back, through standard input
             let back = convert(&["--from", to, "-"], &run.stdout);
             let back = shape(&Profile::parse(&back.assert_code(0).stdout, "b.toml").unwrap());
-            let keeps_names = several || matches!(to, "toml" | "chromium" | "android");
             let keeps_labels = !matches!(to, "curl" | "hpkp");
+            let pins_of = |shape: &Shape| -> Vec<(String, Option<String>)> {
+                let mut pins: Vec<_> = shape
+                    .iter()
+                    .flat_map(|(_, pins, _)| pins.clone())
+                    .map(|(p, l)| (p, l.filter(|_| keeps_labels)))
+                    .collect();
+                pins.sort();
+                pins.dedup();
+                pins
+            };
+            if to == "okhttp" {
+                // OkHttp holds pins per host pattern: a set is named after its hosts
+                assert_eq!(pins_of(&back), pins_of(&direct), "{file} -> okhttp");
+                for (name, _, _) in &back {
+                    assert!(
+                        name.contains('.') && !name.contains("microsoft-"),
+                        "{file} -> okhttp: set {name:?} is not a host:\n{}",
+                        run.stdout
+                    );
+                }
+                if host_given {
+                    assert_eq!(back[0].0, "api.example.com");
+                }
+                continue;
+            }
+            let keeps_names = several || matches!(to, "toml" | "chromium" | "android");
             let want: Shape = direct
                 .iter()
                 .map(|(name, pins, deny)| {
                     (
-                        if keeps_names {
+                        if to == "android" && host_given {
+                            "api.example.com".to_string()
+                        } else if keeps_names {
                             name.clone()
                         } else {
                             "stdin".to_string()
@@ -241,6 +292,67 @@ fn every_sample_crosses_into_every_format_that_holds_it() {
                 .collect();
             assert_eq!(back, want, "{file} -> {to}:\n{}", run.stdout);
         }
+    }
+}
+
+#[test]
+fn android_pins_the_hosts_of_the_set_never_its_name() {
+    // a profile whose set is named lab-test, used by an endpoint on lab.test
+    let g2 = "i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=";
+    let profile = format!("[pinsets.lab-test]\npins = [\"sha256/{g2}\"]\n\n[[endpoints]]\nurl = \"https://lab.test:8443/health\"\npinset = \"lab-test\"\n");
+    let run = convert(&["--from", "toml", "--to", "android", "-"], &profile);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("<domain>lab.test</domain>") && !run.stdout.contains("lab-test"),
+        "{}",
+        run.stdout
+    );
+
+    // no endpoint uses the set: refused, naming the set and the fix
+    let bare = format!("[pinsets.lab-test]\npins = [\"sha256/{g2}\"]\n");
+    let run = convert(&["--from", "toml", "--to", "android", "-"], &bare);
+    run.assert_code(2);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("pin set \"lab-test\" names no host")
+            && run.stderr.contains("--host HOST"),
+        "{}",
+        run.stderr
+    );
+    let run = convert(
+        &[
+            "--from",
+            "toml",
+            "--to",
+            "android",
+            "--host",
+            "lab-test=**.Lab.test",
+            "-",
+        ],
+        &bare,
+    );
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("<domain includeSubdomains=\"true\">lab.test</domain>"),
+        "{}",
+        run.stdout
+    );
+
+    // --host for a set the input does not have, or a value that is no host
+    for (host, want) in [
+        (
+            "other=lab.test",
+            "the input has no pin set \"other\"; its sets are lab-test",
+        ),
+        ("https://lab.test/", "is not a host: expected a host name"),
+    ] {
+        let run = convert(
+            &["--from", "toml", "--to", "android", "--host", host, "-"],
+            &bare,
+        );
+        run.assert_code(2);
+        assert!(run.stderr.contains(want), "{host}: {}", run.stderr);
     }
 }
 

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
-use super::super::{default_name, entry, label_of, line_col, ForeignSet, Problems, SetsByName};
+use super::super::{
+    default_name, entry, label_of, line_col, Domain, ForeignSet, Problems, SetsByName,
+};
 use super::parse_pin;
 use super::tokens::Token;
 use crate::error::Error;
@@ -117,9 +119,14 @@ pub(super) fn read(text: &str, tokens: &[Token<'_>], file: &str) -> Result<Vec<F
         match f.pin {
             Ok((pin, at)) => {
                 let label = label(code.line(at));
-                sets.set(f.set.as_deref().unwrap_or(&default))
-                    .pins
-                    .push(entry(pin, label));
+                let set = sets.set(f.set.as_deref().unwrap_or(&default));
+                if let Some(host) = f.set.as_deref() {
+                    // the pattern is where the pins apply; one OkHttp cannot read is not a host
+                    if set.details.domains.is_empty() {
+                        set.details.domains.extend(Domain::parse(host).ok());
+                    }
+                }
+                set.pins.push(entry(pin, label));
             }
             Err((at, message)) => {
                 let (l, column) = line_col(text, at);

@@ -92,31 +92,25 @@ fn read_lines(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
     problems.finish(sets)
 }
 
-/// One set: `sha256/...` lines (a label as a trailing `//` comment). Several: a
-/// `CertificatePinner.Builder()` with one `.add("NAME", "sha256/...")` per pin, which is
-/// OkHttp's own way to hold pins for several hosts.
+/// A `CertificatePinner.Builder()` with one `.add("PATTERN", "sha256/...")` per host pattern
+/// and pin (a label as a trailing `//` comment): OkHttp checks pins only for the patterns given
+/// to `add`, so the caller made sure each set has hosts.
 pub(super) fn write(sets: &[ForeignSet]) -> String {
-    let mut out = String::new();
-    let label = |l: &Option<String>| {
-        l.as_deref()
-            .map(|l| format!("  // {}", one_line(l)))
-            .unwrap_or_default()
-    };
-    if let [set] = sets {
-        for p in &set.pins {
-            out.push_str(&format!("{}{}\n", p.pin, label(&p.label)));
-        }
-        return out;
-    }
-    out.push_str("CertificatePinner.Builder()\n");
+    let mut out = String::from("CertificatePinner.Builder()\n");
     for set in sets {
-        let host = set.name.replace('\\', "\\\\").replace('"', "\\\"");
-        for p in &set.pins {
-            out.push_str(&format!(
-                "    .add(\"{host}\", \"{}\"){}\n",
-                p.pin,
-                label(&p.label)
-            ));
+        for d in &set.details.domains {
+            let host = d
+                .okhttp_pattern()
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"");
+            for p in &set.pins {
+                let label = p
+                    .label
+                    .as_deref()
+                    .map(|l| format!("  // {}", one_line(l)))
+                    .unwrap_or_default();
+                out.push_str(&format!("    .add(\"{host}\", \"{}\"){label}\n", p.pin));
+            }
         }
     }
     out.push_str("    .build()\n");
