@@ -188,6 +188,29 @@ impl Ca {
         })
     }
 
+    /// This CA (the same name and key) issued again by `parent`, valid from `not_before` to
+    /// `not_after`: a CA certificate renewed while its key stays.
+    pub fn reissued_by(
+        &self,
+        parent: &Ca,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Ca, LabError> {
+        let mut params = self.params.clone();
+        params.not_before = not_before;
+        params.not_after = not_after;
+        params.use_authority_key_identifier_extension = true;
+        let key = KeyPair::try_from(self.key.serialize_der())?;
+        let cert = params.signed_by(&key, &parent.issuer())?.der().clone();
+        Ok(Ca {
+            cert,
+            params,
+            key,
+            parents: parent.issuing_chain(),
+            is_root: false,
+        })
+    }
+
     fn issuer(&self) -> Issuer<'_, &KeyPair> {
         Issuer::from_params(&self.params, &self.key)
     }

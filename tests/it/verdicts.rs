@@ -667,3 +667,75 @@ async fn an_anchor_out_of_date_is_expired_and_one_about_to_expire_is_warned() {
         }
     }
 }
+
+/// A leaf that expired before its intermediate was re-issued (same name, same key): no moment
+/// has every certificate valid, yet the signatures lead to the anchor, so the chain is
+/// `expired`, not `untrusted-chain`. Another key under the same name is still untrusted.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_leaf_under_a_reissued_intermediate_is_expired() {
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    let root = Ca::root("Pinprobe Lab Root CA", "Pinprobe Lab", KeyKind::EcdsaP256).expect("root");
+    let old = root
+        .intermediate_valid(
+            "Pinprobe Lab Issuing CA",
+            "Pinprobe Lab",
+            KeyKind::EcdsaP256,
+            now - 900 * day,
+            now - 250 * day,
+        )
+        .expect("old intermediate");
+    let leaf = old
+        .leaf(&LeafSpec {
+            not_before: now - 400 * day,
+            not_after: now - 300 * day,
+            ..LeafSpec::new([HOST])
+        })
+        .expect("leaf");
+    let renewed = old
+        .reissued_by(&root, now - 200 * day, now + 500 * day)
+        .expect("renewed intermediate");
+    let server = serve_chain(
+        vec![leaf.cert.clone(), renewed.der().clone()],
+        &leaf,
+        http(200, "OK"),
+    )
+    .await;
+    let out = Probe::new()
+        .cacert(&root)
+        .endpoint(server.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let r = out.result();
+    assert_verdict(&r, "expired", 60);
+    assert_eq!(
+        r["trust"]["public"]["path"],
+        serde_json::json!([0, 1]),
+        "{r:#}"
+    );
+
+    // the same names with another key: the signatures lead nowhere
+    let stranger = root
+        .intermediate(
+            "Pinprobe Lab Issuing CA",
+            "Pinprobe Lab",
+            KeyKind::EcdsaP256,
+        )
+        .expect("stranger");
+    let server = serve_chain(
+        vec![leaf.cert.clone(), stranger.der().clone()],
+        &leaf,
+        http(200, "OK"),
+    )
+    .await;
+    let out = Probe::new()
+        .cacert(&root)
+        .endpoint(server.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    assert_verdict(&out.result(), "untrusted-chain", 60);
+}

@@ -10,6 +10,7 @@ mod anchors;
 mod checks;
 pub mod os_store;
 mod path;
+mod signed;
 
 pub use anchors::{read_certificates, AnchorInfo, AnchorOrigin, AnchorSet, Store};
 pub use checks::{check_name, check_validity, NameCheck, ValidityCheck};

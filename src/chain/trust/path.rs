@@ -316,8 +316,12 @@ pub fn build_path(
                 _ => TimeProblem::NotYetValid,
             };
             // Build again at a moment when every presented certificate is valid, to learn
-            // whether the path would be good but for the clock.
-            let retry = when_all_valid(infos).and_then(|t| attempt(t).ok());
+            // whether the path would be good but for the clock; when there is no such moment
+            // (a leaf that expired before its intermediate was re-issued), by the signatures
+            // alone.
+            let retry = when_all_valid(infos)
+                .and_then(|t| attempt(t).ok())
+                .or_else(|| super::signed::signed_path(set, chain, algs));
             let message = time_message(problem, infos, now);
             match retry {
                 Some((anchor, path)) => {
