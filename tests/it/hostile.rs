@@ -87,13 +87,7 @@ async fn an_oversized_chain_is_named_as_such() {
     while chain.iter().map(|c| c.len()).sum::<usize>() < 70 * 1024 {
         chain.push(padding.clone());
     }
-    let server = serve_chain(chain, &pki.leaf, http(200, "OK")).await;
-    let out = Probe::new()
-        .cacert(&pki.root)
-        .endpoint(server.port())
-        .json()
-        .run()
-        .await;
+    let out = probe_chain(&pki.root, chain, &pki.leaf).await;
     out.assert_code(1);
     let r = out.result();
     assert_verdict(&r, "handshake-failed", 35);
@@ -135,13 +129,7 @@ async fn unusable_dates_are_named() {
                 ..pinprobe::lab::LeafSpec::new([HOST])
             })
             .expect("leaf");
-        let server = serve(&leaf, http(200, "OK")).await;
-        let out = Probe::new()
-            .cacert(&root)
-            .endpoint(server.port())
-            .json()
-            .run()
-            .await;
+        let out = probe_chain(&root, leaf.chain(), &leaf).await;
         out.assert_code(1);
         let r = out.result();
         let detail = text(&r["detail"], "detail");

@@ -64,6 +64,18 @@ pub async fn serve_chain(
         .expect("lab server starts")
 }
 
+/// Serves `chain` with `leaf`'s key (an HTTP 200 "OK" after the handshake) and probes it with
+/// `root` as `--cacert`, for the JSON result.
+pub async fn probe_chain(root: &Ca, chain: Vec<CertificateDer<'static>>, leaf: &Leaf) -> Outcome {
+    let server = serve_chain(chain, leaf, http(200, "OK")).await;
+    Probe::new()
+        .cacert(root)
+        .endpoint(server.port())
+        .json()
+        .run()
+        .await
+}
+
 /// Starts a TLS server presenting the leaf and its issuers.
 pub async fn serve(leaf: &Leaf, behaviour: Behaviour) -> Server {
     serve_chain(leaf.chain(), leaf, behaviour).await

@@ -640,13 +640,7 @@ async fn an_anchor_out_of_date_is_expired_and_one_about_to_expire_is_warned() {
             )
             .expect("intermediate");
         let leaf = inter.leaf(&LeafSpec::new([HOST])).expect("leaf");
-        let server = serve(&leaf, http(200, "OK")).await;
-        let out = Probe::new()
-            .cacert(&root)
-            .endpoint(server.port())
-            .json()
-            .run()
-            .await;
+        let out = probe_chain(&root, leaf.chain(), &leaf).await;
         let r = out.result();
         assert_eq!(r["verdict"], verdict, "{r:#}");
         if verdict == "expired" {
@@ -695,18 +689,7 @@ async fn an_expired_leaf_under_a_reissued_intermediate_is_expired() {
     let renewed = old
         .reissued_by(&root, now - 200 * day, now + 500 * day)
         .expect("renewed intermediate");
-    let server = serve_chain(
-        vec![leaf.cert.clone(), renewed.der().clone()],
-        &leaf,
-        http(200, "OK"),
-    )
-    .await;
-    let out = Probe::new()
-        .cacert(&root)
-        .endpoint(server.port())
-        .json()
-        .run()
-        .await;
+    let out = probe_chain(&root, vec![leaf.cert.clone(), renewed.der().clone()], &leaf).await;
     out.assert_code(1);
     let r = out.result();
     assert_verdict(&r, "expired", 60);
@@ -724,18 +707,12 @@ async fn an_expired_leaf_under_a_reissued_intermediate_is_expired() {
             KeyKind::EcdsaP256,
         )
         .expect("stranger");
-    let server = serve_chain(
+    let out = probe_chain(
+        &root,
         vec![leaf.cert.clone(), stranger.der().clone()],
         &leaf,
-        http(200, "OK"),
     )
     .await;
-    let out = Probe::new()
-        .cacert(&root)
-        .endpoint(server.port())
-        .json()
-        .run()
-        .await;
     out.assert_code(1);
     assert_verdict(&out.result(), "untrusted-chain", 60);
 }
