@@ -233,6 +233,8 @@ pub struct LeafSpec {
     pub not_after: OffsetDateTime,
     /// The key algorithm of the leaf.
     pub key: KeyKind,
+    /// Carry a critical extension no client knows.
+    pub unknown_critical_extension: bool,
 }
 
 impl LeafSpec {
@@ -247,6 +249,7 @@ impl LeafSpec {
             not_before: now - LEAF_BACKDATE,
             not_after: now + LEAF_LIFETIME,
             key: KeyKind::EcdsaP256,
+            unknown_critical_extension: false,
         }
     }
 }
@@ -362,6 +365,13 @@ fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams, LabError> {
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.not_before = spec.not_before;
     params.not_after = spec.not_after;
+    if spec.unknown_critical_extension {
+        // a private arc nobody implements, marked critical: every client must reject it
+        let mut extension =
+            rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 55555, 1], vec![5, 0]);
+        extension.set_criticality(true);
+        params.custom_extensions.push(extension);
+    }
     Ok(params)
 }
 

@@ -10,8 +10,11 @@ use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::Resumption;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::crypto::{
+    verify_tls12_signature, verify_tls13_signature, verify_tls13_signature_with_raw_key,
+    CryptoProvider,
+};
+use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 
 /// What the verifier saw during one handshake.
@@ -54,6 +57,25 @@ impl RecordingVerifier {
     }
 }
 
+/// When rustls could not check the handshake signature because webpki will not take the leaf
+/// as a certificate (an unknown critical extension, dates it cannot read), checks it with the
+/// leaf's key alone: the server still proves it holds that key, and what is wrong with the
+/// certificate is for the paths to say. Any other error stands.
+fn with_leaf_key(
+    error: rustls::Error,
+    cert: &CertificateDer<'_>,
+    check: impl FnOnce(&SubjectPublicKeyInfoDer<'_>) -> Result<HandshakeSignatureValid, rustls::Error>,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    if !matches!(error, rustls::Error::InvalidCertificate(_)) {
+        return Err(error);
+    }
+    match crate::chain::trust::leaf_spki(cert.as_ref()) {
+        // when the key does not check it either, rustls's own error says best what failed
+        Some(spki) => check(&SubjectPublicKeyInfoDer::from(spki)).or(Err(error)),
+        None => Err(error),
+    }
+}
+
 impl ServerCertVerifier for RecordingVerifier {
     fn verify_server_cert(
         &self,
@@ -78,12 +100,28 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.note_signature(verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        ))
+        let algs = &self.provider.signature_verification_algorithms;
+        self.note_signature(
+            verify_tls12_signature(message, cert, dss, algs).or_else(|e| {
+                with_leaf_key(e, cert, |spki| {
+                    let key = webpki::RawPublicKeyEntity::try_from(spki)
+                        .map_err(|e| rustls::Error::General(format!("{e:?}")))?;
+                    let schemes = algs.mapping.iter().find(|(s, _)| *s == dss.scheme);
+                    let verified = schemes.is_some_and(|(_, candidates)| {
+                        candidates
+                            .iter()
+                            .any(|alg| key.verify_signature(*alg, message, dss.signature()).is_ok())
+                    });
+                    if verified {
+                        Ok(HandshakeSignatureValid::assertion())
+                    } else {
+                        Err(rustls::Error::General(
+                            "the signature does not verify with the leaf's key".into(),
+                        ))
+                    }
+                })
+            }),
+        )
     }
 
     fn verify_tls13_signature(
@@ -92,12 +130,14 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.note_signature(verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        ))
+        let algs = &self.provider.signature_verification_algorithms;
+        self.note_signature(
+            verify_tls13_signature(message, cert, dss, algs).or_else(|e| {
+                with_leaf_key(e, cert, |spki| {
+                    verify_tls13_signature_with_raw_key(message, spki, dss, algs)
+                })
+            }),
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

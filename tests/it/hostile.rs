@@ -137,3 +137,35 @@ async fn unusable_dates_are_named() {
         assert!(detail.contains("lab.test"), "{words}: {detail}");
     }
 }
+
+/// A leaf with a critical extension no client knows is named as such.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_critical_extension_is_named() {
+    let root = pinprobe::lab::Ca::root(
+        "Ext Root",
+        "Pinprobe Lab",
+        pinprobe::lab::KeyKind::EcdsaP256,
+    )
+    .expect("root");
+    let leaf = root
+        .leaf(&pinprobe::lab::LeafSpec {
+            unknown_critical_extension: true,
+            ..pinprobe::lab::LeafSpec::new([HOST])
+        })
+        .expect("leaf");
+    let out = probe_chain(&root, leaf.chain(), &leaf).await;
+    out.assert_code(1);
+    let r = out.result();
+    let detail = text(&r["detail"], "detail");
+    assert!(
+        detail.contains("critical extension that TLS clients do not know"),
+        "{r:#}"
+    );
+    // the handshake itself is sound: the key checks the signature, the certificate is the fault
+    assert_verdict(&r, "untrusted-chain", 60);
+    let name = text(&r["trust"]["hostname"]["detail"], "hostname detail");
+    assert!(
+        name.contains("cannot be checked against lab.test"),
+        "{name}"
+    );
+}

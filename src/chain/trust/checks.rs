@@ -61,24 +61,25 @@ pub fn check_name(
     leaf_info: &CertInfo,
     name: &ServerName<'_>,
 ) -> NameCheck {
-    let ok = EndEntityCert::try_from(leaf)
-        .map(|ee| ee.verify_is_valid_for_subject_name(name).is_ok())
-        .unwrap_or(false);
+    let checked =
+        EndEntityCert::try_from(leaf).map(|ee| ee.verify_is_valid_for_subject_name(name).is_ok());
+    let ok = checked == Ok(true);
     NameCheck {
         ok,
-        detail: (!ok).then(|| {
-            if leaf_info.sans.is_empty() {
-                format!(
-                    "the leaf has no subject alternative name; {} is not covered",
-                    name.to_str()
-                )
-            } else {
-                format!(
-                    "the leaf is for {}, not {}",
-                    leaf_info.sans.join(", "),
-                    name.to_str()
-                )
-            }
+        detail: (!ok).then(|| match checked {
+            Err(e) => format!(
+                "the leaf cannot be checked against {} ({e:?}: TLS clients reject the certificate itself)",
+                name.to_str()
+            ),
+            Ok(_) if leaf_info.sans.is_empty() => format!(
+                "the leaf has no subject alternative name; {} is not covered",
+                name.to_str()
+            ),
+            Ok(_) => format!(
+                "the leaf is for {}, not {}",
+                leaf_info.sans.join(", "),
+                name.to_str()
+            ),
         }),
     }
 }

@@ -12,6 +12,8 @@ pub mod os_store;
 mod path;
 mod signed;
 
+pub use signed::leaf_spki;
+
 pub use anchors::{read_certificates, AnchorInfo, AnchorOrigin, AnchorSet, Store};
 pub use checks::{check_name, check_validity, NameCheck, ValidityCheck};
 pub use os_store::{OsStoreChoice, OsStoreReport, OsStoreSource};

@@ -93,6 +93,22 @@ fn parts(der: &[u8]) -> Option<Parts<'_>> {
     })
 }
 
+/// The whole SubjectPublicKeyInfo of a certificate, or None when it does not parse.
+pub fn leaf_spki(der: &[u8]) -> Option<&[u8]> {
+    let (cert, _) = tlv(der)?;
+    let (tbs, _) = tlv(cert.contents)?;
+    let mut fields = tbs.contents;
+    let (first, rest) = tlv(fields)?;
+    if first.tag == 0xa0 {
+        fields = rest;
+    }
+    // serial, signature algorithm, issuer, validity, subject, then the key
+    for _ in 0..5 {
+        fields = tlv(fields)?.1;
+    }
+    Some(tlv(fields)?.0.whole)
+}
+
 /// The algorithm identifier's contents and the key of a SubjectPublicKeyInfo's contents.
 fn spki_parts(spki: &[u8]) -> Option<(&[u8], &[u8])> {
     let (alg, rest) = tlv(spki)?;
