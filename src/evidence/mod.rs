@@ -420,10 +420,14 @@ fn appended_genuine(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         .filter_map(|c| {
             let pin = c.pin?;
             if (inputs.public_has_key)(&pin) {
-                Some(format!("#{} {} (a public root)", c.index, c.short_name()))
+                Some(format!(
+                    "#{} {} (a public anchor: Mozilla's or --cacert)",
+                    c.index,
+                    c.short_name()
+                ))
             } else if (inputs.public_has_subject)(&c.issuer) && !c.self_issued {
                 Some(format!(
-                    "#{} {} (issued by the public root \"{}\")",
+                    "#{} {} (issued by the public anchor \"{}\")",
                     c.index,
                     c.short_name(),
                     c.issuer

@@ -376,12 +376,13 @@ fn appended_genuine_certificates_fire_only_off_the_path() {
     assert_eq!(s.strength, Strength::Medium);
     assert!(
         s.detail
-            .contains("#2 Genuine Issuing (issued by the public root"),
+            .contains("#2 Genuine Issuing (issued by the public anchor"),
         "{}",
         s.detail
     );
     assert!(
-        s.detail.contains("#3 Genuine Root (a public root)"),
+        s.detail
+            .contains("#3 Genuine Root (a public anchor: Mozilla's or --cacert)"),
         "{}",
         s.detail
     );
