@@ -11,6 +11,7 @@ pub mod endpoint;
 pub mod error;
 pub mod evidence;
 pub mod generate;
+pub mod input;
 pub mod inspect;
 #[doc(hidden)]
 pub mod lab;

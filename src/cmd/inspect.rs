@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, Network};
 use crate::error::Error;
+use crate::input;
 use crate::inspect;
 use crate::report::{self, Format, Summary};
 
@@ -92,9 +93,12 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
             ))
         }
     };
+    let probe_options = options.probe_options();
+    let mut stdin_uses = config::stdin_uses(&probe_options);
+    stdin_uses.extend(options.file.iter().map(|p| ("--file", p.as_path())));
+    input::stdin_once(stdin_uses)?;
     // an unwritable -o fails before anything is probed
     let (output, target) = open_output(options.output.as_ref())?;
-    let probe_options = options.probe_options();
     let inspection = match subject {
         Subject::File(path, host) => inspect::file(path, host, &probe_options)?,
         Subject::Live(target) => inspect::live(target, &probe_options)?,

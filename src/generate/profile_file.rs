@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::DocumentMut;
 
 use crate::error::Error;
+use crate::input;
 use crate::profile::Profile;
 use crate::report::Quiet;
 
@@ -16,10 +17,13 @@ use super::document::{self, Pinned};
 /// Reads the profile to update: it must load as a profile (with every pin set it names
 /// defined in it) and parse as an editable TOML document.
 pub fn load_for_update(path: &Path) -> Result<(DocumentMut, Profile, PathBuf), Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    if input::is_stdin(path) {
+        return Err(Error::usage(
+            "pin --update",
+            "standard input cannot be rewritten: give the profile's file, or -o FILE to write a new one",
+        ));
+    }
+    let text = input::read_text(path, input::UPDATE)?;
     let file = path.display().to_string();
     let profile = Profile::parse(&text, &file)?;
     profile.check_refs(&file, &[])?;

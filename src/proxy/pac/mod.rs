@@ -84,7 +84,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             fetch_time: Duration::from_secs(10),
-            max_bytes: 1024 * 1024,
+            max_bytes: crate::input::PAC.bytes as usize,
             eval_time: Duration::from_secs(2),
             memory: 32 * 1024 * 1024,
             dns_time: Duration::from_secs(1),
