@@ -10,6 +10,7 @@ use std::path::Path;
 
 use crate::error::Error;
 use crate::input::{self, STDIN_NAME};
+use crate::output;
 use crate::pin_formats::{self, Domain, ForeignSet, PinFormat};
 use crate::report::Quiet;
 
@@ -98,18 +99,15 @@ pub fn read_input(path: &Path) -> Result<(String, String), Error> {
     Ok((text, input::name(path)))
 }
 
-/// Writes to `-o FILE` or standard output; a closed pipe (`| head`) ends quietly.
-pub fn write_output(output: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
+/// Writes to `-o FILE` (replacing an existing file only as `existing` allows) or standard
+/// output; a closed pipe (`| head`) ends quietly.
+pub fn write_output(
+    output: Option<&Path>,
+    existing: output::Existing,
+    bytes: &[u8],
+) -> Result<(), Error> {
     match output {
-        Some(path) => std::fs::File::create(path)
-            .and_then(|mut file| {
-                file.write_all(bytes)?;
-                file.flush()
-            })
-            .map_err(|source| Error::Write {
-                target: path.display().to_string(),
-                source,
-            }),
+        Some(path) => output::write(path, existing, bytes),
         None => {
             let mut out = Quiet::new(io::stdout().lock());
             out.write_all(bytes)

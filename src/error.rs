@@ -51,6 +51,12 @@ pub enum Error {
         /// what is wrong and how to fix it
         message: String,
     },
+    /// a file to write exists and replacing it was not asked for
+    #[error("{file} exists: give --force to replace it")]
+    Exists {
+        /// the file, as the user named it
+        file: String,
+    },
     /// the report could not be written
     #[error("cannot write the report to {target}")]
     Write {

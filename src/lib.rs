@@ -16,6 +16,7 @@ pub mod inspect;
 #[doc(hidden)]
 pub mod lab;
 pub mod net;
+pub mod output;
 pub mod pin_formats;
 pub mod pins;
 pub mod probe;

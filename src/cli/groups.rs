@@ -139,6 +139,10 @@ pub struct ReportArgs {
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Replace the -o file if it exists (its permissions are kept)
+    #[arg(long, requires = "output")]
+    pub force: bool,
+
     /// Show each chain, both paths, the pins and the evidence under each line
     #[arg(short, long)]
     pub verbose: bool,

@@ -22,6 +22,7 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::input;
 use crate::net::resolve::Override;
+use crate::output;
 use crate::pin_formats::PinFormat;
 use crate::pins::PinSet;
 use crate::probe::Settings;
@@ -68,6 +69,8 @@ pub struct Config {
     pub format: Format,
     /// `-o FILE`, else standard output
     pub output: Option<PathBuf>,
+    /// whether `-o` may replace an existing file (`--force`)
+    pub existing: output::Existing,
     /// details under each line
     pub verbose: bool,
     /// probes at a time
@@ -104,6 +107,7 @@ impl Default for Config {
             resolve: Vec::new(),
             format: Format::Text,
             output: None,
+            existing: output::Existing::Refuse,
             verbose: false,
             concurrency: DEFAULT_CONCURRENCY,
             settings: Settings::default(),
@@ -153,6 +157,7 @@ impl Config {
             resolve,
             format: o.format,
             output: o.output.clone(),
+            existing: output::Existing::forced(o.force),
             verbose: o.verbose,
             concurrency: o.concurrency,
             settings,

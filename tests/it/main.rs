@@ -10,7 +10,7 @@
 //! (`squid`) and misbehaving lab proxies, `ci` the drift reports, expiry warnings and CI report
 //! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
-//! `support` holds the shared builders.
+//! `output` the files pinprobe writes. `support` holds the shared builders.
 
 mod ci;
 mod cli;
@@ -22,6 +22,7 @@ mod hostile_names;
 mod input;
 mod inspect;
 mod os_store;
+mod output;
 mod pac;
 mod proxy;
 mod readme;
