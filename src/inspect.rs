@@ -257,11 +257,7 @@ fn finish(
         stops,
         anchors: Anchors {
             public: ctx.public.len(),
-            cacerts: config
-                .cacerts
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
+            cacerts: config.cacerts.iter().map(|p| input::name(p)).collect(),
         },
         now: now.unix_timestamp(),
     }

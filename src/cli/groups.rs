@@ -78,7 +78,8 @@ pub struct DiscoveryArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Profile and pins")]
 pub struct ProfileArgs {
-    /// Profile with endpoints and pin sets (TOML); replaces the bundled Defender profile
+    /// Profile with endpoints and pin sets (TOML); replaces the bundled Defender profile; - for
+    /// standard input
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 

@@ -45,7 +45,7 @@ pub struct InspectArgs {
     pub target: Option<String>,
 
     /// Analyse the chain in this PEM file (e.g. from `openssl s_client -showcerts`) instead of
-    /// connecting
+    /// connecting; - for standard input
     #[arg(long, value_name = "FILE", conflicts_with_all = ["ReachArgs", "DiscoveryArgs"])]
     pub file: Option<PathBuf>,
 

@@ -57,7 +57,7 @@ impl std::fmt::Display for AnchorOrigin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AnchorOrigin::Mozilla => f.write_str("mozilla"),
-            AnchorOrigin::CaCert(path) => write!(f, "--cacert {}", path.display()),
+            AnchorOrigin::CaCert(path) => write!(f, "--cacert {}", input::name(path)),
             AnchorOrigin::Os => f.write_str("os"),
             AnchorOrigin::Given(what) => f.write_str(what),
         }

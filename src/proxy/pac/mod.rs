@@ -58,7 +58,7 @@ impl PacSource {
 impl std::fmt::Display for PacSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PacSource::File(path) => write!(f, "{}", path.display()),
+            PacSource::File(path) => write!(f, "{}", crate::input::name(path)),
             PacSource::Url(url) => write!(f, "{}", crate::proxy::redact(url)),
         }
     }
