@@ -5,14 +5,16 @@
 //! by default a complete pinprobe profile whose every pin says where it was converted from.
 //! The command's options and entry point are in `crate::cmd::convert`.
 
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::path::Path;
 
 use crate::error::Error;
-use crate::pin_formats::{self, Domain, ForeignSet, PinFormat, STDIN_NAME};
+use crate::input::{self, STDIN_NAME};
+use crate::output;
+use crate::pin_formats::{self, Domain, ForeignSet, PinFormat};
 use crate::report::Quiet;
 
-/// The input's text, read as `from` (its name, `<stdin>` for standard input, goes into error
+/// The input's text, read as `from` (its name, `standard input` for `-`, goes into error
 /// messages and into the source of every pin), written as `to`; `hosts` are the `--host`
 /// values, `HOST` or `SET=HOST`, which replace the hosts the input names for their set.
 pub fn convert(
@@ -90,38 +92,22 @@ fn set_hosts(sets: &mut [ForeignSet], hosts: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The input's text and its name for messages (`<stdin>` for `-`).
-pub fn read_input(input: &Path) -> Result<(String, String), Error> {
-    if input == Path::new("-") {
-        let mut text = String::new();
-        io::stdin()
-            .lock()
-            .read_to_string(&mut text)
-            .map_err(|source| Error::Read {
-                path: PathBuf::from("standard input"),
-                source,
-            })?;
-        return Ok((text, STDIN_NAME.to_string()));
-    }
-    let text = std::fs::read_to_string(input).map_err(|source| Error::Read {
-        path: input.to_path_buf(),
-        source,
-    })?;
-    Ok((text, input.display().to_string()))
+/// The input's text (within [`input::PIN_FILE`]) and its name for messages (`standard input`
+/// for `-`).
+pub fn read_input(path: &Path) -> Result<(String, String), Error> {
+    let text = input::read_text(path, input::PIN_FILE)?;
+    Ok((text, input::name(path)))
 }
 
-/// Writes to `-o FILE` or standard output; a closed pipe (`| head`) ends quietly.
-pub fn write_output(output: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
+/// Writes to `-o FILE` (replacing an existing file only as `existing` allows) or standard
+/// output; a closed pipe (`| head`) ends quietly.
+pub fn write_output(
+    output: Option<&Path>,
+    existing: output::Existing,
+    bytes: &[u8],
+) -> Result<(), Error> {
     match output {
-        Some(path) => std::fs::File::create(path)
-            .and_then(|mut file| {
-                file.write_all(bytes)?;
-                file.flush()
-            })
-            .map_err(|source| Error::Write {
-                target: path.display().to_string(),
-                source,
-            }),
+        Some(path) => output::write(path, existing, bytes),
         None => {
             let mut out = Quiet::new(io::stdout().lock());
             out.write_all(bytes)

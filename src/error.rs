@@ -35,6 +35,14 @@ pub enum Error {
         /// what is wrong and how to fix it
         message: String,
     },
+    /// a file is larger than its kind may be (`crate::input`)
+    #[error("{file}: larger than the {} {} may be", crate::input::size_text(limit.bytes), limit.what)]
+    TooLarge {
+        /// the flag and the file, as the user named it
+        file: String,
+        /// the limit it passed
+        limit: crate::input::Limit,
+    },
     /// a flag or argument is wrong
     #[error("{flag}: {message}")]
     Usage {
@@ -42,6 +50,12 @@ pub enum Error {
         flag: String,
         /// what is wrong and how to fix it
         message: String,
+    },
+    /// a file to write exists and replacing it was not asked for
+    #[error("{file} exists: give --force to replace it")]
+    Exists {
+        /// the file, as the user named it
+        file: String,
     },
     /// the report could not be written
     #[error("cannot write the report to {target}")]

@@ -17,6 +17,7 @@ use crate::chain::trust::{read_certificates, PathReport};
 use crate::config::{self, Config};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::input;
 use crate::net::resolve::Resolver;
 use crate::probe::{self, ProbeResult};
 use crate::report::RunInfo;
@@ -136,7 +137,7 @@ pub fn file(
     target: Option<&str>,
     options: &config::Options,
 ) -> Result<Inspection, Error> {
-    let chain = read_certificates(path)?;
+    let chain = read_certificates(path, input::CHAIN)?;
     let common = &one_probe(options);
     let (config, endpoint) = match target {
         Some(target) => {
@@ -173,14 +174,14 @@ pub fn file(
                     "none: no --pinset, and no host name to look up in {profile_name}; verdict on trust alone"
                 ),
             };
-            let label = path.display().to_string();
+            let label = input::name(path);
             let result = probe::analyse_chain(&ctx, &label, None, common.pinset.clone(), &chain);
             (result, reason, None)
         }
     };
     Ok(finish(
         Inspected::File {
-            path: path.display().to_string(),
+            path: input::name(path),
             host,
         },
         result,
@@ -256,11 +257,7 @@ fn finish(
         stops,
         anchors: Anchors {
             public: ctx.public.len(),
-            cacerts: config
-                .cacerts
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
+            cacerts: config.cacerts.iter().map(|p| input::name(p)).collect(),
         },
         now: now.unix_timestamp(),
     }
@@ -491,7 +488,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("chain.txt");
         std::fs::write(&file, text).unwrap();
-        let read = read_certificates(&file).unwrap();
+        let read = read_certificates(&file, input::CHAIN).unwrap();
         assert_eq!(read, vec![leaf.cert.clone(), inter.der().clone()]);
 
         std::fs::write(
@@ -499,7 +496,9 @@ mod tests {
             "CONNECTED(00000003)\nno peer certificate available\n",
         )
         .unwrap();
-        let e = read_certificates(&file).unwrap_err().to_string();
+        let e = read_certificates(&file, input::CHAIN)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("chain.txt") && e.contains("expected -----BEGIN CERTIFICATE-----"),
             "{e}"

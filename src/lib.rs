@@ -11,10 +11,12 @@ pub mod endpoint;
 pub mod error;
 pub mod evidence;
 pub mod generate;
+pub mod input;
 pub mod inspect;
 #[doc(hidden)]
 pub mod lab;
 pub mod net;
+pub mod output;
 pub mod pin_formats;
 pub mod pins;
 pub mod probe;

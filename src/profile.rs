@@ -12,6 +12,7 @@ use toml::Spanned;
 
 use crate::endpoint::{Endpoint, HttpExpectation};
 use crate::error::Error;
+use crate::input;
 use crate::pins::{Pin, PinEntry, PinSet};
 use crate::verdict::{Advice, Verdict};
 
@@ -110,13 +111,10 @@ impl Profile {
         Profile::parse(BUNDLED_MDE, BUNDLED_MDE_NAME)
     }
 
-    /// Reads a profile file.
-    pub fn load(path: &Path) -> Result<Profile, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Profile::parse(&text, &path.display().to_string())
+    /// Reads a profile file (standard input for `-`) within `limit`.
+    pub fn load(path: &Path, limit: input::Limit) -> Result<Profile, Error> {
+        let text = input::read_text(path, limit)?;
+        Profile::parse(&text, &input::name(path))
     }
 
     /// Parses a profile; `file` names it in messages.

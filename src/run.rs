@@ -1,8 +1,7 @@
 //! A run: the endpoints of a validated `Config` probed concurrently, the results written as a
 //! report in input order.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 
 use crate::chain::trust::AnchorSet;
@@ -11,6 +10,7 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
+use crate::output::Output;
 use crate::probe::{self, Context, Order, ProbeResult};
 use crate::progress::Progress;
 use crate::proxy::Route;
@@ -34,17 +34,16 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
 pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, Error> {
     let proxies = config.proxy.load(&resolver).await?;
     let context = context(config, resolver)?.with_proxies(proxies);
-    let (target, out): (String, Box<dyn Write>) = match &config.output {
+    match &config.output {
         Some(path) => {
-            let file = File::create(path).map_err(|source| Error::Write {
-                target: path.display().to_string(),
-                source,
-            })?;
-            (path.display().to_string(), Box::new(BufWriter::new(file)))
+            // the report appears at its path whole, once the run is done
+            let mut output = Output::create(path, config.existing)?;
+            let summary = run_to(config, context, &mut output, &path.display().to_string()).await?;
+            output.commit()?;
+            Ok(summary)
         }
-        None => ("standard output".into(), Box::new(io::stdout())),
-    };
-    run_to(config, context, out, &target).await
+        None => run_to(config, context, io::stdout(), "standard output").await,
+    }
 }
 
 /// Builds the shared context: provider, both anchor sets (read once), pin sets, names, and

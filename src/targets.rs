@@ -1,11 +1,32 @@
 //! Endpoint lists at scale: `--targets FILE` (one URL or `host[:port]` per line) and
 //! `--shard K/N`, a deterministic slice of the list for one of N machines.
 //!
-//! A malformed line is reported with its line number and skipped; the others still run.
+//! A malformed line is reported with its line number and skipped; the others still run. The
+//! list is read as a stream, one line at a time, so a line is bounded ([`TARGETS_LINE`]) but
+//! the list is not: a longer line, or one that is not UTF-8, is a malformed line.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use crate::endpoint::Endpoint;
+use crate::input::{size_text, TARGETS_LINE};
+
+/// How far past [`TARGETS_LINE`] a line is read looking for its end before the input is taken
+/// for something other than a list of endpoints (`/dev/zero`, a binary file).
+pub const RUNAWAY_LINE: u64 = 1024 * 1024;
+
+/// How much of a line that is too long is shown.
+const SHOWN_START: usize = 40;
+
+/// Why a targets list could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// the OS failed to read
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// a line ran on past [`RUNAWAY_LINE`] with no line break
+    #[error("line {0} runs on past {size} without a line break: not a list of endpoints", size = size_text(RUNAWAY_LINE))]
+    Runaway(usize),
+}
 
 /// A line of a targets file that is not an endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,15 +38,51 @@ pub struct BadLine {
 }
 
 /// Reads a targets list: one URL or `host[:port]` per line, `#` starts a comment, blank lines
-/// are skipped. Returns the endpoints and the lines that are not endpoints.
-pub fn read(reader: impl BufRead) -> std::io::Result<(Vec<Endpoint>, Vec<BadLine>)> {
+/// are skipped. Returns the endpoints and the lines that are not endpoints (among them a line
+/// longer than [`TARGETS_LINE`] bytes and one that is not UTF-8).
+pub fn read(mut reader: impl BufRead) -> Result<(Vec<Endpoint>, Vec<BadLine>), ReadError> {
     let mut endpoints = Vec::new();
     let mut bad = Vec::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line = line?;
+    let mut bytes = Vec::new();
+    for number in 1.. {
+        bytes.clear();
+        // a full line and its CR LF: one byte more tells a full line from a longer one
+        let read = (&mut reader)
+            .take(TARGETS_LINE as u64 + 2)
+            .read_until(b'\n', &mut bytes)?;
+        if read == 0 {
+            break;
+        }
+        let ended = bytes.last() == Some(&b'\n');
+        let content = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        if content.len() > TARGETS_LINE {
+            if !ended && !skip_line(&mut reader)? {
+                return Err(ReadError::Runaway(number));
+            }
+            bad.push(BadLine {
+                line: number,
+                message: format!(
+                    "longer than the {} a line may be (it starts {:?}...)",
+                    size_text(TARGETS_LINE as u64),
+                    start(&bytes)
+                ),
+            });
+            continue;
+        }
+        let Ok(line) = std::str::from_utf8(content) else {
+            bad.push(BadLine {
+                line: number,
+                message: format!(
+                    "not UTF-8 text ({:?}): save the list as UTF-8",
+                    start(content)
+                ),
+            });
+            continue;
+        };
         let text = match line.find('#') {
             Some(hash) => &line[..hash],
-            None => &line,
+            None => line,
         }
         .trim();
         if text.is_empty() {
@@ -34,12 +91,41 @@ pub fn read(reader: impl BufRead) -> std::io::Result<(Vec<Endpoint>, Vec<BadLine
         match Endpoint::parse(text) {
             Ok(endpoint) => endpoints.push(endpoint),
             Err(message) => bad.push(BadLine {
-                line: index + 1,
+                line: number,
                 message,
             }),
         }
     }
     Ok((endpoints, bad))
+}
+
+/// Reads on to the end of the current line, at most [`RUNAWAY_LINE`] bytes; false when no line
+/// break came within them.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<bool> {
+    let mut skipped = 0u64;
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(true);
+        }
+        let (used, found) = match buffer.iter().position(|b| *b == b'\n') {
+            Some(end) => (end + 1, true),
+            None => (buffer.len(), false),
+        };
+        reader.consume(used);
+        if found {
+            return Ok(true);
+        }
+        skipped += used as u64;
+        if skipped > RUNAWAY_LINE {
+            return Ok(false);
+        }
+    }
+}
+
+/// The first characters of a line, for a message: bytes that are not UTF-8 are replaced.
+fn start(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(SHOWN_START)]).into_owned()
 }
 
 /// One slice of N: `K/N` with 1 <= K <= N.
@@ -108,6 +194,47 @@ mod tests {
         );
         assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [5, 6]);
         assert!(bad[0].message.contains("ftp"), "{}", bad[0].message);
+    }
+
+    #[test]
+    fn a_long_line_or_one_not_utf8_is_skipped_and_the_next_read() {
+        let mut text = b"a.example\n".to_vec();
+        text.extend(vec![b'x'; 100_000]);
+        text.extend(b"\nb.example\nc.exa\xffmple\n");
+        text.extend(vec![b'y'; TARGETS_LINE]);
+        text.extend(b"\r\n");
+        text.extend(vec![b'z'; TARGETS_LINE + 1]);
+        text.extend(b"\n");
+        let (endpoints, bad) = read(&text[..]).unwrap();
+        assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [2, 4, 5, 6]);
+        assert_eq!(
+            bad[0].message,
+            format!(
+                "longer than the 8 KiB a line may be (it starts {:?}...)",
+                "x".repeat(40)
+            )
+        );
+        assert!(
+            bad[1]
+                .message
+                .starts_with("not UTF-8 text (\"c.exa\u{fffd}mple\")"),
+            "{}",
+            bad[1].message
+        );
+        // a line of exactly the limit is read (and is no endpoint here)
+        assert!(!bad[2].message.starts_with("longer"), "{}", bad[2].message);
+        assert!(bad[3].message.starts_with("longer"), "{}", bad[3].message);
+        let urls: Vec<&str> = endpoints.iter().map(|e| e.url.as_str()).collect();
+        assert_eq!(urls, ["https://a.example/", "https://b.example/"]);
+    }
+
+    #[test]
+    fn a_line_without_end_stops_the_read() {
+        let e = read(std::io::BufReader::new(std::io::repeat(0))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 1 runs on past 1 MiB without a line break: not a list of endpoints"
+        );
     }
 
     #[test]

@@ -78,7 +78,8 @@ pub struct DiscoveryArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Profile and pins")]
 pub struct ProfileArgs {
-    /// Profile with endpoints and pin sets (TOML); replaces the bundled Defender profile
+    /// Profile with endpoints and pin sets (TOML); replaces the bundled Defender profile; - for
+    /// standard input
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 
@@ -138,6 +139,10 @@ pub struct ReportArgs {
     /// Write the report to FILE instead of standard output
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Replace the -o file if it exists (its permissions are kept)
+    #[arg(long, requires = "output")]
+    pub force: bool,
 
     /// Show each chain, both paths, the pins and the evidence under each line
     #[arg(short, long)]

@@ -41,6 +41,7 @@ impl TestArgs {
             quiet: self.sweep.quiet,
             format: self.report.format.format(),
             output: self.report.output,
+            force: self.report.force,
             verbose: self.report.verbose,
             fail_on_warning: matches!(self.report.fail_on, Some(FailOnArg::Warning)),
             pin_format: self.report.pin_format.format(),
@@ -65,6 +66,7 @@ impl InspectArgs {
             system_proxy: self.discovery.system_proxy,
             format: self.format.format(),
             output: self.output,
+            force: self.force,
         }
     }
 }
@@ -79,6 +81,7 @@ impl PinArgs {
             backup_pins: self.backup_pin,
             update: self.update,
             output: self.output,
+            force: self.force,
             network: network(self.trust, self.reach),
             concurrency: self.jobs.concurrency,
         }
@@ -103,6 +106,7 @@ impl ConvertArgs {
             to: self.to.format(),
             input: self.input,
             output: self.output,
+            force: self.force,
             hosts: self.hosts,
         }
     }

@@ -45,7 +45,7 @@ pub struct InspectArgs {
     pub target: Option<String>,
 
     /// Analyse the chain in this PEM file (e.g. from `openssl s_client -showcerts`) instead of
-    /// connecting
+    /// connecting; - for standard input
     #[arg(long, value_name = "FILE", conflicts_with_all = ["ReachArgs", "DiscoveryArgs"])]
     pub file: Option<PathBuf>,
 
@@ -56,6 +56,10 @@ pub struct InspectArgs {
     /// Write the report to FILE instead of standard output
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Replace the -o file if it exists (its permissions are kept)
+    #[arg(long, requires = "output")]
+    pub force: bool,
 
     #[command(flatten)]
     pub trust: TrustArgs,
@@ -96,6 +100,10 @@ pub struct PinArgs {
     /// Write the profile to FILE (default: standard output, or the --update file)
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Replace the -o file if it exists (its permissions are kept)
+    #[arg(long, requires = "output")]
+    pub force: bool,
 
     #[command(flatten)]
     pub jobs: JobsArgs,
@@ -147,6 +155,10 @@ pub struct ConvertArgs {
     /// Write to FILE instead of standard output
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Replace the -o file if it exists (its permissions are kept)
+    #[arg(long, requires = "output")]
+    pub force: bool,
 
     /// The host a pin set is for (android, okhttp and chromium pin only the hosts they name):
     /// api.example.com, **.example.com for it and every name below it; SET=HOST for one set

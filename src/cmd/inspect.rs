@@ -1,12 +1,13 @@
 //! `pinprobe inspect`: its options and its entry point; the analysis is `crate::inspect`'s.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, Network};
 use crate::error::Error;
+use crate::input;
 use crate::inspect;
+use crate::output::{Existing, Output};
 use crate::report::{self, Format, Summary};
 
 /// The options of `pinprobe inspect`: one probe's, with the profile that gives its pin set,
@@ -37,6 +38,8 @@ pub struct Options {
     pub format: Format,
     /// `-o FILE`
     pub output: Option<PathBuf>,
+    /// `--force`: `-o` may replace an existing file
+    pub force: bool,
 }
 
 impl Default for Options {
@@ -54,6 +57,7 @@ impl Default for Options {
             warn_days: config::DEFAULT_WARN_DAYS,
             format: Format::Text,
             output: None,
+            force: false,
         }
     }
 }
@@ -92,19 +96,31 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
             ))
         }
     };
-    // an unwritable -o fails before anything is probed
-    let (output, target) = open_output(options.output.as_ref())?;
     let probe_options = options.probe_options();
+    let mut stdin_uses = config::stdin_uses(&probe_options);
+    stdin_uses.extend(options.file.iter().map(|p| ("--file", p.as_path())));
+    input::stdin_once(stdin_uses)?;
+    // an existing or unwritable -o fails before anything is probed
+    let output = match &options.output {
+        Some(path) => Some(Output::create(path, Existing::forced(options.force))?),
+        None => None,
+    };
     let inspection = match subject {
         Subject::File(path, host) => inspect::file(path, host, &probe_options)?,
         Subject::Live(target) => inspect::live(target, &probe_options)?,
     };
     let mut summary = Summary::default();
     summary.add(&inspection.result);
-    report::inspect::write(output, options.format, &inspection).map_err(|source| Error::Write {
-        target: target.clone(),
-        source,
-    })?;
+    let write_error = |target: String| move |source| Error::Write { target, source };
+    match (output, &options.output) {
+        (Some(mut output), Some(path)) => {
+            report::inspect::write(&mut output, options.format, &inspection)
+                .map_err(write_error(path.display().to_string()))?;
+            output.commit()?;
+        }
+        _ => report::inspect::write(io::stdout(), options.format, &inspection)
+            .map_err(write_error("standard output".into()))?,
+    }
     Ok(summary)
 }
 
@@ -114,17 +130,4 @@ enum Subject<'a> {
     Live(&'a str),
     /// a chain in a file, and the host name to check it against
     File(&'a Path, Option<&'a str>),
-}
-
-fn open_output(path: Option<&PathBuf>) -> Result<(Box<dyn Write>, String), Error> {
-    match path {
-        Some(path) => {
-            let file = File::create(path).map_err(|source| Error::Write {
-                target: path.display().to_string(),
-                source,
-            })?;
-            Ok((Box::new(BufWriter::new(file)), path.display().to_string()))
-        }
-        None => Ok((Box::new(io::stdout()), "standard output".into())),
-    }
 }

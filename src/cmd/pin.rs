@@ -27,6 +27,8 @@ pub struct Options {
     pub update: Option<PathBuf>,
     /// `-o FILE`: where the profile goes (default: standard output, or the `update` file)
     pub output: Option<PathBuf>,
+    /// `--force`: `-o` may replace an existing file
+    pub force: bool,
     /// how the endpoints are reached and their chains trusted
     pub network: Network,
     /// `-j N`
@@ -42,6 +44,7 @@ impl Default for Options {
             backup_pins: Vec::new(),
             update: None,
             output: None,
+            force: false,
             network: Network::default(),
             concurrency: config::DEFAULT_CONCURRENCY,
         }
@@ -109,6 +112,7 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
         backups,
         update: existing.map(|(doc, _, path)| (doc, path)),
         output: options.output.clone(),
+        force: options.force,
     })
 }
 

@@ -14,13 +14,15 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::chain::trust::OsStoreChoice;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::input;
 use crate::net::resolve::Override;
+use crate::output;
 use crate::pin_formats::PinFormat;
 use crate::pins::PinSet;
 use crate::probe::Settings;
@@ -67,6 +69,8 @@ pub struct Config {
     pub format: Format,
     /// `-o FILE`, else standard output
     pub output: Option<PathBuf>,
+    /// whether `-o` may replace an existing file (`--force`)
+    pub existing: output::Existing,
     /// details under each line
     pub verbose: bool,
     /// probes at a time
@@ -103,6 +107,7 @@ impl Default for Config {
             resolve: Vec::new(),
             format: Format::Text,
             output: None,
+            existing: output::Existing::Refuse,
             verbose: false,
             concurrency: DEFAULT_CONCURRENCY,
             settings: Settings::default(),
@@ -125,6 +130,7 @@ impl Config {
     /// `--resolve`, `-j`, the timeouts, `--cacert`, the proxy), so that of several mistakes the
     /// same one is reported first.
     pub fn from_options(o: &Options) -> Result<Config, Error> {
+        input::stdin_once(stdin_uses(o))?;
         let (profile, profile_name) = load_profile(o)?;
         let pinsets = pin_sets(&profile, &profile_name, &o.pins)?;
         check_pinset(o.pinset.as_deref(), &pinsets, &profile_name)?;
@@ -151,6 +157,7 @@ impl Config {
             resolve,
             format: o.format,
             output: o.output.clone(),
+            existing: output::Existing::forced(o.force),
             verbose: o.verbose,
             concurrency: o.concurrency,
             settings,
@@ -170,7 +177,7 @@ impl Config {
 fn pin_sets(profile: &Profile, profile_name: &str, pins: &[PathBuf]) -> Result<Vec<PinSet>, Error> {
     let mut extra: Vec<PinSet> = Vec::new();
     for path in pins {
-        let file = Profile::load(path)?;
+        let file = Profile::load(path, input::PINS)?;
         for set in file.pinsets {
             if let Some(first) = profile
                 .pinsets
@@ -255,9 +262,20 @@ fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
 }
 
 /// Every `--cacert` is a file (it is read when the run starts).
+/// The flags of `o` that read a file, and their paths: each may be `-`, standard input.
+pub fn stdin_uses(o: &Options) -> Vec<(&'static str, &Path)> {
+    let mut uses: Vec<(&str, &Path)> = Vec::new();
+    uses.extend(o.profile.iter().map(|p| ("--profile", p.as_path())));
+    uses.extend(o.pins.iter().map(|p| ("--pins", p.as_path())));
+    uses.extend(o.targets.iter().map(|p| ("--targets", p.as_path())));
+    uses.extend(o.cacert.iter().map(|p| ("--cacert", p.as_path())));
+    uses.extend(o.pac.iter().map(|p| ("--pac", Path::new(p.as_str()))));
+    uses
+}
+
 fn check_cacerts(paths: &[PathBuf]) -> Result<(), Error> {
     for path in paths {
-        if !path.is_file() {
+        if !path.is_file() && !input::is_stdin(path) {
             return Err(Error::usage(
                 "--cacert",
                 format!(
@@ -296,7 +314,7 @@ fn proxy_setting(o: &Options) -> Result<proxy::Setting, Error> {
 /// name it is reported under.
 pub fn load_profile(o: &Options) -> Result<(Profile, String), Error> {
     match &o.profile {
-        Some(path) => Ok((Profile::load(path)?, path.display().to_string())),
+        Some(path) => Ok((Profile::load(path, input::PROFILE)?, input::name(path))),
         None => Ok((Profile::bundled()?, BUNDLED_MDE_NAME.to_string())),
     }
 }

@@ -84,6 +84,8 @@ pub struct Options {
     pub format: Format,
     /// `-o FILE`
     pub output: Option<PathBuf>,
+    /// `--force`: `-o` may replace an existing file
+    pub force: bool,
     /// `-v`
     pub verbose: bool,
     /// `-j N`
@@ -132,6 +134,7 @@ impl Default for Options {
             urls: Vec::new(),
             format: Format::Text,
             output: None,
+            force: false,
             verbose: false,
             concurrency: DEFAULT_CONCURRENCY,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::Options;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::input;
 use crate::profile::Profile;
 use crate::targets::{self, Shard};
 
@@ -88,24 +89,25 @@ fn adhoc_endpoints(o: &Options) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
 /// The endpoints of a `--targets` file (`-` for standard input), and its lines that are not
 /// endpoints, as messages that name the file and line.
 fn read_targets(path: &Path) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
-    let (name, read) = if path.as_os_str() == "-" {
-        (
-            "standard input".to_string(),
-            targets::read(std::io::stdin().lock()),
-        )
+    let name = input::name(path);
+    let read = if input::is_stdin(path) {
+        targets::read(std::io::stdin().lock())
     } else {
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        (
-            path.display().to_string(),
-            targets::read(std::io::BufReader::new(file)),
-        )
+        targets::read(std::io::BufReader::new(file))
     };
-    let (endpoints, bad) = read.map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
+    let (endpoints, bad) = read.map_err(|e| match e {
+        targets::ReadError::Io(source) => Error::Read {
+            path: name.clone().into(),
+            source,
+        },
+        runaway @ targets::ReadError::Runaway(_) => Error::File {
+            file: format!("--targets {name}"),
+            message: runaway.to_string(),
+        },
     })?;
     let skipped = bad
         .into_iter()

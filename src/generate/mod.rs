@@ -26,6 +26,7 @@ use toml_edit::DocumentMut;
 use crate::config::Config;
 use crate::error::Error;
 use crate::net::resolve::Resolver;
+use crate::output::{self, Existing};
 use crate::pins::Pin;
 use crate::probe::{self, ProbeResult};
 use crate::report::{Shown, Summary};
@@ -55,6 +56,8 @@ pub struct Job {
     pub update: Option<(DocumentMut, PathBuf)>,
     /// where the profile goes: this file, else the `update` file, else standard output
     pub output: Option<PathBuf>,
+    /// `--force`: `output` may replace an existing file (the `update` file is always replaced)
+    pub force: bool,
 }
 
 /// Probes the endpoints of the job and writes the profile. Refused endpoints count as failed
@@ -63,6 +66,15 @@ pub struct Job {
 pub fn pin(job: Job) -> Result<Summary, Error> {
     let config = &job.config;
     let update_path = job.update.as_ref().map(|(_, path)| path.clone());
+    // -o replaces a file only with --force; --update is itself the request to rewrite its file
+    let target = match (&job.output, &update_path) {
+        (Some(path), _) => Some((path.clone(), Existing::forced(job.force))),
+        (None, Some(path)) => Some((path.clone(), Existing::Replace)),
+        (None, None) => None,
+    };
+    if let Some((path, existing)) = &target {
+        output::check(path, *existing)?;
+    }
     let (results, routes) = probe_all(config)?;
     let taken_on = today();
     let sorted = sort(config, results, job.allow_untrusted, &taken_on);
@@ -91,12 +103,11 @@ pub fn pin(job: Job) -> Result<Summary, Error> {
         shared_set: job.shared_set,
         backups: job.backups,
     };
-    let target = match &job.update {
-        Some((_, path)) => Some(job.output.unwrap_or_else(|| path.clone())),
-        None => job.output,
-    };
-    let changes = write(job.update, target.as_deref(), &plan, &taken_on)?;
-    let shown = shown(target.as_deref());
+    let target = target
+        .as_ref()
+        .map(|(path, existing)| (path.as_path(), *existing));
+    let changes = write(job.update, target, &plan, &taken_on)?;
+    let shown = shown(target.map(|(path, _)| path));
     let _ = changes::write_changes(
         &mut err,
         &changes,
@@ -170,7 +181,7 @@ fn sort(
 /// and writes it to the target (standard output when none).
 fn write(
     update: Option<(DocumentMut, PathBuf)>,
-    target: Option<&Path>,
+    target: Option<(&Path, Existing)>,
     plan: &Plan,
     taken_on: &str,
 ) -> Result<Changes, Error> {
@@ -186,7 +197,7 @@ fn write(
     })?;
     let text = doc.to_string();
     // what is written must load, or the reviewer gets a file that pinprobe itself refuses
-    profile_file::check_loads(&text, &shown(target))?;
+    profile_file::check_loads(&text, &shown(target.map(|(path, _)| path)))?;
     profile_file::write_profile(target, &text)?;
     Ok(changes)
 }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use toml_edit::DocumentMut;
 
 use crate::error::Error;
+use crate::input;
+use crate::output::{self, Existing};
 use crate::profile::Profile;
 use crate::report::Quiet;
 
@@ -16,10 +18,13 @@ use super::document::{self, Pinned};
 /// Reads the profile to update: it must load as a profile (with every pin set it names
 /// defined in it) and parse as an editable TOML document.
 pub fn load_for_update(path: &Path) -> Result<(DocumentMut, Profile, PathBuf), Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    if input::is_stdin(path) {
+        return Err(Error::usage(
+            "pin --update",
+            "standard input cannot be rewritten: give the profile's file, or -o FILE to write a new one",
+        ));
+    }
+    let text = input::read_text(path, input::UPDATE)?;
     let file = path.display().to_string();
     let profile = Profile::parse(&text, &file)?;
     profile.check_refs(&file, &[])?;
@@ -69,10 +74,11 @@ pub(super) fn check_loads(text: &str, shown: &str) -> Result<(), Error> {
         })
 }
 
-/// Writes the profile to the file, through a temporary file beside it so that a failed write
-/// never leaves half a profile, or to standard output (a closed pipe is a normal end).
-pub(super) fn write_profile(target: Option<&Path>, text: &str) -> Result<(), Error> {
-    let Some(path) = target else {
+/// Writes the profile to the file (through `output`, so that a failed write never leaves half
+/// a profile, replacing an existing file only as `existing` allows), or to standard output (a
+/// closed pipe is a normal end).
+pub(super) fn write_profile(target: Option<(&Path, Existing)>, text: &str) -> Result<(), Error> {
+    let Some((path, existing)) = target else {
         let mut out = Quiet::new(io::stdout().lock());
         return out
             .write_all(text.as_bytes())
@@ -82,16 +88,5 @@ pub(super) fn write_profile(target: Option<&Path>, text: &str) -> Result<(), Err
                 source,
             });
     };
-    let write_error = |source| Error::Write {
-        target: path.display().to_string(),
-        source,
-    };
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".pinprobe-new");
-    let temporary = PathBuf::from(temporary);
-    std::fs::write(&temporary, text).map_err(write_error)?;
-    std::fs::rename(&temporary, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        write_error(e)
-    })
+    output::write(path, existing, text.as_bytes())
 }

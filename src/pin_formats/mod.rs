@@ -336,7 +336,7 @@ fn pin_from_base64(b64: &str) -> Result<Pin, String> {
 
 /// The name of a set from a format without names: the file's stem (`pins` for `pins.txt`).
 fn default_name(file: &str) -> String {
-    if file == STDIN_NAME {
+    if file == crate::input::STDIN_NAME {
         return "stdin".to_string();
     }
     std::path::Path::new(file)
@@ -345,9 +345,6 @@ fn default_name(file: &str) -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "pins".to_string())
 }
-
-/// How standard input is named in messages.
-pub const STDIN_NAME: &str = "<stdin>";
 
 /// A label on one line, for formats that keep labels in comments.
 fn one_line(label: &str) -> String {

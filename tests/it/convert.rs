@@ -376,7 +376,7 @@ fn standard_input_and_output_file() {
         run.stdout, "",
         "the profile goes to -o, not to standard output"
     );
-    let profile = Profile::load(&out).unwrap();
+    let profile = Profile::load(&out, pinprobe::input::PROFILE).unwrap();
     assert_eq!(profile.pinsets[0].name, "stdin");
     assert_eq!(
         profile.pinsets[0].pins[0].source.as_deref(),
@@ -420,32 +420,32 @@ fn malformed_entries_end_with_status_2_and_their_position() {
         (
             "okhttp",
             format!("sha256/{g2}\nsha1/DmxUShsZuNiqPQsX2Oi9uv2sCnw=\n"),
-            "<stdin>:2: column 1: \"sha1/",
+            "standard input:2: column 1: \"sha1/",
         ),
         (
             "curl",
             format!("sha256//{g2};sha256//tooshort\n"),
-            "<stdin>:1: entry 2 (column 54): \"sha256//tooshort\" is not a valid pin",
+            "standard input:1: entry 2 (column 54): \"sha256//tooshort\" is not a valid pin",
         ),
         (
             "hpkp",
             format!("Public-Key-Pins: pin-sha256=\"{g2}\"; pin-sha1=\"DmxUShsZuNiqPQsX2Oi9uv2sCnw=\"; max-age=600\n"),
-            "<stdin>:1: directive 2 (column 77): pin-sha1 is not supported",
+            "standard input:1: directive 2 (column 77): pin-sha1 is not supported",
         ),
         (
             "hex",
             "8bb593a93be1d0e8a822bb887c547890c3e706aa\n".to_string(),
-            "<stdin>:1: column 1: \"8bb593a93be1d0e8a822bb887c547890c3e706aa\" is 40 hex digits",
+            "standard input:1: column 1: \"8bb593a93be1d0e8a822bb887c547890c3e706aa\" is 40 hex digits",
         ),
         (
             "android",
             format!("<network-security-config>\n<domain-config>\n<domain>a.example</domain>\n<pin-set>\n<pin digest=\"SHA-1\">{g2}</pin>\n</pin-set>\n</domain-config>\n</network-security-config>\n"),
-            "<stdin>:5: digest=\"SHA-1\" is not supported",
+            "standard input:5: digest=\"SHA-1\" is not supported",
         ),
         (
             "toml",
             "[pinsets.a]\npins = [\n  \"sha256/abc\",\n]\n".to_string(),
-            "<stdin>:3: \"sha256/abc\" is not a valid pin",
+            "standard input:3: \"sha256/abc\" is not a valid pin",
         ),
     ];
     for (format, text, want) in cases {

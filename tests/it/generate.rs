@@ -27,7 +27,8 @@ fn written(out: &Outcome, name: &str) -> (String, Profile) {
             out.stderr
         )
     });
-    let profile = Profile::load(&path).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    let profile =
+        Profile::load(&path, pinprobe::input::PROFILE).unwrap_or_else(|e| panic!("{e}\n{toml}"));
     profile
         .check_refs(&path.display().to_string(), &[])
         .expect("every pin set named is defined");

@@ -3,13 +3,14 @@
 //! `verdicts` shows each verdict with its evidence, `hostile` peers that misbehave, `hostile_names`
 //! certificate names that try to take over the terminal, `cli` the
 //! command line's contract (exit status, order, reports, configuration errors), `demo` the
-//! self-contained lab of `pinprobe demo`, `inspect` the chain analysis of one endpoint or file,
+//! self-contained lab of `pinprobe demo`, `inspect` the chain analysis of one endpoint or file, `input` the size limits of the files
+//! read and `-` for standard input,
 //! `generate` the profiles `pinprobe pin` writes, `convert` pin files of other tools
 //! (`tests/data/pins/`) to profiles and back, `proxy` probes through real squid instances
 //! (`squid`) and misbehaving lab proxies, `ci` the drift reports, expiry warnings and CI report
 //! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
-//! `support` holds the shared builders.
+//! `output` the files pinprobe writes. `support` holds the shared builders.
 
 mod ci;
 mod cli;
@@ -18,8 +19,10 @@ mod demo;
 mod generate;
 mod hostile;
 mod hostile_names;
+mod input;
 mod inspect;
 mod os_store;
+mod output;
 mod pac;
 mod proxy;
 mod readme;

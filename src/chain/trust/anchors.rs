@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::os_store::{self, CertVars, OsStoreChoice, OsStoreReport, OsStoreSource, PlatformStore};
 use crate::chain::cert::CertInfo;
 use crate::error::Error;
+use crate::input;
 use crate::pins::Pin;
 
 /// Which anchor set a path was built against.
@@ -56,7 +57,7 @@ impl std::fmt::Display for AnchorOrigin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AnchorOrigin::Mozilla => f.write_str("mozilla"),
-            AnchorOrigin::CaCert(path) => write!(f, "--cacert {}", path.display()),
+            AnchorOrigin::CaCert(path) => write!(f, "--cacert {}", input::name(path)),
             AnchorOrigin::Os => f.write_str("os"),
             AnchorOrigin::Given(what) => f.write_str(what),
         }
@@ -112,25 +113,25 @@ impl std::fmt::Debug for AnchorSet {
 }
 
 /// Reads every certificate of a PEM file (or a single DER certificate).
-pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+pub fn read_certificates(
+    path: &Path,
+    limit: input::Limit,
+) -> Result<Vec<CertificateDer<'static>>, Error> {
     use rustls::pki_types::pem::PemObject;
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = input::read_bounded(path, limit)?;
     if bytes.first() == Some(&0x30) {
         return Ok(vec![CertificateDer::from(bytes)]);
     }
     let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
     let certs = certs.map_err(|e| Error::File {
-        file: path.display().to_string(),
+        file: input::name(path),
         message: format!(
             "not a PEM certificate file ({e}): expected -----BEGIN CERTIFICATE----- blocks"
         ),
     })?;
     if certs.is_empty() {
         return Err(Error::File {
-            file: path.display().to_string(),
+            file: input::name(path),
             message: "no certificate found: expected -----BEGIN CERTIFICATE----- blocks".into(),
         });
     }
@@ -177,9 +178,9 @@ impl AnchorSet {
         }
         for path in cacerts {
             let origin = AnchorOrigin::CaCert(path.clone());
-            for (i, der) in read_certificates(path)?.iter().enumerate() {
+            for (i, der) in read_certificates(path, input::CACERT)?.iter().enumerate() {
                 set.add(der, &origin).map_err(|e| Error::File {
-                    file: path.display().to_string(),
+                    file: input::name(path),
                     message: format!("certificate #{}: {e}", i + 1),
                 })?;
             }

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use std::io::Read;
-
 use tokio::net::TcpStream;
 
 use super::{seconds_text, Limits, PacErrorKind};
+use crate::error::Error;
+use crate::input;
 use crate::net::http;
 use crate::net::resolve::Resolver;
 
@@ -15,16 +15,16 @@ use crate::net::resolve::Resolver;
 pub(super) async fn read_file(path: &Path, max_bytes: usize) -> Result<String, PacErrorKind> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&path).map_err(|e| PacErrorKind::Read(e.to_string()))?;
-        let mut bytes = Vec::new();
-        // one byte more than allowed tells a file of exactly max_bytes from a larger one
-        file.take(max_bytes as u64 + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| PacErrorKind::Read(e.to_string()))?;
-        if bytes.len() > max_bytes {
-            return Err(PacErrorKind::TooLarge(max_bytes));
+        let limit = input::Limit {
+            bytes: max_bytes as u64,
+            ..input::PAC
+        };
+        match input::read_bounded(&path, limit) {
+            Ok(bytes) => Ok(text(bytes)),
+            Err(Error::TooLarge { .. }) => Err(PacErrorKind::TooLarge(max_bytes)),
+            Err(Error::Read { source, .. }) => Err(PacErrorKind::Read(source.to_string())),
+            Err(other) => Err(PacErrorKind::Read(other.to_string())),
         }
-        Ok(text(bytes))
     })
     .await
     .map_err(|e| PacErrorKind::Read(e.to_string()))?

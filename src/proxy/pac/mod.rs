@@ -58,7 +58,7 @@ impl PacSource {
 impl std::fmt::Display for PacSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PacSource::File(path) => write!(f, "{}", path.display()),
+            PacSource::File(path) => write!(f, "{}", crate::input::name(path)),
             PacSource::Url(url) => write!(f, "{}", crate::proxy::redact(url)),
         }
     }
@@ -84,7 +84,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             fetch_time: Duration::from_secs(10),
-            max_bytes: 1024 * 1024,
+            max_bytes: crate::input::PAC.bytes as usize,
             eval_time: Duration::from_secs(2),
             memory: 32 * 1024 * 1024,
             dns_time: Duration::from_secs(1),
