@@ -79,7 +79,6 @@ struct Network {
 /// Probes one endpoint on the given route (`--compare-direct` probes each endpoint twice).
 pub async fn run_route(ctx: &Context, endpoint: &Endpoint, route: Route) -> ProbeResult {
     let start = Instant::now();
-    let clock = Deadlines::start(&ctx.settings, start);
     let mut r = ProbeResult::new(endpoint);
     r.route = match ctx.proxies.decide(&endpoint.url, route).await {
         Ok(route) => route,
@@ -95,6 +94,9 @@ pub async fn run_route(ctx: &Context, endpoint: &Endpoint, route: Route) -> Prob
             return r;
         }
     };
+    // the deadlines are the network's (as curl's --connect-timeout and --max-time): they start
+    // once the PAC file, which may wait for a free core, has answered
+    let clock = Deadlines::start(&ctx.settings, Instant::now());
     let network = network(ctx, endpoint, &clock, &mut r).await;
     let findings = judge::judge(
         ctx,

@@ -175,3 +175,34 @@ async fn a_pac_that_cannot_be_loaded_is_a_configuration_error() {
         .await;
     out.assert_code(2);
 }
+
+/// A PAC file that is slow but correct (a tenth of a second of work per call) answers every
+/// endpoint of a sweep at the default `-j`: evaluations wait for a core instead of sharing one,
+/// so none runs past its limit for time spent queued.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_pac_file_answers_every_endpoint_of_a_sweep() {
+    let dead = closed_port().expect("closed port");
+    let probe = Probe::new();
+    let pac = probe.file(
+        "slow.pac",
+        &format!(
+            "function FindProxyForURL(url, host) {{ var x = 0; for (var i = 0; i < 3000000; i++) {{ x = (x * 31 + i) % 1000003; }} return \"PROXY 127.0.0.1:{dead}\"; }}"
+        ),
+    );
+    // forty hosts, so that no answer comes from the cache; every route ends at a closed
+    // loopback port, so nothing leaves the machine
+    let urls: Vec<String> = (0..40).map(|i| format!("https://h{i}.test/")).collect();
+    let out = probe
+        .args([std::ffi::OsString::from("--pac"), pac.into_os_string()])
+        .args(["--no-http", "--connect-timeout", "5"])
+        .args(urls)
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let results = out.results();
+    assert_eq!(results.len(), 40);
+    for r in &results {
+        assert_eq!(r["verdict"], "connect-failed", "{r:#}");
+    }
+}

@@ -233,7 +233,57 @@ struct Inner {
     clock: Option<(i64, i32)>,
     /// name lookups already made, as browsers cache them
     dns: Mutex<DnsCache>,
+    /// the answers already given, per (URL, host) as the script is called with them: browsers
+    /// ask once per host too, and a sweep of one host's endpoints costs one evaluation
+    answers: Mutex<AnswerCache>,
+    /// evaluations run at most this many at a time, so that each one's time limit counts its
+    /// own running time, not the time spent waiting for a core, and the memory of all of them
+    /// together stays within this many times the limit of one
+    slots: Slots,
 }
+
+/// Most answers kept per run; later ones are evaluated each time.
+const MAX_CACHED_ANSWERS: usize = 65_536;
+
+/// A counting semaphore for synchronous evaluations (they run on blocking threads).
+struct Slots {
+    free: Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+impl Slots {
+    /// As many slots as the machine has cores.
+    fn new() -> Slots {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Slots {
+            free: Mutex::new(cores),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits for a free slot; it is given back when the guard is dropped.
+    fn take(&self) -> SlotGuard<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        SlotGuard(self)
+    }
+}
+
+struct SlotGuard<'a>(&'a Slots);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
+        *free += 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// (URL, host) as `FindProxyForURL` is called -> what it answered.
+type AnswerCache = HashMap<(String, String), Result<Vec<PacEntry>, PacError>>;
 
 /// (name, port) -> the addresses, or None when the name did not resolve.
 type DnsCache = HashMap<(String, u16), Option<Vec<IpAddr>>>;
@@ -266,6 +316,8 @@ impl Pac {
                 my_address: None,
                 clock: None,
                 dns: Mutex::new(HashMap::new()),
+                answers: Mutex::new(HashMap::new()),
+                slots: Slots::new(),
             }),
         };
         engine::check(&pac.inner).map_err(|kind| pac.error(kind))?;
@@ -311,13 +363,40 @@ impl Pac {
                 my_address,
                 clock,
                 dns: Mutex::new(HashMap::new()),
+                answers: Mutex::new(HashMap::new()),
+                slots: Slots::new(),
             }),
         }
     }
 
     /// Calls `FindProxyForURL(url, host)` and reads its answer, in order: an empty list never
     /// comes back (an answer without entries is an error). Synchronous; see the module doc.
+    /// The answer for the same arguments is given again from the run's cache, and at most as
+    /// many evaluations as the machine has cores run at once.
     pub fn find_proxy(&self, url: &str, host: &str) -> Result<Vec<PacEntry>, PacError> {
+        let key = (url.to_string(), host.to_string());
+        let cached =
+            |answers: &HashMap<_, Result<Vec<PacEntry>, PacError>>| answers.get(&key).cloned();
+        if let Some(hit) = self.inner.answers.lock().ok().and_then(|a| cached(&a)) {
+            return hit;
+        }
+        let answer = {
+            let _slot = self.inner.slots.take();
+            // another thread may have answered while this one waited
+            match self.inner.answers.lock().ok().and_then(|a| cached(&a)) {
+                Some(hit) => return hit,
+                None => self.evaluate(url, host),
+            }
+        };
+        if let Ok(mut answers) = self.inner.answers.lock() {
+            if answers.len() < MAX_CACHED_ANSWERS {
+                answers.insert(key, answer.clone());
+            }
+        }
+        answer
+    }
+
+    fn evaluate(&self, url: &str, host: &str) -> Result<Vec<PacEntry>, PacError> {
         let during = format!("FindProxyForURL({url:?}, {host:?})");
         let answer = engine::call(&self.inner, url, host, &during).map_err(|k| self.error(k))?;
         parse_answer(&answer).map_err(|why| {
