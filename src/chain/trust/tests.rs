@@ -72,3 +72,21 @@ fn name_check_lists_the_names_of_the_leaf() {
     assert!(!check.ok);
     assert_eq!(check.detail.unwrap(), "the leaf is for a.test, not b.test");
 }
+
+#[test]
+fn name_check_names_an_empty_name() {
+    let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+    let bad = ServerName::try_from("lab.test").unwrap();
+    for (names, shown) in [
+        (vec![""], r#"an empty name ("")"#),
+        (vec!["a.test", ""], r#"a.test, an empty name ("")"#),
+    ] {
+        let leaf = root.leaf(&LeafSpec::new(names)).unwrap();
+        let info = CertInfo::analyse(0, &leaf.cert);
+        let check = check_name(&leaf.cert, &info, &bad);
+        assert_eq!(
+            check.detail.unwrap(),
+            format!("the leaf is for {shown}, not lab.test")
+        );
+    }
+}
