@@ -133,6 +133,22 @@ pub fn common_name(subject: &str) -> Option<String> {
 pub const SCT_LIST_OID: &str = "1.3.6.1.4.1.11129.2.4.2";
 
 impl CertInfo {
+    /// The subject alternative names as a list for people, an empty one named as such
+    /// (`an empty name ("")`) rather than left as a gap between two commas.
+    pub fn names(&self) -> String {
+        self.sans
+            .iter()
+            .map(|name| {
+                if name.is_empty() {
+                    "an empty name (\"\")"
+                } else {
+                    name.as_str()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Analyses the certificate at `index` of a presented chain.
     pub fn analyse(index: usize, der: &[u8]) -> CertInfo {
         let sha256 = hex::encode(Sha256::digest(der));

@@ -77,6 +77,9 @@ pub enum Behaviour {
         /// Time between the end of the handshake and the answer.
         delay: Duration,
     },
+    /// Completes the TLS handshake, reads the request head and answers these bytes as they
+    /// are (a head with many or hostile headers), then sends close_notify and closes.
+    Answer(Vec<u8>),
 }
 
 impl Behaviour {
@@ -88,13 +91,17 @@ impl Behaviour {
             Behaviour::Garbage => "Garbage",
             Behaviour::CloseAfterHandshake => "CloseAfterHandshake",
             Behaviour::DelayedHttp { .. } => "DelayedHttp",
+            Behaviour::Answer(_) => "Answer",
         }
     }
 
     fn needs_certificate(&self) -> bool {
         matches!(
             self,
-            Behaviour::Http { .. } | Behaviour::CloseAfterHandshake | Behaviour::DelayedHttp { .. }
+            Behaviour::Http { .. }
+                | Behaviour::CloseAfterHandshake
+                | Behaviour::DelayedHttp { .. }
+                | Behaviour::Answer(_)
         )
     }
 }
@@ -270,8 +277,9 @@ async fn handle(
 ) -> io::Result<()> {
     match (behaviour, acceptor) {
         (Behaviour::Http { status, body }, Some(acceptor)) => {
-            answer_http(tcp, acceptor, None, *status, body).await
+            answer_http(tcp, acceptor, None, http_response(*status, body).as_bytes()).await
         }
+        (Behaviour::Answer(bytes), Some(acceptor)) => answer_http(tcp, acceptor, None, bytes).await,
         (
             Behaviour::DelayedHttp {
                 status,
@@ -279,7 +287,10 @@ async fn handle(
                 delay,
             },
             Some(acceptor),
-        ) => answer_http(tcp, acceptor, Some(*delay), *status, body).await,
+        ) => {
+            let answer = http_response(*status, body);
+            answer_http(tcp, acceptor, Some(*delay), answer.as_bytes()).await
+        }
         (Behaviour::CloseAfterHandshake, Some(acceptor)) => {
             close_after_handshake(tcp, acceptor).await
         }
@@ -288,20 +299,22 @@ async fn handle(
         (Behaviour::Garbage, _) => answer_garbage(tcp).await,
         // start_raw refuses these, so there is no acceptor only if the caller bypassed it.
         (
-            Behaviour::Http { .. } | Behaviour::CloseAfterHandshake | Behaviour::DelayedHttp { .. },
+            Behaviour::Http { .. }
+            | Behaviour::CloseAfterHandshake
+            | Behaviour::DelayedHttp { .. }
+            | Behaviour::Answer(_),
             None,
         ) => Ok(()),
     }
 }
 
 /// Completes the handshake, waits `delay` if there is one, reads the request head and answers
-/// `status` with `body`.
+/// `answer`.
 async fn answer_http(
     tcp: TcpStream,
     acceptor: TlsAcceptor,
     delay: Option<Duration>,
-    status: u16,
-    body: &str,
+    answer: &[u8],
 ) -> io::Result<()> {
     let mut tls = acceptor.accept(tcp).await?;
     if let Some(delay) = delay {
@@ -310,8 +323,7 @@ async fn answer_http(
     if read_head(&mut tls).await?.is_none() {
         return Ok(());
     }
-    tls.write_all(http_response(status, body).as_bytes())
-        .await?;
+    tls.write_all(answer).await?;
     // Sends close_notify and then FIN.
     tls.shutdown().await?;
     drain(&mut tls).await;

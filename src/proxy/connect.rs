@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::Proxy;
+use crate::net::http::header_slots;
 
 /// Most bytes of a proxy's answer head that are read.
 pub const MAX_HEAD: usize = 16 * 1024;
@@ -139,7 +140,7 @@ async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, ConnectError> {
         }
         // a proxy that answers something else than HTTP is caught at its first line
         if head.ends_with(b"\r\n") || head.len() == 16 {
-            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut headers = header_slots(&head);
             if let Err(e) = httparse::Response::new(&mut headers).parse(&head) {
                 return Err(ConnectError::Malformed(format!(
                     "{e} (\"{}\")",
@@ -153,7 +154,7 @@ async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, ConnectError> {
 
 /// The answer in a complete head, with the headers that tell what the proxy is.
 fn parse_answer(head: &[u8]) -> Result<ProxyAnswer, ConnectError> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut headers = header_slots(head);
     let mut response = httparse::Response::new(&mut headers);
     match response.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}
@@ -286,6 +287,24 @@ mod tests {
                 assert_eq!(a.status, 407);
                 assert_eq!(a.auth_schemes(), vec!["Basic", "Negotiate"]);
                 assert_eq!(a.identity(), vec!["Server: squid/5.7".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_407_with_a_hundred_headers_lists_the_schemes() {
+        let mut answer = String::from("HTTP/1.1 407 Proxy Authentication Required\r\n");
+        for i in 0..99 {
+            answer.push_str(&format!("X-Policy-{i}: corp\r\n"));
+        }
+        answer.push_str("Proxy-Authenticate: Basic realm=\"corp\"\r\n\r\n");
+        let answer: &'static [u8] = answer.into_bytes().leak();
+        let (r, _, _) = exchange(answer, 500, "http://127.0.0.1:PORT").await;
+        match r {
+            Err(ConnectError::Status(a)) => {
+                assert_eq!(a.status, 407);
+                assert_eq!(a.auth_schemes(), vec!["Basic"]);
             }
             other => panic!("{other:?}"),
         }

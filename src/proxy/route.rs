@@ -5,6 +5,10 @@ use serde::Serialize;
 
 use super::Proxy;
 
+/// Most skipped entries of a PAC answer named in [`Route::describe`]; the rest are counted
+/// (all of them stay in the JSON). The answer itself is cut by [`super::pac::describe_list`].
+const SHOWN_SKIPPED: usize = 4;
+
 /// One way to reach an endpoint, as a PAC file lists them.
 #[derive(Clone, Debug)]
 pub enum Hop {
@@ -150,8 +154,16 @@ impl Route {
         };
         if let Some(pac) = &self.pac {
             text.push_str(&format!("; PAC returned \"{}\"", pac.returned));
-            for s in &pac.skipped {
+            for s in pac.skipped.iter().take(SHOWN_SKIPPED) {
                 text.push_str(&format!(", skipped {} ({})", s.entry, s.why));
+            }
+            if let Some(more) = pac
+                .skipped
+                .len()
+                .checked_sub(SHOWN_SKIPPED)
+                .filter(|&n| n > 0)
+            {
+                text.push_str(&format!(", and {more} more skipped"));
             }
             if let Some(used) = &pac.used {
                 text.push_str(&format!(", used {used}"));

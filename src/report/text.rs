@@ -279,7 +279,7 @@ fn chain(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
             Shown(&c.signature_algorithm)
         )?;
         if !c.sans.is_empty() {
-            writeln!(out, "         names    {}", Shown(&c.sans.join(", ")))?;
+            writeln!(out, "         names    {}", Shown(&c.names()))?;
         }
         writeln!(out, "         pin      sha256/{}", c.spki_sha256)?;
         writeln!(out, "                  {}", c.spki_sha256_hex)?;

@@ -289,6 +289,41 @@ async fn a_file_without_certificates_or_no_target_is_a_usage_error() {
     );
 }
 
+/// A PEM file cut in the middle of a block is an error at the line of that block, for
+/// `inspect --file` and for `--cacert`, never a list of byte values.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cut_pem_block_is_named_by_its_line() {
+    let pki = genuine_pki(&[HOST]);
+    let leaf = pki.leaf.pem();
+    let cut: String = leaf.lines().take(4).map(|l| format!("{l}\n")).collect();
+    let line = leaf.lines().count() + 1;
+    let probe = inspect();
+    let file = probe.file("cut.pem", &format!("{leaf}{cut}"));
+    let expected = format!(
+        "{}: line {line}: the block that starts here has no -----END CERTIFICATE----- line",
+        file.display()
+    );
+    let out = probe.args(flag("--file", &file)).run().await;
+    out.assert_code(2);
+    assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    assert!(!out.stderr.contains("[67, 69"), "{}", out.stderr);
+
+    let probe = Probe::new();
+    let file = probe.file("cut.pem", &format!("{leaf}{cut}"));
+    let out = probe
+        .args(flag("--cacert", &file))
+        .args(["https://lab.test/"])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains(&format!("{}: line {line}:", file.display())),
+        "{}",
+        out.stderr
+    );
+}
+
 /// The `{ pin = ..., label = ... },` lines under "pins to add".
 fn pins_to_add(stdout: &str) -> Vec<&str> {
     stdout

@@ -104,6 +104,91 @@ async fn a_dead_first_proxy_fails_over_to_the_second() {
     out.assert_code(0);
 }
 
+/// A PAC file that answers 10,000 entries gives a report line a person can read: the first
+/// entries and the size of the list, in the text and in JSON.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ten_thousand_entry_answer_is_shown_by_its_start_and_size() {
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let probe = Probe::new();
+    // SOCKS entries are passed over without a connection, so DIRECT at the end is reached
+    let pac = probe.file(
+        "long.pac",
+        "function FindProxyForURL(url, host) {\n\
+         \x20 var list = [];\n\
+         \x20 for (var i = 0; i < 9999; i++) list.push('SOCKS s' + i + '.test:1080');\n\
+         \x20 list.push('DIRECT');\n\
+         \x20 return list.join('; ');\n\
+         }\n",
+    );
+    let pac = pac.into_os_string();
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .args([std::ffi::OsString::from("--pac"), pac.clone()])
+        .args(["-v".to_string(), url(server.port())])
+        .run()
+        .await;
+    out.assert_code(0);
+    let route = out
+        .stdout
+        .lines()
+        .find(|line| line.trim_start().starts_with("route "))
+        .unwrap_or_else(|| panic!("no route line: {}", out.stdout));
+    assert!(route.len() < 2000, "{} bytes: {route}", route.len());
+    assert!(route.contains("(10000 entries, "), "{route}");
+    assert!(route.contains("and 9995 more skipped"), "{route}");
+    assert!(route.contains("used DIRECT"), "{route}");
+
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .args([std::ffi::OsString::from("--pac"), pac])
+        .args([url(server.port())])
+        .json()
+        .run()
+        .await;
+    let r = out.result();
+    assert_verdict(&r, "ok", 0);
+    let returned = text(&pac_of(&r)["returned"], "returned");
+    assert!(
+        returned.starts_with("SOCKS s0.test:1080; SOCKS s1.test:1080;"),
+        "{returned}"
+    );
+    assert!(
+        returned.ends_with(" bytes)") && returned.len() < 400,
+        "{returned}"
+    );
+}
+
+/// A PAC answer with credentials is refused, and the password is shown nowhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_in_a_pac_answer_are_masked() {
+    let probe = Probe::new();
+    let pac = probe.file(
+        "creds.pac",
+        "function FindProxyForURL(url, host) { return 'PROXY corp:hunter2@proxy.test:3128; DIRECT'; }\n",
+    );
+    let pac = pac.into_os_string();
+    let port = closed_port().expect("a closed port");
+    for json in [false, true] {
+        let mut run = Probe::new()
+            .args([std::ffi::OsString::from("--pac"), pac.clone()])
+            .args(["-v".to_string(), url(port)]);
+        if json {
+            run = run.json();
+        }
+        let out = run.run().await;
+        out.assert_code(1);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(!all.contains("hunter2"), "{all}");
+        assert!(all.contains("***@proxy.test:3128"), "{all}");
+        if json {
+            assert_verdict(&out.result(), "pac-failed", 5);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn scripts_that_throw_loop_or_answer_garbage_fail_their_endpoint_only() {
     let pki = genuine_pki(&[HOST, "bad.test"]);
@@ -177,8 +262,8 @@ async fn a_pac_that_cannot_be_loaded_is_a_configuration_error() {
 }
 
 /// A PAC file that is slow but correct (a tenth of a second of work per call) answers every
-/// endpoint of a sweep at the default `-j`: evaluations wait for a core instead of sharing one,
-/// so none runs past its limit for time spent queued.
+/// endpoint of a sweep at the default `-j`, on a machine as busy as the test suite makes it: the
+/// limit counts each evaluation's own running time, not time spent waiting for a core.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_pac_file_answers_every_endpoint_of_a_sweep() {
     let dead = closed_port().expect("closed port");

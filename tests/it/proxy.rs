@@ -289,6 +289,38 @@ async fn advice_comes_from_the_profile() {
     }
 }
 
+/// A 407 with many headers (cookies, policies, the schemes last) is still the proxy asking
+/// for credentials: the headers of an answer are bounded by its bytes, not by a count.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_407_with_a_hundred_headers_is_proxy_auth_required_with_its_schemes() {
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let mut answer = String::from("HTTP/1.1 407 Proxy Authentication Required\r\n");
+    for i in 0..98 {
+        answer.push_str(&format!("X-Policy-{i}: corp\r\n"));
+    }
+    answer.push_str("Proxy-Authenticate: Basic realm=\"corp\"\r\n");
+    answer.push_str("Proxy-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n");
+    let proxy = LabProxy::start(ProxyBehaviour::Answer(answer.into_bytes()))
+        .await
+        .expect("lab proxy");
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .args(["--proxy", &proxy.url(), &url(server.port())])
+        .json()
+        .run()
+        .await;
+    let r = out.result();
+    assert_verdict(&r, "proxy-auth-required", 56);
+    let detail = text(&r["detail"], "detail");
+    assert!(
+        detail.contains("Basic") && detail.contains("Negotiate"),
+        "{detail}"
+    );
+    assert_eq!(r["proxy"]["status"], 407);
+    out.assert_code(1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn in_process_proxies_that_misbehave() {
     let pki = genuine_pki(&[HOST]);

@@ -104,6 +104,27 @@ pins = ["{inter_hex}"]
     toml
 }
 
+/// A service that sets 70 cookies answers "OK" like any other: the headers of an answer are
+/// bounded by its bytes, not by a count.
+#[tokio::test(flavor = "multi_thread")]
+async fn seventy_set_cookie_headers_are_still_ok() {
+    let pki = genuine_pki(&[HOST]);
+    let mut answer = String::from("HTTP/1.1 200 OK\r\n");
+    for i in 0..70 {
+        answer.push_str(&format!("Set-Cookie: c{i}=v; Path=/; Secure; HttpOnly\r\n"));
+    }
+    answer.push_str("Content-Length: 2\r\nConnection: close\r\n\r\nOK");
+    let server = serve(&pki.leaf, Behaviour::Answer(answer.into_bytes())).await;
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .endpoint(server.port())
+        .json()
+        .run()
+        .await;
+    assert_verdict(&out.result(), "ok", 0);
+    out.assert_code(0);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn pins_decide_between_pin_mismatch_and_ok_in_every_syntax() {
     let pki = genuine_pki(&[HOST]);

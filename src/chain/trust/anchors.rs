@@ -125,9 +125,7 @@ pub fn read_certificates(
     let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
     let certs = certs.map_err(|e| Error::File {
         file: input::name(path),
-        message: format!(
-            "not a PEM certificate file ({e}): expected -----BEGIN CERTIFICATE----- blocks"
-        ),
+        message: pem_error(&bytes, &e),
     })?;
     if certs.is_empty() {
         return Err(Error::File {
@@ -136,6 +134,84 @@ pub fn read_certificates(
         });
     }
     Ok(certs)
+}
+
+/// Characters of a line of the file quoted in an error.
+const QUOTED_CHARS: usize = 60;
+
+/// What is wrong with a PEM file, at the line where it is wrong: the parser's own error names
+/// neither the line nor the block, and gives the block's label as a list of byte values.
+fn pem_error(bytes: &[u8], error: &rustls::pki_types::pem::Error) -> String {
+    use rustls::pki_types::pem::{Error as PemError, PemObject, SectionKind};
+    // (line number, offset) of each line that starts a block
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.starts_with(b"-----BEGIN ") {
+            starts.push((index + 1, offset));
+        }
+        offset += line.len() + 1;
+    }
+    // the first block that fails when read on its own is the one the parser stopped at
+    let failing = starts.iter().enumerate().find_map(|(i, &(line, start))| {
+        let end = starts.get(i + 1).map_or(bytes.len(), |&(_, next)| next);
+        let block = &bytes[start..end];
+        <(SectionKind, Vec<u8>)>::pem_slice_iter(block)
+            .next()
+            .is_some_and(|item| item.is_err())
+            .then_some((line, block))
+    });
+    let Some((line, block)) = failing else {
+        return format!(
+            "not a PEM certificate file ({}): expected -----BEGIN CERTIFICATE----- blocks",
+            quoted(error.to_string().as_bytes())
+        );
+    };
+    let begin = block.split(|&b| b == b'\n').next().unwrap_or_default();
+    match error {
+        PemError::MissingSectionEnd { end_marker } => format!(
+            "line {line}: the block that starts here has no -----END {}----- line; \
+             copy the whole block, from its BEGIN line to its END line",
+            quoted(end_marker)
+        ),
+        PemError::IllegalSectionStart { .. } => format!(
+            "line {line}: \"{}\" is not a BEGIN line: expected -----BEGIN CERTIFICATE-----",
+            quoted(begin)
+        ),
+        PemError::Base64Decode(_) => {
+            // the first line of the block with a character base64 does not use, if there is one
+            let bad = block
+                .split(|&b| b == b'\n')
+                .enumerate()
+                .skip(1)
+                .take_while(|(_, text)| !text.starts_with(b"-----END "))
+                .find_map(|(index, text)| {
+                    text.iter()
+                        .find(|&&b| !(b.is_ascii_alphanumeric() || b"+/= \t\r".contains(&b)))
+                        .map(|&b| (line + index, b))
+                });
+            match bad {
+                Some((at, byte)) => format!(
+                    "line {at}: '{}' is not a base64 character, in the block that starts at line {line}",
+                    quoted(&[byte])
+                ),
+                None => format!(
+                    "line {line}: the block that starts here is not valid base64 (its length or padding is wrong)"
+                ),
+            }
+        }
+        other => format!("line {line}: {}", quoted(other.to_string().as_bytes())),
+    }
+}
+
+/// `bytes` as text for a message: at most [`QUOTED_CHARS`] characters, escaped.
+fn quoted(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut shown: String = text.chars().take(QUOTED_CHARS).collect();
+    if text.chars().count() > QUOTED_CHARS {
+        shown.push_str("...");
+    }
+    shown.escape_debug().to_string()
 }
 
 impl AnchorSet {

@@ -77,7 +77,7 @@ pub fn check_name(
             ),
             Ok(_) => format!(
                 "the leaf is for {}, not {}",
-                leaf_info.sans.join(", "),
+                leaf_info.names(),
                 name.to_str()
             ),
         }),

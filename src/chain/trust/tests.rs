@@ -72,3 +72,64 @@ fn name_check_lists_the_names_of_the_leaf() {
     assert!(!check.ok);
     assert_eq!(check.detail.unwrap(), "the leaf is for a.test, not b.test");
 }
+
+#[test]
+fn name_check_names_an_empty_name() {
+    let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+    let bad = ServerName::try_from("lab.test").unwrap();
+    for (names, shown) in [
+        (vec![""], r#"an empty name ("")"#),
+        (vec!["a.test", ""], r#"a.test, an empty name ("")"#),
+    ] {
+        let leaf = root.leaf(&LeafSpec::new(names)).unwrap();
+        let info = CertInfo::analyse(0, &leaf.cert);
+        let check = check_name(&leaf.cert, &info, &bad);
+        assert_eq!(
+            check.detail.unwrap(),
+            format!("the leaf is for {shown}, not lab.test")
+        );
+    }
+}
+
+#[test]
+fn pem_errors_name_the_line_of_the_failing_block() {
+    let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+    let good = root.pem();
+    let lines = good.lines().count();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.pem");
+    let cut: String = good.lines().take(3).map(|l| format!("{l}\n")).collect();
+    for (text, message) in [
+        // a second block cut before its END line
+        (
+            format!("{good}{cut}"),
+            format!(
+                "line {}: the block that starts here has no -----END CERTIFICATE----- line; \
+                 copy the whole block, from its BEGIN line to its END line",
+                lines + 1
+            ),
+        ),
+        (
+            format!("{good}\n-----BEGIN CERTIFICATE-----\nMIIB!x\n-----END CERTIFICATE-----\n"),
+            format!(
+                "line {}: '!' is not a base64 character, in the block that starts at line {}",
+                lines + 3,
+                lines + 2
+            ),
+        ),
+        (
+            "-----BEGIN CERTIFICATE-----\nMIIBx\n-----END CERTIFICATE-----\n".to_string(),
+            "line 1: the block that starts here is not valid base64 (its length or padding is wrong)"
+                .to_string(),
+        ),
+        (
+            "text\n-----BEGIN CERTIFICATE\nMIIB\n".to_string(),
+            "line 2: \"-----BEGIN CERTIFICATE\" is not a BEGIN line: expected -----BEGIN CERTIFICATE-----"
+                .to_string(),
+        ),
+    ] {
+        std::fs::write(&file, &text).unwrap();
+        let e = read_certificates(&file, crate::input::CACERT).unwrap_err().to_string();
+        assert_eq!(e, format!("{}: {message}", file.display()), "{text}");
+    }
+}

@@ -18,8 +18,6 @@ pub const MAX_ANSWER: usize = 64 * 1024;
 
 /// Largest answer head (status line and headers) accepted.
 const HEAD_LIMIT: usize = 16 * 1024;
-/// Most headers in one answer head; more is an error from httparse.
-const MAX_HEADERS: usize = 64;
 /// Characters of the body kept in an [`Answer`]: enough to recognise a block page in a report.
 const BODY_CHARS: usize = 1024;
 /// Bytes asked for by one read.
@@ -193,6 +191,37 @@ fn request(host_header: &str, path: &str) -> std::io::Result<String> {
 }
 
 mod read;
+
+/// Room for every header of `head`, for httparse, which needs its slots before it parses.
+///
+/// Each header takes a line, so there are never more headers than line ends: the only limit
+/// on the headers of an answer is then the byte limit of its head (16 KiB for both readers,
+/// this one and the CONNECT exchange's), never a count of its own. A server that sends 70
+/// `Set-Cookie` headers, or a proxy whose 407 carries 100, is read like any other. The lines
+/// are counted up to the blank line that ends the head, in bytes the callers keep within the
+/// head's limit, and a header line takes at least three bytes (`a:` and its end), so the slots
+/// stay within 5,462 (about 170 KiB) even for a head built to cost the most.
+pub(crate) fn header_slots<'h>(head: &[u8]) -> Vec<httparse::Header<'h>> {
+    // httparse skips empty lines before the status line
+    let start = head
+        .iter()
+        .position(|byte| !matches!(byte, b'\r' | b'\n'))
+        .unwrap_or(head.len());
+    let mut lines = 0;
+    let mut blank = true;
+    for &byte in &head[start..] {
+        match byte {
+            b'\n' if blank => break,
+            b'\n' => {
+                lines += 1;
+                blank = true;
+            }
+            b'\r' => {}
+            _ => blank = false,
+        }
+    }
+    vec![httparse::EMPTY_HEADER; lines.min(head.len() / 3 + 1)]
+}
 
 use read::{read_body, read_head, Reader};
 

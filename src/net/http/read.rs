@@ -5,7 +5,7 @@ use std::io::ErrorKind;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::{show_start, HttpError, HEAD_LIMIT, MAX_HEADERS, READ_CHUNK};
+use super::{header_slots, show_start, HttpError, HEAD_LIMIT, READ_CHUNK};
 
 /// The stream and every byte read from it; `buf.len()` is what is held against `limit`
 /// ([`MAX_ANSWER`](super::MAX_ANSWER) for [`get`](super::get)).
@@ -136,9 +136,12 @@ fn is_interim(status: u16) -> bool {
 
 /// Parses one answer head at the start of `pending`; None when more bytes are needed.
 fn parse_head(pending: &[u8]) -> Result<Option<Head>, HttpError> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    // only the first HEAD_LIMIT bytes can hold the head: the slots are counted there, and a
+    // head not complete within them is too large
+    let within = &pending[..pending.len().min(HEAD_LIMIT)];
+    let mut slots = header_slots(within);
     let mut response = httparse::Response::new(&mut slots);
-    let len = match response.parse(pending) {
+    let len = match response.parse(within) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => {
             // a head that is not complete at the limit can only end beyond it

@@ -374,6 +374,43 @@ async fn a_huge_head_is_refused() {
 }
 
 #[tokio::test]
+async fn seventy_cookies_are_read_like_any_answer() {
+    bounded(async {
+        let mut head = String::from("HTTP/1.1 200 OK\r\nServer: lab\r\n");
+        for i in 0..70 {
+            head.push_str(&format!("Set-Cookie: c{i}=v; Path=/; Secure; HttpOnly\r\n"));
+        }
+        let answer = fetch(format!("{head}Content-Length: 2\r\n\r\nOK"))
+            .await
+            .unwrap();
+        assert_eq!((answer.status, answer.body.as_str()), (200, "OK"));
+        assert_eq!(answer.headers, [("Server".to_string(), "lab".to_string())]);
+        // the empty lines httparse skips before the status line take no slot from the headers
+        let answer = fetch(format!("\r\n\r\n{head}Content-Length: 2\r\n\r\nOK"))
+            .await
+            .unwrap();
+        assert_eq!(answer.body, "OK");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_head_of_short_headers_up_to_the_limit_is_read() {
+    bounded(async {
+        // about 3,000 headers of five bytes: no count limit, only the byte limit of the head
+        let mut head = String::from("HTTP/1.1 200 OK\r\n");
+        while head.len() < HEAD_LIMIT - 40 {
+            head.push_str("a:\r\n");
+        }
+        let answer = fetch(format!("{head}Content-Length: 2\r\n\r\nOK"))
+            .await
+            .unwrap();
+        assert_eq!(answer.body, "OK");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn conflicting_content_lengths_are_malformed() {
     bounded(async {
         let err = fetch("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nOK")

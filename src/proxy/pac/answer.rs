@@ -92,13 +92,56 @@ impl PacEntry {
     }
 }
 
-/// The entries of a list, as a PAC file would write them: `PROXY a:3128; DIRECT`.
+/// Most entries of an answer shown in a route: a PAC file answers a handful, and a list that
+/// no one could read in a report line is shown by its start and its size.
+const SHOWN_ENTRIES: usize = 8;
+/// Most characters of the entries shown, for the entries of a long list or one long name.
+const SHOWN_CHARS: usize = 300;
+
+/// The entries of a list, as a PAC file would write them: `PROXY a:3128; DIRECT`. A list of
+/// more than 8 entries or 300 characters is cut to its first entries within both, followed by
+/// its size: `PROXY a:1; PROXY a:2; ... (10000 entries, 138889 bytes)`, the bytes of the whole
+/// list written this way.
 pub fn describe_list(entries: &[PacEntry]) -> String {
-    entries
-        .iter()
-        .map(PacEntry::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    let written: Vec<String> = entries.iter().map(PacEntry::to_string).collect();
+    let bytes =
+        written.iter().map(String::len).sum::<usize>() + 2 * written.len().saturating_sub(1);
+    if written.len() <= SHOWN_ENTRIES && bytes <= SHOWN_CHARS {
+        return written.join("; ");
+    }
+    let mut shown = String::new();
+    for entry in written.iter().take(SHOWN_ENTRIES) {
+        if shown.len() + entry.len() + 2 > SHOWN_CHARS {
+            if shown.is_empty() {
+                // one entry longer than the whole budget: its start (entries are ASCII)
+                shown.push_str(&entry[..SHOWN_CHARS.min(entry.len())]);
+                shown.push_str("...; ");
+            }
+            break;
+        }
+        shown.push_str(entry);
+        shown.push_str("; ");
+    }
+    format!("{shown}... ({} entries, {bytes} bytes)", written.len())
+}
+
+/// `text` (an answer, or a message quoting it) with the credentials of any `user:pass@host`
+/// replaced by `***`, as [`crate::proxy::redact`] does for `--proxy`: a PAC answer is shown
+/// in reports and CI logs, and a password must not reach them.
+pub fn mask_credentials(text: &str) -> String {
+    let mut masked = String::with_capacity(text.len());
+    let mut rest = text;
+    // a word is what lies between white space, quotes and the separators of a list
+    while let Some(at) = rest.find('@') {
+        let start = rest[..at]
+            .rfind(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | ','))
+            .map_or(0, |i| i + 1);
+        masked.push_str(&rest[..start]);
+        masked.push_str("***@");
+        rest = &rest[at + 1..];
+    }
+    masked.push_str(rest);
+    masked
 }
 
 /// Reads a PAC answer; the error says which entry could not be read and why.
@@ -143,6 +186,12 @@ pub fn parse_answer(answer: &str) -> Result<Vec<PacEntry>, String> {
                 raw.trim()
             ));
         };
+        if address.contains('@') {
+            return Err(format!(
+                "\"{}\" carries credentials: pinprobe does not send credentials from a PAC answer (give the proxy and its credentials with --proxy instead)",
+                mask_credentials(raw.trim())
+            ));
+        }
         let (host, port) =
             host_port(address, default_port).map_err(|why| format!("\"{}\": {why}", raw.trim()))?;
         entries.push(match kind {
@@ -281,6 +330,46 @@ mod tests {
             let why = parse_answer(answer).unwrap_err();
             assert!(why.contains(words), "{answer:?}: {why}");
         }
+    }
+
+    #[test]
+    fn a_long_answer_is_shown_by_its_first_entries_and_its_size() {
+        let answer: Vec<String> = (0..10_000)
+            .map(|i| format!("PROXY p{i}.test:3128"))
+            .collect();
+        let list = parse_answer(&answer.join("; ")).unwrap();
+        let shown = describe_list(&list);
+        let bytes = answer.join("; ").len();
+        assert_eq!(
+            shown,
+            format!(
+                "PROXY p0.test:3128; PROXY p1.test:3128; PROXY p2.test:3128; PROXY p3.test:3128; \
+                 PROXY p4.test:3128; PROXY p5.test:3128; PROXY p6.test:3128; PROXY p7.test:3128; \
+                 ... (10000 entries, {bytes} bytes)"
+            )
+        );
+        let long = format!("PROXY {}.test:1; DIRECT", "a".repeat(5000));
+        let shown = describe_list(&parse_answer(&long).unwrap());
+        assert!(shown.len() < 400, "{shown}");
+        assert!(
+            shown.ends_with("...; ... (2 entries, 5021 bytes)"),
+            "{shown}"
+        );
+        // an answer of a few short entries is shown whole
+        let few = parse_answer("PROXY a:1; DIRECT").unwrap();
+        assert_eq!(describe_list(&few), "PROXY a:1; DIRECT");
+    }
+
+    #[test]
+    fn credentials_in_an_answer_are_refused_and_masked() {
+        let why = parse_answer("PROXY user:secret@proxy.test:3128; DIRECT").unwrap_err();
+        assert!(!why.contains("secret"), "{why}");
+        assert!(why.contains("\"PROXY ***@proxy.test:3128\""), "{why}");
+        assert_eq!(
+            mask_credentials("\"PROXY u:p@a:1; PROXY b:2; HTTPS x@c\""),
+            "\"PROXY ***@a:1; PROXY b:2; HTTPS ***@c\""
+        );
+        assert_eq!(mask_credentials("PROXY a:1"), "PROXY a:1");
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::time::Duration;
 use crate::net::resolve::Resolver;
 use crate::proxy::Hop;
 
-pub use answer::{describe_list, parse_answer, PacEntry};
+pub use answer::{describe_list, mask_credentials, parse_answer, PacEntry};
 
 /// Where a PAC file comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -402,8 +402,8 @@ impl Pac {
         parse_answer(&answer).map_err(|why| {
             self.error(PacErrorKind::Garbage {
                 during,
-                answer: shorten(&format!("{answer:?}")),
-                why: shorten(&why),
+                answer: shorten(&mask_credentials(&format!("{answer:?}"))),
+                why: shorten(&mask_credentials(&why)),
             })
         })
     }

@@ -179,7 +179,7 @@ fn chain(out: &mut impl Write, r: &ProbeResult, now: i64) -> io::Result<()> {
         let names = if c.sans.is_empty() {
             "none".to_string()
         } else {
-            c.sans.join(", ")
+            c.names()
         };
         writeln!(out, "    names        {}", Shown(&names))?;
         writeln!(out, "    key          {}", Shown(&c.key))?;
