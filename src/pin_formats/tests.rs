@@ -1124,3 +1124,27 @@ fn no_input_makes_a_reader_panic() {
         }
     }
 }
+
+#[test]
+fn a_pin_repeated_in_a_set_is_kept_once_with_the_first_label_given() {
+    let (sets, dropped) = read_counted(
+        PinFormat::Curl,
+        &format!("sha256//{G2};sha256//{G3};sha256//{G2};sha256//{G2}"),
+        "pins.txt",
+    )
+    .unwrap();
+    assert_eq!(dropped, 2);
+    assert_eq!(sets[0].pins, [labelled(G2, None), labelled(G3, None)]);
+
+    let mut entries = vec![
+        labelled(MS, None),
+        labelled(G2, Some("G2")),
+        labelled(MS, Some("Microsoft")),
+        labelled(MS, Some("later")),
+    ];
+    assert_eq!(drop_duplicates(&mut entries), 2);
+    assert_eq!(
+        entries,
+        [labelled(MS, Some("Microsoft")), labelled(G2, Some("G2"))]
+    );
+}
