@@ -413,17 +413,20 @@ fn entry(pin: Pin, label: Option<String>) -> PinEntry {
 #[derive(Default)]
 struct SetsByName {
     sets: Vec<ForeignSet>,
+    /// the position of each set by name: a file of one set per host has thousands
+    index: HashMap<String, usize>,
 }
 
 impl SetsByName {
     fn set(&mut self, name: &str) -> &mut ForeignSet {
-        let index = match self.sets.iter().position(|s| s.name == name) {
-            Some(i) => i,
+        let index = match self.index.get(name) {
+            Some(&i) => i,
             None => {
                 self.sets.push(ForeignSet {
                     name: name.to_string(),
                     ..ForeignSet::default()
                 });
+                self.index.insert(name.to_string(), self.sets.len() - 1);
                 self.sets.len() - 1
             }
         };
