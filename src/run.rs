@@ -238,3 +238,27 @@ pub fn now_rfc3339() -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_concurrency_that_fits_leaves_the_reserve_and_is_never_zero() {
+        // (soft limit, descriptors open, probes that fit)
+        for (soft, open, fits) in [
+            (128, 5, 29),
+            (256, 10, 91),
+            (1024, 0, 478),
+            (64, 10, 1),
+            (0, 0, 1),
+        ] {
+            assert_eq!(
+                concurrency_within(soft, open),
+                fits,
+                "soft {soft}, open {open}"
+            );
+            assert!(fits == 1 || descriptors_needed(fits) + open <= soft);
+        }
+    }
+}
