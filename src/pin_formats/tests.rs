@@ -1183,4 +1183,8 @@ fn code_with_thousands_of_hosts_gives_each_its_set_and_label() {
     assert_eq!(sets.len(), 5_000);
     assert_eq!(sets[4_999].name, "h4999.example.com");
     assert_eq!(sets[4_999].pins, [labelled(G2, Some("key 4999"))]);
+    for format in [PinFormat::Android, PinFormat::Chromium] {
+        let written = write_sets(format, &sets, None).unwrap();
+        assert!(written.contains("h4999.example.com"), "{format}");
+    }
 }
