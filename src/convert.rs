@@ -24,7 +24,14 @@ pub fn convert(
     name: &str,
     hosts: &[String],
 ) -> Result<String, Error> {
-    let mut sets = pin_formats::read(from, text, name)?;
+    let (mut sets, duplicates) = pin_formats::read_counted(from, text, name)?;
+    if duplicates > 0 {
+        let _ = writeln!(
+            io::stderr(),
+            "pinprobe: {name}: dropped {duplicates} duplicate {} (a pin already in its set)",
+            if duplicates == 1 { "pin" } else { "pins" }
+        );
+    }
     set_hosts(&mut sets, hosts)?;
     let origin = if name == STDIN_NAME {
         format!("converted from {from} on standard input")

@@ -19,14 +19,19 @@ use crate::report::{Report, RunInfo, Shown, Summary};
 /// Probes every endpoint of `config` and writes the report; the summary decides the exit
 /// status. Only configuration and output problems are errors.
 pub fn run(config: &Config) -> Result<Summary, Error> {
-    if let Some(note) = raise_fd_limit(config.concurrency) {
+    let (concurrency, note) = fit_fd_limit(config.concurrency);
+    if let Some(note) = note {
         let _ = writeln!(io::stderr(), "pinprobe: {note}");
     }
+    let config = Config {
+        concurrency,
+        ..config.clone()
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    runtime.block_on(run_async(config, Resolver::system(config.resolve.clone())))
+    runtime.block_on(run_async(&config, Resolver::system(config.resolve.clone())))
 }
 
 /// As `run`, inside a runtime, with the resolver given (tests use one that never leaves the
@@ -158,32 +163,72 @@ pub async fn feed<W: Write>(
     failed.map_or(Ok(()), Err)
 }
 
-/// Descriptors a run needs: one socket per probe in flight (two through a proxy in the lab),
-/// plus the process's own files.
+/// Descriptors one probe in flight may hold: its socket, and the one name resolution may open.
+const DESCRIPTORS_PER_PROBE: u64 = 2;
+
+/// Descriptors kept for the process's own files (the runtime, the report, the anchor files).
+const DESCRIPTORS_RESERVED: u64 = 64;
+
+/// Descriptors a run needs: those of each probe in flight plus the process's own files.
 fn descriptors_needed(concurrency: usize) -> u64 {
-    concurrency as u64 * 2 + 64
+    concurrency as u64 * DESCRIPTORS_PER_PROBE + DESCRIPTORS_RESERVED
 }
 
-/// Raises the soft limit of open files when `-j` needs more, as far as the hard limit allows;
-/// says what it did, or why the run may hit the limit.
-pub fn raise_fd_limit(concurrency: usize) -> Option<String> {
+/// The probes that fit in `soft` open files when `open` are already taken: at least one, so a
+/// run always makes progress.
+fn concurrency_within(soft: u64, open: u64) -> usize {
+    let free = soft.saturating_sub(open.max(3) + DESCRIPTORS_RESERVED);
+    usize::try_from(free / DESCRIPTORS_PER_PROBE)
+        .unwrap_or(usize::MAX)
+        .max(1)
+}
+
+/// Descriptors this process has open now, where the system says (Linux); else None.
+fn open_descriptors() -> Option<u64> {
+    let entries = std::fs::read_dir("/proc/self/fd").ok()?;
+    // the directory being read holds one descriptor of its own
+    Some((entries.count() as u64).saturating_sub(1))
+}
+
+/// Fits `-j` to the open-file limit: raises the soft limit as far as the hard limit allows,
+/// and when that is not enough lowers the concurrency to what fits, so that no probe fails for
+/// want of a descriptor. Gives the concurrency to run with and what was done, to say once.
+pub fn fit_fd_limit(concurrency: usize) -> (usize, Option<String>) {
     let needed = descriptors_needed(concurrency);
-    let (soft, hard) = rlimit::Resource::NOFILE.get().ok()?;
+    let Ok((soft, hard)) = rlimit::Resource::NOFILE.get() else {
+        return (concurrency, None);
+    };
     if soft >= needed {
-        return None;
+        return (concurrency, None);
     }
     let target = needed.min(hard);
-    match rlimit::Resource::NOFILE.set(target, hard) {
-        Ok(()) if target >= needed => Some(format!(
-            "raised the open-file limit from {soft} to {target} for -j {concurrency}"
-        )),
-        Ok(()) => Some(format!(
-            "raised the open-file limit from {soft} to its maximum {target}; -j {concurrency} may need {needed}: lower -j or raise the hard limit"
-        )),
-        Err(e) => Some(format!(
-            "the open-file limit is {soft} and could not be raised ({e}); -j {concurrency} may need {needed}: lower -j"
-        )),
+    let (limit, raised) = match rlimit::Resource::NOFILE.set(target, hard) {
+        Ok(()) => (target, None),
+        Err(e) => (soft, Some(e)),
+    };
+    if limit >= needed {
+        return (
+            concurrency,
+            Some(format!(
+                "raised the open-file limit from {soft} to {limit} for -j {concurrency}"
+            )),
+        );
     }
+    let open = open_descriptors().unwrap_or(DESCRIPTORS_RESERVED);
+    let fits = concurrency_within(limit, open).min(concurrency);
+    let how = match raised {
+        None if limit > soft => {
+            format!("raised the open-file limit from {soft} to its maximum {limit}")
+        }
+        None => format!("the open-file limit is {limit}, its maximum"),
+        Some(e) => format!("the open-file limit is {limit} and could not be raised ({e})"),
+    };
+    (
+        fits,
+        Some(format!(
+            "{how}; -j {concurrency} needs {needed}: running {fits} probes at a time instead (raise the hard limit, ulimit -Hn, to run more)"
+        )),
+    )
 }
 
 /// Now, RFC 3339.
@@ -191,4 +236,28 @@ pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_concurrency_that_fits_leaves_the_reserve_and_is_never_zero() {
+        // (soft limit, descriptors open, probes that fit)
+        for (soft, open, fits) in [
+            (128, 5, 29),
+            (256, 10, 91),
+            (1024, 0, 478),
+            (64, 10, 1),
+            (0, 0, 1),
+        ] {
+            assert_eq!(
+                concurrency_within(soft, open),
+                fits,
+                "soft {soft}, open {open}"
+            );
+            assert!(fits == 1 || descriptors_needed(fits) + open <= soft);
+        }
+    }
 }

@@ -204,6 +204,9 @@ pub enum Stop {
     NoCertificate,
     /// the probe itself failed (a bug): the other endpoints still run
     Internal,
+    /// this machine could not give the probe what it needed (no open file left for a
+    /// socket): a local failure, never a network outcome
+    Local,
 }
 
 /// A network outcome that ended the probe, with what happened, for humans.
@@ -349,7 +352,8 @@ impl Classified {
 /// 1. **The probe stopped** before a chain could be judged: PAC failed, DNS, connect, a
 ///    timeout, a proxy that answered CONNECT with 407 (`proxy-auth-required`) or another
 ///    status (`proxy-refused`), a broken handshake, no certificate, or pinprobe's own failure
-///    (`internal-error`).
+///    (`internal-error`, also when this machine ran out of open files: never a network
+///    verdict).
 /// 2. **A deny pin** is on the chain: `ssl-interception`, whatever else matches.
 /// 3. **Not trusted** (no public path, and no OS path the pins matched): `ssl-interception`
 ///    with strong evidence (confidence high); else, when two or more signals of different
@@ -463,7 +467,7 @@ fn stopped(stop: Stop) -> Verdict {
         Stop::ProxyStatus(407) => Verdict::ProxyAuthRequired,
         Stop::ProxyStatus(_) | Stop::ProxyBroken => Verdict::ProxyRefused,
         Stop::Handshake | Stop::NoCertificate => Verdict::HandshakeFailed,
-        Stop::Internal => Verdict::InternalError,
+        Stop::Internal | Stop::Local => Verdict::InternalError,
     }
 }
 
@@ -556,6 +560,7 @@ mod tests {
             (Stop::Handshake, Verdict::HandshakeFailed, 35),
             (Stop::NoCertificate, Verdict::HandshakeFailed, 35),
             (Stop::Internal, Verdict::InternalError, 2),
+            (Stop::Local, Verdict::InternalError, 2),
         ];
         for (stop, verdict, curl) in cases {
             let mut f = clean();

@@ -121,6 +121,11 @@ pub fn pin(job: Job) -> Result<Summary, Error> {
 
 /// Probes every endpoint once, as `test` does; also says how the endpoints are reached.
 fn probe_all(config: &Config) -> Result<(Vec<Option<ProbeResult>>, String), Error> {
+    // as `test` does: -j fitted to the open-file limit, said once
+    let (concurrency, note) = run::fit_fd_limit(config.concurrency);
+    if let Some(note) = note {
+        let _ = writeln!(io::stderr(), "pinprobe: {note}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -131,7 +136,7 @@ fn probe_all(config: &Config) -> Result<(Vec<Option<ProbeResult>>, String), Erro
     runtime.block_on(probe::run_all(
         Arc::new(context),
         config.endpoints.clone(),
-        config.concurrency,
+        concurrency,
         |index, result| results[index] = Some(result),
     ));
     Ok((results, routes))

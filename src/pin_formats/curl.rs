@@ -29,10 +29,15 @@ pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
         let value_start = line_start + (value.as_ptr() as usize - raw.as_ptr() as usize);
         let entries: Vec<&str> = value.split(';').collect();
         let mut entry_start = value_start;
+        // each entry's column counted on from the one before, not from the start of the text
+        // (which took time quadratic in the entries of a long line)
+        let mut column = line_col(text, value_start).1;
+        let mut counted = value_start;
         for (n, item) in entries.iter().enumerate() {
             let at = entry_start + (item.len() - item.trim_start().len());
             entry_start += item.len() + 1;
-            let column = line_col(text, at).1;
+            column += text.get(counted..at).map_or(0, |s| s.chars().count());
+            counted = at;
             let where_ = format!("entry {} (column {column})", n + 1);
             let item = item.trim();
             if item.is_empty() {

@@ -1,6 +1,7 @@
 //! The hosts a pin set is for, which Android, OkHttp and Chromium need to pin anything, and
 //! why a set cannot be written in a format.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use super::{ForeignSet, PinFormat};
@@ -149,7 +150,8 @@ fn needs_host(format: PinFormat) -> &'static str {
 /// Every set names a host the format can say, and no host is in two sets where the format
 /// takes one set per host.
 pub(super) fn check_hosts(format: PinFormat, sets: &[ForeignSet]) -> Result<(), WriteError> {
-    let mut seen: Vec<(&str, &str)> = Vec::new();
+    // host -> the set that named it first; a map, since a file may hold a set per host
+    let mut seen: HashMap<&str, &str> = HashMap::new();
     for set in sets {
         if set.details.domains.is_empty() {
             return Err(WriteError::NoHost {
@@ -168,7 +170,7 @@ pub(super) fn check_hosts(format: PinFormat, sets: &[ForeignSet]) -> Result<(), 
                     pattern: d.name.clone(),
                 });
             }
-            if let Some((_, first)) = seen.iter().find(|(host, _)| *host == d.name) {
+            if let Some(first) = seen.get(d.name.as_str()) {
                 return Err(WriteError::HostTwice {
                     format,
                     host: d.name.clone(),
@@ -176,7 +178,7 @@ pub(super) fn check_hosts(format: PinFormat, sets: &[ForeignSet]) -> Result<(), 
                     second: set.name.clone(),
                 });
             }
-            seen.push((&d.name, &set.name));
+            seen.insert(&d.name, &set.name);
         }
     }
     Ok(())

@@ -17,6 +17,7 @@ mod hpkp;
 mod okhttp;
 mod toml_profile;
 
+use std::collections::HashMap;
 use std::fmt;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -243,6 +244,17 @@ fn write_checked(format: PinFormat, sets: &[ForeignSet], description: Option<&st
 /// whole read with an [`Error::At`] naming its line; when a file has several problems, the
 /// message lists each on its own `FILE:LINE:` line.
 pub fn read(format: PinFormat, text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
+    read_counted(format, text, file).map(|(sets, _)| sets)
+}
+
+/// As [`read`], and how many pins were dropped because their set already had them: a pin
+/// given twice in a set says nothing more, and writing it twice only makes the output longer
+/// (HPKP and Chromium lists repeat keys when they were merged from several sources).
+pub fn read_counted(
+    format: PinFormat,
+    text: &str,
+    file: &str,
+) -> Result<(Vec<ForeignSet>, usize), Error> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let sets = match format {
         PinFormat::Okhttp => okhttp::read(text, file)?,
@@ -259,7 +271,35 @@ pub fn read(format: PinFormat, text: &str, file: &str) -> Result<Vec<ForeignSet>
             message: format!("no pins found: {}", expected(format)),
         });
     }
-    Ok(sets)
+    let mut sets = sets;
+    let dropped = sets
+        .iter_mut()
+        .map(|set| drop_duplicates(&mut set.pins) + drop_duplicates(&mut set.deny))
+        .sum();
+    Ok((sets, dropped))
+}
+
+/// Keeps the first entry of each pin, in order, with the first label given for it; gives the
+/// number of entries dropped. Linear in the number of entries.
+fn drop_duplicates(entries: &mut Vec<PinEntry>) -> usize {
+    let before = entries.len();
+    let mut first: HashMap<Pin, usize> = HashMap::with_capacity(before);
+    let mut kept: Vec<PinEntry> = Vec::with_capacity(before);
+    for entry in entries.drain(..) {
+        match first.get(&entry.pin) {
+            Some(&at) => {
+                if let Some(earlier) = kept.get_mut(at).filter(|k| k.label.is_none()) {
+                    earlier.label = entry.label;
+                }
+            }
+            None => {
+                first.insert(entry.pin, kept.len());
+                kept.push(entry);
+            }
+        }
+    }
+    *entries = kept;
+    before - entries.len()
 }
 
 /// What a file of `format` should hold, for messages.
@@ -370,17 +410,20 @@ fn entry(pin: Pin, label: Option<String>) -> PinEntry {
 #[derive(Default)]
 struct SetsByName {
     sets: Vec<ForeignSet>,
+    /// the position of each set by name: a file of one set per host has thousands
+    index: HashMap<String, usize>,
 }
 
 impl SetsByName {
     fn set(&mut self, name: &str) -> &mut ForeignSet {
-        let index = match self.sets.iter().position(|s| s.name == name) {
-            Some(i) => i,
+        let index = match self.index.get(name) {
+            Some(&i) => i,
             None => {
                 self.sets.push(ForeignSet {
                     name: name.to_string(),
                     ..ForeignSet::default()
                 });
+                self.index.insert(name.to_string(), self.sets.len() - 1);
                 self.sets.len() - 1
             }
         };

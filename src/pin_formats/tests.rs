@@ -1124,3 +1124,67 @@ fn no_input_makes_a_reader_panic() {
         }
     }
 }
+
+#[test]
+fn a_pin_repeated_in_a_set_is_kept_once_with_the_first_label_given() {
+    let (sets, dropped) = read_counted(
+        PinFormat::Curl,
+        &format!("sha256//{G2};sha256//{G3};sha256//{G2};sha256//{G2}"),
+        "pins.txt",
+    )
+    .unwrap();
+    assert_eq!(dropped, 2);
+    assert_eq!(sets[0].pins, [labelled(G2, None), labelled(G3, None)]);
+
+    let mut entries = vec![
+        labelled(MS, None),
+        labelled(G2, Some("G2")),
+        labelled(MS, Some("Microsoft")),
+        labelled(MS, Some("later")),
+    ];
+    assert_eq!(drop_duplicates(&mut entries), 2);
+    assert_eq!(
+        entries,
+        [labelled(MS, Some("Microsoft")), labelled(G2, Some("G2"))]
+    );
+}
+
+#[test]
+fn long_lines_give_the_column_of_each_entry_counted_in_characters() {
+    // 20,000 entries on one line, a bad one last, after a comment line with a wide character
+    let good = format!("sha256//{G2}; ").repeat(20_000);
+    let text = format!("# clé\n  {good}sha256//bad\n");
+    let bad = text.find("sha256//bad").unwrap();
+    let column = crate::profile::line_col(&text, bad).1;
+    assert_has(
+        &err(PinFormat::Curl, &text),
+        &format!("in.txt:2: entry 20001 (column {column}): "),
+    );
+    let header = format!("pin-sha256=\"{G2}\"; ").repeat(20_000);
+    let text = format!(
+        "# clé\nPublic-Key-Pins: report-uri=\"https://é.example/\"; {header}pin-sha1=\"x\"\n"
+    );
+    let bad = text.find("pin-sha1").unwrap();
+    let column = crate::profile::line_col(&text, bad).1;
+    let got = err(PinFormat::Hpkp, &text);
+    assert!(
+        got.starts_with(&format!("in.txt:2: directive 20002 (column {column}): ")),
+        "{got}"
+    );
+}
+
+#[test]
+fn code_with_thousands_of_hosts_gives_each_its_set_and_label() {
+    let text: String = (0..5_000)
+        .map(|i| format!("    .add(\"h{i}.example.com\", \"sha256/{G2}\") // key {i}\n"))
+        .collect();
+    let text = format!("val pinner = CertificatePinner.Builder()\n{text}    .build()\n");
+    let sets = ok(PinFormat::Okhttp, &text);
+    assert_eq!(sets.len(), 5_000);
+    assert_eq!(sets[4_999].name, "h4999.example.com");
+    assert_eq!(sets[4_999].pins, [labelled(G2, Some("key 4999"))]);
+    for format in [PinFormat::Android, PinFormat::Chromium] {
+        let written = write_sets(format, &sets, None).unwrap();
+        assert!(written.contains("h4999.example.com"), "{format}");
+    }
+}

@@ -119,6 +119,10 @@ async fn reach(
                 r.timings_ms.connect = Some(ms(t));
                 return Ok(stream);
             }
+            Ok(Err(e)) if out_of_files(&e) => {
+                r.timings_ms.connect = Some(ms(t));
+                return Err(out_of_files_failure(whose, *addr, &e));
+            }
             Ok(Err(e)) => errors.push(format!("{addr}: {}", io_text(&e))),
             Err(_) => {
                 r.timings_ms.connect = Some(ms(t));
@@ -137,6 +141,30 @@ async fn reach(
         stop: Stop::Connect,
         detail: format!("{whose}{}", errors.join("; ")),
     })
+}
+
+/// Whether `e` says this process (EMFILE) or the system (ENFILE) has no open file left: a
+/// local shortage, not an answer of the network.
+fn out_of_files(e: &std::io::Error) -> bool {
+    // EMFILE and ENFILE have these numbers on Linux, macOS and the BSDs; WSAEMFILE on Windows
+    const EMFILE: i32 = 24;
+    const ENFILE: i32 = 23;
+    const WSAEMFILE: i32 = 10024;
+    match e.raw_os_error() {
+        Some(WSAEMFILE) => cfg!(windows),
+        Some(EMFILE | ENFILE) => cfg!(unix),
+        _ => false,
+    }
+}
+
+/// The local failure of a socket that could not be opened for want of a descriptor.
+fn out_of_files_failure(whose: &str, addr: std::net::SocketAddr, e: &std::io::Error) -> NetFailure {
+    NetFailure::new(
+        Stop::Local,
+        format!(
+            "{whose}pinprobe ran out of open files before connecting to {addr} ({e}): nothing was learnt about the network; lower -j or raise the open-file limit (ulimit -n)"
+        ),
+    )
 }
 
 fn io_text(e: &std::io::Error) -> String {

@@ -488,3 +488,32 @@ fn refusals_and_unreadable_input_are_configuration_errors() {
         run.stderr
     );
 }
+
+#[test]
+fn repeated_pins_are_written_once_and_counted_on_standard_error() {
+    // 20,000 pins, each key twice: HPKP headers merged from several sources repeat keys
+    let pins: Vec<String> = (0..20_000)
+        .map(|i| crate::support::unrelated_pin(&format!("key {}", i % 10_000)))
+        .collect();
+    let header: Vec<String> = pins.iter().map(|p| format!("pin-sha256=\"{p}\"")).collect();
+    let text = format!("Public-Key-Pins: {}; max-age=5184000\n", header.join("; "));
+    let run = convert(&["--from", "hpkp", "-"], &text);
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains("<stdin>: dropped 10000 duplicate pins (a pin already in its set)"),
+        "{}",
+        run.stderr
+    );
+    for pin in &pins[..3] {
+        assert_eq!(
+            run.stdout.matches(&format!("sha256/{pin}")).count(),
+            1,
+            "{pin} written once"
+        );
+    }
+    let back = convert(&["--from", "toml", "--to", "hpkp", "-"], &run.stdout);
+    back.assert_code(0);
+    assert_eq!(back.stdout.matches("pin-sha256=").count(), 10_000);
+    assert!(!back.stderr.contains("duplicate"), "{}", back.stderr);
+}

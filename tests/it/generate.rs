@@ -626,3 +626,28 @@ async fn a_shared_set_holds_the_pins_of_every_endpoint() {
     want.sort_unstable();
     assert_eq!(names, want);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_low_open_file_limit_lowers_the_concurrency_of_pin() {
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let port = server.port();
+    let urls: Vec<String> = (0..300).map(|i| format!("{}/p{i}", url(port))).collect();
+    let out = pin()
+        .open_files(128)
+        .cacert(&pki.root)
+        .resolve(port)
+        .args(urls)
+        .args(["-j", "512", "-o", "pinned.toml"])
+        .run()
+        .await;
+    out.assert_code(0);
+    assert_eq!(
+        out.stderr.matches("probes at a time instead").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    let (toml, _) = written(&out, "pinned.toml");
+    assert!(toml.contains(&pin_of(pki.inter.der())), "{toml}");
+}

@@ -94,3 +94,50 @@ async fn shards_are_disjoint_and_complete() {
     out.assert_code(2);
     assert!(out.stderr.contains("--shard"), "{}", out.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_low_open_file_limit_lowers_the_concurrency_instead_of_failing_endpoints() {
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let base = url(server.port());
+    let list: String = (0..300).map(|i| format!("{base}/p{i}\n")).collect();
+    let probe = Probe::new();
+    let file = probe.file("targets.txt", &list);
+    // 128 open files, soft and hard: -j 512 cannot have a socket each
+    let out = probe
+        .open_files(128)
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .args([
+            std::ffi::OsString::from("--targets"),
+            file.into_os_string(),
+            "-j".into(),
+            "512".into(),
+        ])
+        .json()
+        .run()
+        .await;
+    let doc = out.json();
+    let results = doc["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 300);
+    let not_ok: Vec<String> = results
+        .iter()
+        .filter(|r| r["verdict"] != "ok")
+        .map(|r| format!("{}: {}", r["verdict"], r["detail"]))
+        .collect();
+    assert!(
+        not_ok.is_empty(),
+        "{} not ok, first {:?}",
+        not_ok.len(),
+        not_ok.first()
+    );
+    out.assert_code(0);
+    // said once, on standard error
+    assert_eq!(
+        out.stderr.matches("probes at a time instead").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("-j 512"), "{}", out.stderr);
+}

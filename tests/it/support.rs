@@ -101,6 +101,7 @@ pub struct Probe {
     os_store: String,
     envs: Vec<(String, String)>,
     removed: Vec<String>,
+    open_files: Option<u64>,
 }
 
 impl Default for Probe {
@@ -118,6 +119,7 @@ impl Probe {
             os_store: String::new(),
             envs: Vec::new(),
             removed: Vec::new(),
+            open_files: None,
         }
     }
 
@@ -131,6 +133,13 @@ impl Probe {
     /// alone in charge of the OS store).
     pub fn env_remove(mut self, name: &str) -> Probe {
         self.removed.push(name.to_string());
+        self
+    }
+
+    /// Runs the child with at most `limit` open files, soft and hard alike, so that it cannot
+    /// raise its own limit (`ulimit -n` and `ulimit -Hn` before the run).
+    pub fn open_files(mut self, limit: u64) -> Probe {
+        self.open_files = Some(limit);
         self
     }
 
@@ -221,6 +230,23 @@ impl Probe {
         }
         for name in &self.removed {
             command.env_remove(name);
+        }
+        if let Some(limit) = self.open_files {
+            use std::os::unix::process::CommandExt as _;
+            let limit = libc::rlimit {
+                rlim_cur: limit as libc::rlim_t,
+                rlim_max: limit as libc::rlim_t,
+            };
+            // SAFETY: setrlimit is async-signal-safe and only reads the struct it is given
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
         }
         let start = Instant::now();
         let mut child = command.spawn().expect("pinprobe starts");

@@ -1,6 +1,8 @@
 //! Path building against one anchor set with webpki, which returns the verified path: what
 //! it reached, or why it reached nothing, and the certificates on it with their roles.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use rustls::pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use serde::Serialize;
 use webpki::{EndEntityCert, KeyUsage};
@@ -268,12 +270,24 @@ pub fn build_path(
             )
         }
     };
-    let intermediates = &chain[1..];
+    // Each certificate once, at its first position: a copy adds no path, and webpki tries
+    // every candidate issuer again at every step, so a chain that repeats its intermediates
+    // thousands of times took time quadratic in its length.
+    let mut first: HashMap<&[u8], usize> = HashMap::with_capacity(chain.len());
+    let mut intermediates: Vec<CertificateDer<'_>> = Vec::new();
+    for (i, cert) in chain.iter().enumerate() {
+        if let Entry::Vacant(slot) = first.entry(cert.as_ref()) {
+            slot.insert(i);
+            if i > 0 {
+                intermediates.push(CertificateDer::from(cert.as_ref()));
+            }
+        }
+    }
     let attempt = |time: UnixTime| -> Result<(usize, Vec<usize>), webpki::Error> {
         let path = leaf.verify_for_usage(
             algs,
             &set.anchors,
-            intermediates,
+            &intermediates,
             time,
             KeyUsage::server_auth(),
             None,
@@ -281,9 +295,8 @@ pub fn build_path(
         )?;
         let mut positions = vec![0];
         for cert in path.intermediate_certificates() {
-            let der = cert.der();
-            if let Some(i) = chain.iter().position(|c| c.as_ref() == der.as_ref()) {
-                positions.push(i);
+            if let Some(i) = first.get(cert.der().as_ref()) {
+                positions.push(*i);
             }
         }
         let anchor = set.index_of(path.anchor()).unwrap_or(usize::MAX);

@@ -7,6 +7,8 @@
 //! provider's algorithms, matched on the algorithm identifiers. Nothing here can make a chain
 //! pass: a path found this way is reported as out of date, never as verified.
 
+use std::collections::HashSet;
+
 use rustls::pki_types::{CertificateDer, SignatureVerificationAlgorithm};
 
 use super::anchors::AnchorSet;
@@ -147,9 +149,17 @@ pub(super) fn signed_path(
     chain: &[CertificateDer<'_>],
     algs: &[&dyn SignatureVerificationAlgorithm],
 ) -> Option<(usize, Vec<usize>)> {
-    let certs: Vec<Option<Parts<'_>>> = chain.iter().map(|c| parts(c.as_ref())).collect();
-    let mut positions = vec![0];
+    // a copy of a certificate already seen is never a candidate: it adds no path, and a chain
+    // repeating a self-signed certificate would otherwise be walked copy by copy
+    let mut seen = HashSet::with_capacity(chain.len());
+    let certs: Vec<Option<Parts<'_>>> = chain
+        .iter()
+        .map(|c| seen.insert(c.as_ref()).then(|| parts(c.as_ref())).flatten())
+        .collect();
     let mut current = certs.first()?.as_ref()?;
+    let mut on_path = vec![false; chain.len()];
+    on_path[0] = true;
+    let mut positions = vec![0];
     // each step adds a certificate not yet on the path, so the walk ends
     for _ in 0..chain.len() {
         for (i, anchor) in set.anchors.iter().enumerate() {
@@ -163,12 +173,13 @@ pub(super) fn signed_path(
             }
         }
         let next = certs.iter().enumerate().find(|(i, parent)| {
-            !positions.contains(i)
+            !on_path[*i]
                 && parent.as_ref().is_some_and(|p| {
                     p.subject == current.issuer && signed_by(current, p.key_alg, p.key, algs)
                 })
         });
         let (i, parent) = next?;
+        on_path[i] = true;
         positions.push(i);
         current = parent.as_ref()?;
     }

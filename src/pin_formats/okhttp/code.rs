@@ -33,6 +33,9 @@ struct Code<'a> {
     text: &'a str,
     tokens: Vec<&'a Token<'a>>,
     constants: HashMap<&'a str, usize>,
+    /// the byte offset where each line after the first starts: a pin's line is looked up, not
+    /// counted from the start of the text (which took time quadratic in the pins)
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Code<'a> {
@@ -44,6 +47,7 @@ impl<'a> Code<'a> {
                 .filter(|t| !matches!(t, Token::Comment { .. }))
                 .collect(),
             constants: HashMap::new(),
+            line_starts: text.match_indices('\n').map(|(i, _)| i + 1).collect(),
         };
         code.constants = code.constants();
         code
@@ -99,8 +103,9 @@ impl<'a> Code<'a> {
         self.tokens[arg.clone()].iter().map(|t| t.shown()).collect()
     }
 
+    /// The 1-based line of a byte offset, as `line_col` gives it.
     fn line(&self, at: usize) -> usize {
-        line_col(self.text, at).0
+        self.line_starts.partition_point(|&start| start <= at) + 1
     }
 }
 
