@@ -501,7 +501,7 @@ fn repeated_pins_are_written_once_and_counted_on_standard_error() {
     run.assert_code(0);
     assert!(
         run.stderr
-            .contains("<stdin>: dropped 10000 duplicate pins (a pin already in its set)"),
+            .contains("standard input: dropped 10000 duplicate pins (a pin already in its set)"),
         "{}",
         run.stderr
     );

@@ -481,11 +481,12 @@ async fn the_pin_set_of_a_profile_endpoint_with_the_same_host_and_port_is_used()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_file_that_repeats_its_intermediate_thousands_of_times_is_analysed() {
+async fn a_file_that_repeats_its_intermediate_a_thousand_times_is_analysed() {
     let pki = genuine_pki(&[HOST]);
     let probe = inspect();
     let mut pem = pki.leaf.pem();
-    for _ in 1..2_000 {
+    // as many copies as the 1 MiB a chain file may hold allows
+    for _ in 1..1_000 {
         pem.push_str(&pki.inter.pem());
     }
     let file = probe.file("repeated.pem", &pem);
@@ -500,7 +501,7 @@ async fn a_file_that_repeats_its_intermediate_thousands_of_times_is_analysed() {
     let doc = out.json();
     let r = &doc["inspect"];
     assert_verdict(r, "ok", 0);
-    assert_eq!(r["chain"].as_array().map(Vec::len), Some(2_000));
+    assert_eq!(r["chain"].as_array().map(Vec::len), Some(1_000));
     // the path goes through the first copy of the intermediate
     assert_eq!(r["trust"]["public"]["path"], serde_json::json!([0, 1]));
 }
