@@ -250,6 +250,44 @@ fn when_all_valid(infos: &[CertInfo]) -> Option<UnixTime> {
     })
 }
 
+/// The report of a path to the anchor at `anchor` in `set` (`usize::MAX`: none).
+fn reached(
+    set: &AnchorSet,
+    anchor: usize,
+    path: Vec<usize>,
+    state: PathState,
+    error: Option<String>,
+) -> PathReport {
+    PathReport {
+        store: set.name,
+        verified: state == PathState::Verified,
+        anchor: set.info.get(anchor).cloned(),
+        path,
+        error,
+        state,
+    }
+}
+
+/// Each certificate of `chain` once, at its first position, and the intermediates (all but the
+/// leaf) without copies. A copy adds no path, and webpki tries every candidate issuer again at
+/// every step, so a chain that repeats its intermediates thousands of times took time quadratic
+/// in its length.
+fn distinct<'c>(
+    chain: &'c [CertificateDer<'_>],
+) -> (HashMap<&'c [u8], usize>, Vec<CertificateDer<'c>>) {
+    let mut first: HashMap<&[u8], usize> = HashMap::with_capacity(chain.len());
+    let mut intermediates: Vec<CertificateDer<'_>> = Vec::new();
+    for (i, cert) in chain.iter().enumerate() {
+        if let Entry::Vacant(slot) = first.entry(cert.as_ref()) {
+            slot.insert(i);
+            if i > 0 {
+                intermediates.push(CertificateDer::from(cert.as_ref()));
+            }
+        }
+    }
+    (first, intermediates)
+}
+
 /// Builds the path of `chain` (as presented, leaf first) against `set` at time `now`.
 pub fn build_path(
     set: &AnchorSet,
@@ -270,19 +308,7 @@ pub fn build_path(
             )
         }
     };
-    // Each certificate once, at its first position: a copy adds no path, and webpki tries
-    // every candidate issuer again at every step, so a chain that repeats its intermediates
-    // thousands of times took time quadratic in its length.
-    let mut first: HashMap<&[u8], usize> = HashMap::with_capacity(chain.len());
-    let mut intermediates: Vec<CertificateDer<'_>> = Vec::new();
-    for (i, cert) in chain.iter().enumerate() {
-        if let Entry::Vacant(slot) = first.entry(cert.as_ref()) {
-            slot.insert(i);
-            if i > 0 {
-                intermediates.push(CertificateDer::from(cert.as_ref()));
-            }
-        }
-    }
+    let (first, intermediates) = distinct(chain);
     let attempt = |time: UnixTime| -> Result<(usize, Vec<usize>), webpki::Error> {
         let path = leaf.verify_for_usage(
             algs,
@@ -302,15 +328,7 @@ pub fn build_path(
         let anchor = set.index_of(path.anchor()).unwrap_or(usize::MAX);
         Ok((anchor, positions))
     };
-    let report =
-        |anchor: usize, path: Vec<usize>, state: PathState, error: Option<String>| PathReport {
-            store: set.name,
-            verified: state == PathState::Verified,
-            anchor: set.info.get(anchor).cloned(),
-            path,
-            error,
-            state,
-        };
+    let report = |anchor, path, state, error| reached(set, anchor, path, state, error);
     match attempt(now) {
         Ok((anchor, path)) => match set.info.get(anchor).and_then(|a| expired_anchor(a, now)) {
             // webpki takes an anchor as a name and a key; its certificate's dates are ours to
