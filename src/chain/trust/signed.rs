@@ -60,7 +60,8 @@ struct Parts<'a> {
     /// the issuer and subject names, contents
     issuer: &'a [u8],
     subject: &'a [u8],
-    /// the contents of the key's algorithm identifier, and the key
+    /// the whole SubjectPublicKeyInfo; the contents of its algorithm identifier, and the key
+    spki: &'a [u8],
     key_alg: &'a [u8],
     key: &'a [u8],
 }
@@ -90,6 +91,7 @@ fn parts(der: &[u8]) -> Option<Parts<'_>> {
         signature,
         issuer: issuer.contents,
         subject: subject.contents,
+        spki: spki.whole,
         key_alg,
         key,
     })
@@ -97,18 +99,7 @@ fn parts(der: &[u8]) -> Option<Parts<'_>> {
 
 /// The whole SubjectPublicKeyInfo of a certificate, or None when it does not parse.
 pub fn leaf_spki(der: &[u8]) -> Option<&[u8]> {
-    let (cert, _) = tlv(der)?;
-    let (tbs, _) = tlv(cert.contents)?;
-    let mut fields = tbs.contents;
-    let (first, rest) = tlv(fields)?;
-    if first.tag == 0xa0 {
-        fields = rest;
-    }
-    // serial, signature algorithm, issuer, validity, subject, then the key
-    for _ in 0..5 {
-        fields = tlv(fields)?.1;
-    }
-    Some(tlv(fields)?.0.whole)
+    parts(der).map(|p| p.spki)
 }
 
 /// The algorithm identifier's contents and the key of a SubjectPublicKeyInfo's contents.
