@@ -275,6 +275,19 @@ pub fn check(set: &PinSet, path: &[PathKey], seen: &[(String, Pin)]) -> PinRepor
     report
 }
 
+/// The day of `unix_secs` (seconds since the epoch), `YYYY-MM-DD`: the "taken" date of the pins
+/// `needed` labels.
+pub fn taken_on(unix_secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_secs)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default()
+}
+
+/// Today, as [`taken_on`] writes it.
+pub fn today() -> String {
+    taken_on(time::OffsetDateTime::now_utc().unix_timestamp())
+}
+
 /// The pins a set needs for `path`, one per key, leaf first, each labelled with its position,
 /// name and expiry and the day it was taken: what the drift report proposes, what `pin`
 /// writes and what `inspect` lists as pins to add.
@@ -441,6 +454,12 @@ pub(crate) mod tests {
         assert!(!unmatched.is_match());
         assert_eq!(unmatched.new.len(), 3);
         assert!(unmatched.denied.is_empty());
+    }
+
+    #[test]
+    fn the_day_pins_are_taken() {
+        assert_eq!(taken_on(1_764_547_200), "2025-12-01");
+        assert_eq!(today().len(), 10);
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub fn pin(job: Job) -> Result<Summary, Error> {
         output::check(path, *existing)?;
     }
     let (results, routes) = probe_all(config)?;
-    let taken_on = today();
+    let taken_on = crate::pins::today();
     let sorted = sort(config, results, job.allow_untrusted, &taken_on);
 
     let mut err = io::stderr().lock();
@@ -213,19 +213,4 @@ fn shown(target: Option<&Path>) -> String {
         || "standard output".to_string(),
         |p| p.display().to_string(),
     )
-}
-
-fn today() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn today_is_a_date() {
-        assert_eq!(today().len(), 10);
-    }
 }

@@ -161,7 +161,12 @@ fn record_pins(
         r.pins.path_pins.push(entry);
     }
     if let (Some(set), Some(report)) = (pinset, report) {
-        r.drift = drift::compare(set, report, &r.pins.keys, &taken_on(now));
+        r.drift = drift::compare(
+            set,
+            report,
+            &r.pins.keys,
+            &pins::taken_on(now.as_secs() as i64),
+        );
         if let Some(d) = r.drift.as_ref().filter(|d| d.matched) {
             r.warnings.push(Warning {
                 warning: "pin-drift",
@@ -198,13 +203,6 @@ fn anchored(p: &PathReport) -> Anchored {
         PathState::TimeInvalid(TimeProblem::NotYetValid) => Anchored::NotYetValid,
         PathState::NotReached => Anchored::No,
     }
-}
-
-/// The day of `now`, `YYYY-MM-DD`, to date the pins a drift report proposes.
-fn taken_on(now: UnixTime) -> String {
-    time::OffsetDateTime::from_unix_timestamp(now.as_secs() as i64)
-        .map(|t| t.date().to_string())
-        .unwrap_or_default()
 }
 
 fn untrusted_text(chain: &[CertInfo], public: &PathReport, os: &PathReport) -> String {

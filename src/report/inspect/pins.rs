@@ -27,7 +27,7 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
         Some(Store::Os) => &trust.os,
         None => return Vec::new(),
     };
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let today = crate::pins::today();
     r.pins
         .keys
         .iter()
