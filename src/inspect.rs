@@ -396,19 +396,11 @@ mod tests {
     use crate::lab::{Ca, KeyKind, LeafSpec};
     use rustls::pki_types::{CertificateDer, UnixTime};
 
-    fn analyse(chain: &[CertificateDer<'_>]) -> Vec<CertInfo> {
-        chain
-            .iter()
-            .enumerate()
-            .map(|(i, c)| CertInfo::analyse(i, c))
-            .collect()
-    }
-
     fn path(set: &AnchorSet, chain: &[CertificateDer<'_>]) -> PathReport {
         build_path(
             set,
             chain,
-            &analyse(chain),
+            &CertInfo::analyse_chain(chain),
             webpki::ALL_VERIFICATION_ALGS,
             UnixTime::now(),
         )
@@ -429,7 +421,7 @@ mod tests {
             inter.der().clone(),
         ];
         let empty = AnchorSet::from_certificates(Store::Os, &[], "test");
-        let s = stop(&analyse(&chain), &path(&empty, &chain)).unwrap();
+        let s = stop(&CertInfo::analyse_chain(&chain), &path(&empty, &chain)).unwrap();
         assert_eq!((s.walked.as_slice(), s.at), (&[0, 2][..], 2));
         assert!(s.issuer.contains("Stop Root"), "{s:?}");
         assert!(!s.self_issued);
@@ -443,7 +435,10 @@ mod tests {
         );
 
         let trusted = AnchorSet::from_certificates(Store::Public, &[root.der().clone()], "test");
-        assert_eq!(stop(&analyse(&chain), &path(&trusted, &chain)), None);
+        assert_eq!(
+            stop(&CertInfo::analyse_chain(&chain), &path(&trusted, &chain)),
+            None
+        );
     }
 
     #[test]
@@ -451,7 +446,7 @@ mod tests {
         let leaf = Ca::self_signed_leaf(&LeafSpec::new(["self.test"])).unwrap();
         let chain = leaf.chain();
         let empty = AnchorSet::from_certificates(Store::Public, &[], "test");
-        let s = stop(&analyse(&chain), &path(&empty, &chain)).unwrap();
+        let s = stop(&CertInfo::analyse_chain(&chain), &path(&empty, &chain)).unwrap();
         assert_eq!(
             (s.walked.as_slice(), s.at, s.self_issued),
             (&[0][..], 0, true)
@@ -463,7 +458,7 @@ mod tests {
     fn a_leaf_that_does_not_parse_stops_before_the_walk() {
         let chain = vec![CertificateDer::from(b"\x30\x03\x02\x01\x00".to_vec())];
         let empty = AnchorSet::from_certificates(Store::Public, &[], "test");
-        let s = stop(&analyse(&chain), &path(&empty, &chain)).unwrap();
+        let s = stop(&CertInfo::analyse_chain(&chain), &path(&empty, &chain)).unwrap();
         assert!(
             s.detail.starts_with("the leaf does not parse"),
             "{}",

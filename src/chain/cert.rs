@@ -149,6 +149,15 @@ impl CertInfo {
             .join(", ")
     }
 
+    /// Analyses every certificate of a presented chain, in the order sent.
+    pub fn analyse_chain(chain: &[rustls::pki_types::CertificateDer<'_>]) -> Vec<CertInfo> {
+        chain
+            .iter()
+            .enumerate()
+            .map(|(i, der)| CertInfo::analyse(i, der.as_ref()))
+            .collect()
+    }
+
     /// Analyses the certificate at `index` of a presented chain.
     pub fn analyse(index: usize, der: &[u8]) -> CertInfo {
         let sha256 = hex::encode(Sha256::digest(der));

@@ -84,12 +84,7 @@ fn lab_chain(org: &str, spec: LeafSpec) -> Vec<CertInfo> {
         .intermediate("Lab Issuing", org, KeyKind::EcdsaP256)
         .unwrap();
     let leaf = inter.leaf(&spec).unwrap();
-    let mut chain: Vec<CertInfo> = leaf
-        .chain()
-        .iter()
-        .enumerate()
-        .map(|(i, der)| CertInfo::analyse(i, der))
-        .collect();
+    let mut chain = CertInfo::analyse_chain(&leaf.chain());
     // the lab cannot log leaves in CT; a clean public leaf carries SCTs
     chain[0].embedded_scts = true;
     chain

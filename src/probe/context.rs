@@ -133,11 +133,7 @@ impl Context {
         if let Some(hit) = self.chains.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return hit;
         }
-        let infos: Vec<CertInfo> = chain
-            .iter()
-            .enumerate()
-            .map(|(i, der)| CertInfo::analyse(i, der.as_ref()))
-            .collect();
+        let infos = CertInfo::analyse_chain(chain);
         let algs = self.provider.signature_verification_algorithms.all;
         let public = build_path(&self.public, chain, &infos, algs, now);
         let os = build_path(&self.os, chain, &infos, algs, now);

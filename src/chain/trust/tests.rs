@@ -1,4 +1,4 @@
-use rustls::pki_types::{CertificateDer, ServerName, SignatureVerificationAlgorithm, UnixTime};
+use rustls::pki_types::{ServerName, SignatureVerificationAlgorithm, UnixTime};
 
 use super::*;
 use crate::chain::cert::CertInfo;
@@ -6,14 +6,6 @@ use crate::lab::{Ca, KeyKind, LeafSpec};
 
 fn algs() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
     webpki::ALL_VERIFICATION_ALGS
-}
-
-fn analyse(chain: &[CertificateDer<'_>]) -> Vec<CertInfo> {
-    chain
-        .iter()
-        .enumerate()
-        .map(|(i, c)| CertInfo::analyse(i, c))
-        .collect()
 }
 
 #[test]
@@ -27,7 +19,7 @@ fn path_reaches_the_lab_root_and_lists_the_presented_certificates() {
     let stray = Ca::root("Stray", "Lab", KeyKind::EcdsaP256).unwrap();
     let mut chain = leaf.chain();
     chain.push(stray.der().clone());
-    let infos = analyse(&chain);
+    let infos = CertInfo::analyse_chain(&chain);
     let set = AnchorSet::from_certificates(Store::Public, &[root.der().clone()], "test");
     let report = build_path(&set, &chain, &infos, algs(), UnixTime::now());
     assert_eq!(report.state, PathState::Verified, "{:?}", report.error);
@@ -52,7 +44,7 @@ fn expired_leaf_still_names_its_anchor() {
     spec.not_after = ::time::OffsetDateTime::now_utc() - ::time::Duration::days(30);
     let leaf = root.leaf(&spec).unwrap();
     let chain = leaf.chain();
-    let infos = analyse(&chain);
+    let infos = CertInfo::analyse_chain(&chain);
     let set = AnchorSet::from_certificates(Store::Public, &[root.der().clone()], "test");
     let report = build_path(&set, &chain, &infos, algs(), UnixTime::now());
     assert_eq!(report.state, PathState::TimeInvalid(TimeProblem::Expired));
