@@ -1,6 +1,7 @@
 //! pinprobe: probes TLS endpoints, records the presented chain, checks it against pin sets and
 //! two anchor sets, and names why a pinned connection fails.
 
+pub mod catalog;
 pub mod chain;
 pub mod cmd;
 pub mod config;

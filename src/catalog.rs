@@ -1,0 +1,99 @@
+//! Which of a profile's endpoints a run probes: a catalog (the Defender guide's list, the
+//! standard per-geography URL set, the streamlined `*.endpoint.security.microsoft.com` set) and
+//! a geography, from `--catalog`, `--geo` or the tenant's onboarding package.
+//!
+//! Endpoints carry `catalog` and `geo` in the profile; an endpoint without a catalog belongs to
+//! the default one, [`Catalog::Guide`].
+
+use std::fmt;
+
+/// A geography of Defender for Endpoint's cloud, as the onboarding package and the agent name
+/// it (`GW_US`, `vortexGeoLocation = "EU"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Geo {
+    /// United States
+    Us,
+    /// European Union
+    Eu,
+    /// United Kingdom
+    Uk,
+    /// Australia
+    Au,
+    /// Switzerland
+    Ch,
+    /// India
+    In,
+}
+
+impl Geo {
+    /// Every geography, in the order the documentation lists them.
+    pub const ALL: [Geo; 6] = [Geo::Us, Geo::Eu, Geo::Uk, Geo::Au, Geo::Ch, Geo::In];
+
+    /// `US`, `EU`, ...: the code of `--geo`, of profiles and of the onboarding package.
+    pub fn code(self) -> &'static str {
+        match self {
+            Geo::Us => "US",
+            Geo::Eu => "EU",
+            Geo::Uk => "UK",
+            Geo::Au => "AU",
+            Geo::Ch => "CH",
+            Geo::In => "IN",
+        }
+    }
+
+    /// The geography of a code, in any case (`eu`, `EU`).
+    pub fn from_code(code: &str) -> Option<Geo> {
+        Geo::ALL
+            .into_iter()
+            .find(|g| g.code().eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// The codes, for messages: `US, EU, UK, AU, CH, IN`.
+    pub fn codes() -> String {
+        Geo::ALL.map(Geo::code).join(", ")
+    }
+}
+
+impl fmt::Display for Geo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.code())
+    }
+}
+
+/// A list of endpoints the agent may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Catalog {
+    /// the endpoints of the Defender troubleshooting guide (`mdatp connectivity test` of
+    /// devices onboarded before the streamlined model); the default
+    Guide,
+    /// the standard URL set of one geography
+    Standard,
+    /// the streamlined set of one geography (`*.endpoint.security.microsoft.com`), used by
+    /// every device onboarded since the streamlined connectivity model
+    Streamlined,
+}
+
+impl Catalog {
+    /// Every catalog.
+    pub const ALL: [Catalog; 3] = [Catalog::Guide, Catalog::Standard, Catalog::Streamlined];
+
+    /// `guide`, `standard` or `streamlined`: the name of `--catalog` and of profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            Catalog::Guide => "guide",
+            Catalog::Standard => "standard",
+            Catalog::Streamlined => "streamlined",
+        }
+    }
+
+    /// The catalog of a name.
+    pub fn from_name(name: &str) -> Option<Catalog> {
+        Catalog::ALL.into_iter().find(|c| c.name() == name.trim())
+    }
+}
+
+impl fmt::Display for Catalog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
