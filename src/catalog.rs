@@ -97,3 +97,84 @@ impl fmt::Display for Catalog {
         f.pad(self.name())
     }
 }
+
+/// `--catalog`: one catalog, or every one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// one catalog
+    One(Catalog),
+    /// the guide's list and both catalogs of the geography
+    All,
+}
+
+/// Which endpoints of a profile a run probes, and the words that say why in the report's
+/// header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// the catalogs probed
+    pub catalogs: Vec<Catalog>,
+    /// the geography (`None`: every geography of a geography's catalog)
+    pub geo: Option<Geo>,
+    /// what was chosen and from what, for the header
+    pub told: String,
+}
+
+/// How to choose the tenant's endpoints, for the header of a run that knew nothing of it.
+pub const HOW_TO_CHOOSE: &str = "choose the tenant's set with --onboarding FILE (its onboarding package) or --geo US|EU|UK|AU|CH|IN [--catalog standard|streamlined]";
+
+impl Selection {
+    /// The profile's default list: nothing is known of the tenant.
+    pub fn default_list() -> Selection {
+        Selection {
+            catalogs: vec![Catalog::Guide],
+            geo: None,
+            told: format!("the troubleshooting guide's endpoints; {HOW_TO_CHOOSE}"),
+        }
+    }
+
+    /// The selection of `--geo` and `--catalog`: a geography alone means its streamlined set
+    /// (every device onboarded since the streamlined model uses it); a catalog of geographies
+    /// alone means every geography.
+    pub fn from_flags(geo: Option<Geo>, choice: Option<Choice>, why: &str) -> Selection {
+        let choice = choice.unwrap_or(match geo {
+            Some(_) => Choice::One(Catalog::Streamlined),
+            None => Choice::One(Catalog::Guide),
+        });
+        let catalogs = match choice {
+            Choice::One(catalog) => vec![catalog],
+            Choice::All => Catalog::ALL.to_vec(),
+        };
+        let names: Vec<&str> = catalogs.iter().map(|c| c.name()).collect();
+        let where_ = match geo {
+            Some(geo) => format!(" for {geo}"),
+            None if catalogs.iter().any(|c| *c != Catalog::Guide) => {
+                " for every geography".to_string()
+            }
+            None => String::new(),
+        };
+        Selection {
+            told: format!("{} endpoints{where_} ({why})", names.join(" + ")),
+            catalogs,
+            geo,
+        }
+    }
+
+    /// Whether `endpoint` is one of the selection's.
+    pub fn holds(&self, endpoint: &crate::endpoint::Endpoint) -> bool {
+        let catalog = endpoint.catalog.unwrap_or(Catalog::Guide);
+        self.catalogs.contains(&catalog)
+            && (catalog == Catalog::Guide || self.geo.is_none() || endpoint.geo == self.geo)
+    }
+
+    /// The endpoints of the selection, in profile order, each URL and method once (several
+    /// geographies share an endpoint).
+    pub fn apply(&self, endpoints: &[crate::endpoint::Endpoint]) -> Vec<crate::endpoint::Endpoint> {
+        let mut seen = std::collections::HashSet::new();
+        endpoints
+            .iter()
+            .filter(|e| self.holds(e))
+            .filter(|e| seen.insert(e.url.clone()))
+            .cloned()
+            .collect()
+    }
+}

@@ -71,15 +71,21 @@ pub struct Drift {
     pub new: Vec<PathKey>,
     /// the pins of the whole path, as the set would need them
     pub needed: Vec<PinEntry>,
+    /// certificates the set carries as anchors that have expired (`Name (origin) expired on
+    /// DATE`): still trusted by the client that ships them, due to be replaced
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pinned_expired: Vec<String>,
 }
 
 /// Describes how `set` and the verified `path` drifted apart, from the pin check of the two
-/// (`pins::check`); None when nothing drifted. `taken_on` dates the pins it proposes.
+/// (`pins::check`), with the set's own anchors that have expired (`pinned_expired`); None when
+/// nothing drifted and nothing expired. `taken_on` dates the pins it proposes.
 pub fn compare(
     set: &PinSet,
     report: &PinReport,
     path: &[PathKey],
     taken_on: &str,
+    pinned_expired: Vec<String>,
 ) -> Option<Drift> {
     let stale: Vec<StalePin> = report
         .stale
@@ -92,11 +98,19 @@ pub fn compare(
         .collect();
     let new = report.new.clone();
     let matched = report.is_match();
-    if stale.is_empty() && matched {
+    if stale.is_empty() && matched && pinned_expired.is_empty() {
         return None;
     }
     let (change, changed) = classify(report, &stale);
-    let summary = summary(&set.name, change, matched, &changed, stale.len());
+    let summary = if stale.is_empty() && matched {
+        format!(
+            "pin set {} matches, but carries {} certificate(s) that expired",
+            set.name,
+            pinned_expired.len()
+        )
+    } else {
+        summary(&set.name, change, matched, &changed, stale.len())
+    };
     let needed = crate::pins::needed(path, taken_on, "pinprobe drift report");
     Some(Drift {
         set: set.name.clone(),
@@ -106,6 +120,7 @@ pub fn compare(
         stale,
         new,
         needed,
+        pinned_expired,
     })
 }
 
@@ -195,7 +210,13 @@ mod tests {
     }
 
     fn drift(set: &PinSet, path: &[PathKey], taken_on: &str) -> Option<Drift> {
-        compare(set, &crate::pins::check(set, path, &[]), path, taken_on)
+        compare(
+            set,
+            &crate::pins::check(set, path, &[]),
+            path,
+            taken_on,
+            Vec::new(),
+        )
     }
 
     #[test]

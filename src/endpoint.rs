@@ -36,6 +36,14 @@ pub struct Endpoint {
     pub pinset: Option<String>,
     /// the expected HTTP answer
     pub expect: HttpExpectation,
+    /// the catalog it belongs to (`None`: the profile's default list)
+    pub catalog: Option<crate::catalog::Catalog>,
+    /// the geography it serves, for a geography's catalog
+    pub geo: Option<crate::catalog::Geo>,
+    /// what the service is, in the profile's words (`sample storage`)
+    pub service: Option<String>,
+    /// where the profile's authors read the endpoint
+    pub source: Option<String>,
 }
 
 impl Endpoint {
@@ -103,6 +111,10 @@ impl Endpoint {
             server_name,
             pinset: None,
             expect: HttpExpectation::default(),
+            catalog: None,
+            geo: None,
+            service: None,
+            source: None,
         })
     }
 

@@ -248,6 +248,8 @@ fn finish(
             compare_direct: false,
             os_store: ctx.os.os_report(),
             skipped: Vec::new(),
+            endpoint_list: None,
+            warnings: Vec::new(),
             // inspect reports one chain and gives no advice block
             advice: crate::verdict::Advice::default(),
         },

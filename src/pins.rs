@@ -167,6 +167,20 @@ pub struct PinSet {
     pub expect_issuer_orgs: Vec<String>,
     /// the file the set was read from, for messages
     pub origin: String,
+    /// the set's own trust anchors (`anchors = [...]`): a client that trusts only these (the
+    /// Defender agent's CA bundle) verifies against them, not the public roots or the OS store
+    pub anchors: Vec<PinnedAnchor>,
+}
+
+/// A certificate a pin set carries as a trust anchor of its own, with the file it was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinnedAnchor {
+    /// the file as the profile names it (`agent/microsoft-root-2011.pem`)
+    pub file: String,
+    /// the certificate
+    pub der: rustls::pki_types::CertificateDer<'static>,
+    /// the pin of its key
+    pub pin: Pin,
 }
 
 impl PinSet {
@@ -257,7 +271,10 @@ pub fn check(set: &PinSet, path: &[PathKey], seen: &[(String, Pin)]) -> PinRepor
     report.stale = set
         .pins
         .iter()
-        .filter(|e| !on_path(&e.pin) && !e.is_backup())
+        // the set's own anchors are alternatives: a path reaches one of them, never all
+        .filter(|e| {
+            !on_path(&e.pin) && !e.is_backup() && !set.anchors.iter().any(|a| a.pin == e.pin)
+        })
         .cloned()
         .collect();
     for (certificate, pin) in seen {

@@ -5,15 +5,16 @@
 //! in and goes through the same parser.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::catalog::{Catalog, Geo};
 use crate::endpoint::{Endpoint, HttpExpectation};
 use crate::error::Error;
 use crate::input;
-use crate::pins::{Pin, PinEntry, PinSet};
+use crate::pins::{Pin, PinEntry, PinSet, PinnedAnchor};
 use crate::verdict::{Advice, Verdict};
 
 /// The Defender for Endpoint profile, compiled into the binary.
@@ -21,6 +22,71 @@ pub const BUNDLED_MDE: &str = include_str!("../pins/mde.toml");
 
 /// The name under which the bundled profile is reported in messages.
 pub const BUNDLED_MDE_NAME: &str = "pins/mde.toml (bundled)";
+
+/// The files the bundled profile names (`include`, `anchors`), compiled in beside it.
+const BUNDLED_FILES: [(&str, &[u8]); 5] = [
+    (
+        "mde-standard.toml",
+        include_bytes!("../pins/mde-standard.toml"),
+    ),
+    (
+        "mde-streamlined.toml",
+        include_bytes!("../pins/mde-streamlined.toml"),
+    ),
+    (
+        "agent/microsoft-root-2011.pem",
+        include_bytes!("../pins/agent/microsoft-root-2011.pem"),
+    ),
+    (
+        "agent/microsoft-secure-server-ca-2011.pem",
+        include_bytes!("../pins/agent/microsoft-secure-server-ca-2011.pem"),
+    ),
+    (
+        "agent/digicert-global-root-g2.pem",
+        include_bytes!("../pins/agent/digicert-global-root-g2.pem"),
+    ),
+];
+
+/// Where the files a profile names (`include`, `anchors`) are read from.
+#[derive(Clone, Debug)]
+pub enum Files {
+    /// the files compiled in beside the bundled profile
+    Bundled,
+    /// the profile's own directory
+    Dir(PathBuf),
+    /// nowhere: a profile given as text names no file
+    None,
+    /// not read: the pins alone are wanted (`pins convert`), the files a profile names are
+    /// passed over
+    Skip,
+}
+
+impl Files {
+    /// The bytes of `name` within `limit`, and the name to report it under; `at` places the
+    /// error of a name that is not there at the line that names it.
+    fn read(
+        &self,
+        name: &str,
+        limit: input::Limit,
+        at: &dyn Fn(String) -> Error,
+    ) -> Result<(Vec<u8>, String), Error> {
+        match self {
+            Files::Bundled => BUNDLED_FILES
+                .iter()
+                .find(|(file, _)| *file == name)
+                .map(|(file, bytes)| (bytes.to_vec(), format!("pins/{file} (bundled)")))
+                .ok_or_else(|| at(format!("{name:?} is not one of the bundled files"))),
+            Files::Dir(dir) => {
+                let path = dir.join(name);
+                input::read_bounded(&path, limit).map(|bytes| (bytes, input::name(&path)))
+            }
+            Files::Skip => Ok((Vec::new(), String::new())),
+            Files::None => Err(at(format!(
+                "{name:?} cannot be read: this profile was given as text, with no directory to read it from"
+            ))),
+        }
+    }
+}
 
 /// A loaded profile.
 #[derive(Clone, Debug, Default)]
@@ -33,14 +99,16 @@ pub struct Profile {
     pub endpoints: Vec<Endpoint>,
     /// what to do about each verdict, in the words of the profile (`[advice]`)
     pub advice: Advice,
-    /// where each endpoint's `pinset` reference stands, for messages
-    pinset_refs: Vec<Option<(String, usize)>>,
+    /// where each endpoint's `pinset` reference stands (name, file, line), for messages
+    pinset_refs: Vec<Option<(String, String, usize)>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProfile {
     description: Option<String>,
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
     #[serde(default)]
     pinsets: BTreeMap<String, RawPinSet>,
     #[serde(default)]
@@ -59,6 +127,16 @@ struct RawPinSet {
     deny: Vec<Spanned<toml::Value>>,
     #[serde(default)]
     expect_issuer_orgs: Vec<String>,
+    #[serde(default)]
+    anchors: Vec<Spanned<String>>,
+}
+
+/// A file of `include`: more endpoints, nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInclude {
+    #[serde(default)]
+    endpoints: Vec<Spanned<RawEndpoint>>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +146,11 @@ struct RawEndpoint {
     pinset: Option<Spanned<String>>,
     expect_status: Option<Spanned<i64>>,
     expect_body: Option<String>,
+    method: Option<Spanned<String>>,
+    catalog: Option<Spanned<String>>,
+    geo: Option<Spanned<String>>,
+    service: Option<String>,
+    source: Option<String>,
 }
 
 /// A TOML syntax or schema error as `FILE:LINE: message` (or `FILE: message` without a
@@ -105,25 +188,40 @@ fn line_of(text: &str, offset: usize) -> usize {
     line_col(text, offset).0
 }
 
+/// An error at the line of a byte offset of `text`, in `file`.
+fn at_line<'a>(text: &'a str, file: &'a str) -> impl Fn(usize, String) -> Error + 'a {
+    move |offset, message| Error::At {
+        file: file.to_string(),
+        line: line_of(text, offset),
+        message,
+    }
+}
+
 impl Profile {
     /// The bundled Defender profile.
     pub fn bundled() -> Result<Profile, Error> {
-        Profile::parse(BUNDLED_MDE, BUNDLED_MDE_NAME)
+        Profile::parse_with(BUNDLED_MDE, BUNDLED_MDE_NAME, &Files::Bundled)
     }
 
-    /// Reads a profile file (standard input for `-`) within `limit`.
+    /// Reads a profile file (standard input for `-`) within `limit`; the files it names are
+    /// read from its directory (the current one for standard input).
     pub fn load(path: &Path, limit: input::Limit) -> Result<Profile, Error> {
         let text = input::read_text(path, limit)?;
-        Profile::parse(&text, &input::name(path))
+        let dir = match path.parent() {
+            Some(dir) if !input::is_stdin(path) && !dir.as_os_str().is_empty() => dir.into(),
+            _ => PathBuf::from("."),
+        };
+        Profile::parse_with(&text, &input::name(path), &Files::Dir(dir))
     }
 
-    /// Parses a profile; `file` names it in messages.
+    /// Parses a profile that names no file; `file` names it in messages.
     pub fn parse(text: &str, file: &str) -> Result<Profile, Error> {
-        let at = |offset: usize, message: String| Error::At {
-            file: file.to_string(),
-            line: line_of(text, offset),
-            message,
-        };
+        Profile::parse_with(text, file, &Files::None)
+    }
+
+    /// Parses a profile whose `include` and `anchors` are read from `files`.
+    pub fn parse_with(text: &str, file: &str, files: &Files) -> Result<Profile, Error> {
+        let at = at_line(text, file);
         let raw: RawProfile = toml::from_str(text).map_err(|e| toml_error(&e, text, file))?;
 
         let mut pinsets = Vec::with_capacity(raw.pinsets.len());
@@ -138,6 +236,7 @@ impl Profile {
                     ),
                 });
             }
+            let anchors = Self::anchors(&set.anchors, &name, files, &at)?;
             pinsets.push(PinSet {
                 name,
                 description: set.description,
@@ -145,21 +244,30 @@ impl Profile {
                 deny,
                 expect_issuer_orgs: set.expect_issuer_orgs,
                 origin: file.to_string(),
+                anchors,
             });
         }
 
         let mut endpoints = Vec::with_capacity(raw.endpoints.len());
         let mut pinset_refs = Vec::with_capacity(raw.endpoints.len());
-        for spanned in raw.endpoints {
-            let raw_endpoint = spanned.into_inner();
-            pinset_refs.push(
-                raw_endpoint
-                    .pinset
-                    .as_ref()
-                    .map(|p| (p.get_ref().clone(), line_of(text, p.span().start))),
-            );
-            let endpoint = Self::endpoint(raw_endpoint, &at)?;
-            endpoints.push(endpoint);
+        Self::add_endpoints(raw.endpoints, text, file, &mut endpoints, &mut pinset_refs)?;
+        for name in raw.include.iter().filter(|_| !matches!(files, Files::Skip)) {
+            let (bytes, included) = files.read(name.get_ref(), input::PROFILE, &|m| {
+                at(name.span().start, format!("include: {m}"))
+            })?;
+            let text = String::from_utf8(bytes).map_err(|_| Error::File {
+                file: included.clone(),
+                message: "not UTF-8 text: a profile is a TOML file".into(),
+            })?;
+            let raw: RawInclude =
+                toml::from_str(&text).map_err(|e| toml_error(&e, &text, &included))?;
+            Self::add_endpoints(
+                raw.endpoints,
+                &text,
+                &included,
+                &mut endpoints,
+                &mut pinset_refs,
+            )?;
         }
 
         let advice = Self::advice(raw.advice, &at)?;
@@ -173,8 +281,74 @@ impl Profile {
         })
     }
 
-    /// One `[[endpoints]]` entry, checked.
-    fn endpoint(raw: RawEndpoint, at: &dyn Fn(usize, String) -> Error) -> Result<Endpoint, Error> {
+    /// The `[[endpoints]]` of `text` (the profile or a file it includes), checked.
+    fn add_endpoints(
+        raw: Vec<Spanned<RawEndpoint>>,
+        text: &str,
+        file: &str,
+        endpoints: &mut Vec<Endpoint>,
+        refs: &mut Vec<Option<(String, String, usize)>>,
+    ) -> Result<(), Error> {
+        let at = at_line(text, file);
+        for spanned in raw {
+            let start = spanned.span().start;
+            let raw_endpoint = spanned.into_inner();
+            refs.push(raw_endpoint.pinset.as_ref().map(|p| {
+                (
+                    p.get_ref().clone(),
+                    file.to_string(),
+                    line_of(text, p.span().start),
+                )
+            }));
+            endpoints.push(Self::endpoint(raw_endpoint, start, &at)?);
+        }
+        Ok(())
+    }
+
+    /// The certificates of a pin set's `anchors`, each a PEM or DER file of one certificate or
+    /// more, usable as a trust anchor.
+    fn anchors(
+        names: &[Spanned<String>],
+        set: &str,
+        files: &Files,
+        at: &dyn Fn(usize, String) -> Error,
+    ) -> Result<Vec<PinnedAnchor>, Error> {
+        let mut anchors = Vec::new();
+        if matches!(files, Files::Skip) {
+            return Ok(anchors);
+        }
+        for name in names {
+            let here = |m: String| at(name.span().start, format!("[pinsets.{set}] anchors: {m}"));
+            let (bytes, shown) = files.read(name.get_ref(), input::CACERT, &here)?;
+            let certs = crate::chain::trust::certificates_in(&bytes, &shown)?;
+            for (i, der) in certs.into_iter().enumerate() {
+                let unusable = |why: String| {
+                    here(format!(
+                        "certificate #{} of {shown} cannot be a trust anchor ({why}): give CA certificates in PEM or DER",
+                        i + 1
+                    ))
+                };
+                webpki::anchor_from_trusted_cert(&der).map_err(|e| unusable(format!("{e:?}")))?;
+                let info = crate::chain::cert::CertInfo::analyse(0, &der);
+                let pin = info
+                    .pin
+                    .ok_or_else(|| unusable(info.parse_error.clone().unwrap_or_default()))?;
+                anchors.push(PinnedAnchor {
+                    file: name.get_ref().clone(),
+                    der,
+                    pin,
+                });
+            }
+        }
+        Ok(anchors)
+    }
+
+    /// One `[[endpoints]]` entry (starting at byte `start`), checked.
+    fn endpoint(
+        raw: RawEndpoint,
+        start: usize,
+        at: &dyn Fn(usize, String) -> Error,
+    ) -> Result<Endpoint, Error> {
         let url_start = raw.url.span().start;
         let mut endpoint = Endpoint::parse(raw.url.get_ref())
             .map_err(|message| at(url_start, format!("url: {message}")))?;
@@ -194,6 +368,52 @@ impl Profile {
             body: raw.expect_body,
         };
         endpoint.pinset = raw.pinset.map(Spanned::into_inner);
+        endpoint.catalog = match &raw.catalog {
+            None => None,
+            Some(name) => Some(Catalog::from_name(name.get_ref()).ok_or_else(|| {
+                let names: Vec<&str> = Catalog::ALL.iter().map(|c| c.name()).collect();
+                at(
+                    name.span().start,
+                    format!(
+                        "catalog = {:?} is not a catalog: use one of {}",
+                        name.get_ref(),
+                        names.join(", ")
+                    ),
+                )
+            })?),
+        };
+        endpoint.geo = match &raw.geo {
+            None => None,
+            Some(code) => Some(Geo::from_code(code.get_ref()).ok_or_else(|| {
+                at(
+                    code.span().start,
+                    format!(
+                        "geo = {:?} is not a geography: use one of {}",
+                        code.get_ref(),
+                        Geo::codes()
+                    ),
+                )
+            })?),
+        };
+        if endpoint.geo.is_none()
+            && matches!(
+                endpoint.catalog,
+                Some(Catalog::Standard | Catalog::Streamlined)
+            )
+        {
+            return Err(at(
+                start,
+                format!(
+                    "an endpoint of a geography's catalog needs `geo = \"...\"`: one of {}",
+                    Geo::codes()
+                ),
+            ));
+        }
+        // the method is read by the HTTP check's own change; accepted here so that the
+        // catalogs load
+        let _ = raw.method;
+        endpoint.service = raw.service;
+        endpoint.source = raw.source;
         Ok(endpoint)
     }
 
@@ -269,10 +489,11 @@ impl Profile {
         Ok(out)
     }
 
-    /// Checks that every endpoint's pin set is defined, here or in `extra` (from `--pins`).
-    pub fn check_refs(&self, file: &str, extra: &[PinSet]) -> Result<(), Error> {
+    /// Checks that every endpoint's pin set is defined, here or in `extra` (from `--pins`); an
+    /// error names the file and line of the reference.
+    pub fn check_refs(&self, extra: &[PinSet]) -> Result<(), Error> {
         for reference in self.pinset_refs.iter().flatten() {
-            let (name, line) = reference;
+            let (name, in_file, line) = reference;
             let known = self
                 .pinsets
                 .iter()
@@ -287,7 +508,7 @@ impl Profile {
                     .collect();
                 names.sort_unstable();
                 return Err(Error::At {
-                    file: file.to_string(),
+                    file: in_file.clone(),
                     line: *line,
                     message: format!(
                         "pin set {name:?} is not defined: define [pinsets.{name}] or use one of: {}",
@@ -311,22 +532,81 @@ mod tests {
     #[test]
     fn bundled_profile_loads_with_the_fourteen_endpoints() {
         let profile = Profile::bundled().unwrap();
-        assert_eq!(profile.endpoints.len(), 14);
-        profile.check_refs(BUNDLED_MDE_NAME, &[]).unwrap();
-        let set = &profile.pinsets[0];
-        assert_eq!(set.name, "microsoft-cloud");
+        let guide: Vec<&Endpoint> = profile
+            .endpoints
+            .iter()
+            .filter(|e| e.catalog.is_none())
+            .collect();
+        assert_eq!(guide.len(), 14);
+        profile.check_refs(&[]).unwrap();
+        let set = profile
+            .pinsets
+            .iter()
+            .find(|s| s.name == "microsoft-cloud")
+            .unwrap();
         // DigiCert Global Root G2, the anchor of most Microsoft cloud chains
         let g2 = Pin::parse("sha256/i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=").unwrap();
         assert!(set.allowed(&g2).is_some());
-        assert!(set
-            .pins
+        for set in &profile.pinsets {
+            assert!(set
+                .pins
+                .iter()
+                .all(|p| p.label.is_some() && p.source.is_some()));
+        }
+        assert_eq!(guide[0].url, "https://cdn.x.cp.wd.microsoft.com/ping");
+        assert_eq!(guide[0].expect.body.as_deref(), Some("OK"));
+    }
+
+    #[test]
+    fn the_catalogs_come_from_the_shipped_table_row_by_row() {
+        // pins/sources/mde-endpoints.csv is the source of the two catalog files: every row is
+        // an endpoint with its method, status and trust, and nothing else is
+        let profile = Profile::bundled().unwrap();
+        let table = include_str!("../pins/sources/mde-endpoints.csv");
+        let tagged: Vec<&Endpoint> = profile
+            .endpoints
             .iter()
-            .all(|p| p.label.is_some() && p.source.is_some()));
-        assert_eq!(
-            profile.endpoints[0].url,
-            "https://cdn.x.cp.wd.microsoft.com/ping"
-        );
-        assert_eq!(profile.endpoints[0].expect.body.as_deref(), Some("OK"));
+            .filter(|e| e.catalog.is_some())
+            .collect();
+        let rows: Vec<Vec<&str>> = table
+            .lines()
+            .skip(1)
+            .map(|line| line.splitn(8, ',').collect())
+            .collect();
+        assert_eq!(tagged.len(), rows.len());
+        for (endpoint, row) in tagged.iter().zip(&rows) {
+            // an empty path is written `/`
+            let url = match row[4][8..].contains('/') {
+                true => row[4].to_string(),
+                false => format!("{}/", row[4]),
+            };
+            let trust = match row[6] {
+                "ms-2011" => "mde-agent",
+                "ms-2011;digicert-g2" => "mde-agent-packages",
+                _ => "microsoft-cloud",
+            };
+            let status = endpoint
+                .expect
+                .status
+                .map_or("any".to_string(), |s| s.to_string());
+            assert_eq!(
+                (
+                    endpoint.catalog.unwrap().name(),
+                    endpoint.geo.unwrap().code(),
+                    endpoint.url.as_str(),
+                    status.as_str(),
+                    endpoint.pinset.as_deref().unwrap(),
+                ),
+                (row[0], row[1], url.as_str(), row[5], trust),
+            );
+        }
+        // the sets that carry the agent's anchors hold the certificates their pins name
+        for set in profile.pinsets.iter().filter(|s| !s.anchors.is_empty()) {
+            for anchor in &set.anchors {
+                assert!(set.allowed(&anchor.pin).is_some(), "{}", anchor.file);
+            }
+            assert_eq!(set.anchors.len(), set.pins.len(), "{}", set.name);
+        }
     }
 
     #[test]
@@ -413,7 +693,7 @@ expect_body = "OK"             # optional
     fn undefined_pinset_is_reported_with_its_line() {
         let profile =
             Profile::parse("[[endpoints]]\nurl = \"x\"\npinset = \"nope\"\n", "p.toml").unwrap();
-        let err = profile.check_refs("p.toml", &[]).unwrap_err().to_string();
+        let err = profile.check_refs(&[]).unwrap_err().to_string();
         assert!(
             err.starts_with("p.toml:3: pin set \"nope\" is not defined"),
             "{err}"

@@ -103,6 +103,11 @@ pub async fn run_to<W: Write>(
         compare_direct: config.compare_direct,
         os_store: context.os.os_report(),
         skipped: config.skipped.clone(),
+        endpoint_list: config.selection.as_ref().map(|s| s.told.clone()),
+        warnings: context.pinned_expired(
+            config.endpoints.iter().filter_map(|e| e.pinset.as_deref()),
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+        ),
         advice: config.advice.clone(),
     };
     // lines of --targets that are not endpoints: said once, up front, and counted

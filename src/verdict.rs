@@ -276,6 +276,9 @@ pub struct Findings {
     pub failure: Option<NetFailure>,
     /// the path against the public anchors
     pub public: Anchored,
+    /// the path against the pin set's own anchors (the agent's CA bundle); `None` when the set
+    /// carries none
+    pub agent: Option<Anchored>,
     /// why the public path was not reached, for the evidence line
     pub public_detail: String,
     /// the OS path verified and the pin set matched on it (a private PKI the user pinned)
@@ -307,6 +310,7 @@ impl Findings {
         Findings {
             failure: Some(failure),
             public: Anchored::No,
+            agent: None,
             public_detail: String::new(),
             os_pinned: false,
             name_ok: false,
@@ -355,7 +359,8 @@ impl Classified {
 ///    (`internal-error`, also when this machine ran out of open files: never a network
 ///    verdict).
 /// 2. **A deny pin** is on the chain: `ssl-interception`, whatever else matches.
-/// 3. **Not trusted** (no public path, and no OS path the pins matched): `ssl-interception`
+/// 3. **Not trusted** (no path to the pin set's own anchors, when it carries some, no public
+///    path, and no OS path the pins matched): `ssl-interception`
 ///    with strong evidence (confidence high); else, when two or more signals of different
 ///    kinds that each point at a re-signing device (`SignalKind::marks_resigning`: an issuer
 ///    organisation the pin set does not expect, a leaf made for the connection, a leaf with its
@@ -365,7 +370,8 @@ impl Classified {
 ///    is judged by its pins (a chain re-issued by another public CA is pin drift, not
 ///    interception).
 /// 4. **Trusted, but no pin on the path, with strong evidence**: `ssl-interception`.
-/// 5. **The clock**: a certificate on the public path `expired` or is `not-yet-valid`.
+/// 5. **The clock**: a certificate on the path the verdict rests on (the one to the pin set's
+///    own anchors when it reached one, else the public path) `expired` or is `not-yet-valid`.
 /// 6. **The name**: the leaf does not cover the host (`name-mismatch`).
 /// 7. **The pins**: a pin set and none of it on the path (`pin-mismatch`, pin drift).
 /// 8. **The HTTP answer**: a timeout (`timeout`, 28) or an answer that was missing, malformed
@@ -393,7 +399,10 @@ pub fn classify(f: &Findings) -> Classified {
         .iter()
         .find(|s| s.strength == Strength::Strong)
         .map(|s| s.detail.as_str());
-    let trusted = f.public != Anchored::No || f.os_pinned;
+    // the path the verdict rests on: the agent's when its own anchors were reached (how the
+    // client that ships them verifies), else the public one
+    let decisive = f.agent.filter(|a| *a != Anchored::No).unwrap_or(f.public);
+    let trusted = decisive != Anchored::No || f.os_pinned;
     if !trusted {
         if let Some(evidence) = strong {
             return intercepted(evidence, Certainty::High);
@@ -408,7 +417,7 @@ pub fn classify(f: &Findings) -> Classified {
             return intercepted(evidence, Certainty::High);
         }
     }
-    match f.public {
+    match decisive {
         Anchored::Expired => return Classified::new(Verdict::Expired, f.time_detail.clone()),
         Anchored::NotYetValid => {
             return Classified::new(Verdict::NotYetValid, f.time_detail.clone())
@@ -480,6 +489,7 @@ mod tests {
         Findings {
             failure: None,
             public: Anchored::Verified,
+            agent: None,
             public_detail: "public detail".into(),
             os_pinned: false,
             name_ok: true,

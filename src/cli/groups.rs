@@ -10,7 +10,7 @@ use pinprobe::config::{
     DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WARN_DAYS,
 };
 
-use super::values::{FailOnArg, FormatArg, OsStoreArg, PinFormatArg};
+use super::values::{CatalogArg, FailOnArg, FormatArg, GeoArg, OsStoreArg, PinFormatArg};
 
 /// How chains are trusted: `test`, `inspect` (also with `--file`) and `pin`.
 #[derive(Debug, Args)]
@@ -94,6 +94,31 @@ pub struct ProfileArgs {
     /// Warn (expires-soon) about certificates on the verified path expiring within N days
     #[arg(long, value_name = "N", default_value_t = DEFAULT_WARN_DAYS)]
     pub warn_days: u32,
+}
+
+/// Which of the profile's endpoints to probe, for a Defender tenant: `test`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Defender tenant")]
+pub struct TenantArgs {
+    /// The tenant's geography: its streamlined endpoints (or those of --catalog)
+    #[arg(
+        long,
+        value_name = "GEO",
+        value_enum,
+        ignore_case = true,
+        conflicts_with = "onboarding"
+    )]
+    pub geo: Option<GeoArg>,
+
+    /// Which list of endpoints: guide (the troubleshooting guide's, the default), standard,
+    /// streamlined or all; standard and streamlined are per geography
+    #[arg(long, value_name = "LIST", value_enum)]
+    pub catalog: Option<CatalogArg>,
+
+    /// The tenant's onboarding package (.py, mdatp_onboard.json, .sh, MDM .xml/.plist or
+    /// .cmd): geography and catalog are read from it
+    #[arg(long, value_name = "FILE")]
+    pub onboarding: Option<PathBuf>,
 }
 
 /// Probes at a time: `test` and `pin`.

@@ -45,6 +45,9 @@ impl TestArgs {
             verbose: self.report.verbose,
             fail_on_warning: matches!(self.report.fail_on, Some(FailOnArg::Warning)),
             pin_format: self.report.pin_format.format(),
+            geo: self.tenant.geo.map(|g| g.geo()),
+            catalog: self.tenant.catalog.map(|c| c.choice()),
+            onboarding: self.tenant.onboarding,
             ..network(self.trust, self.reach).options()
         }
     }

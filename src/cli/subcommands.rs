@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::groups::{
-    DiscoveryArgs, JobsArgs, ProfileArgs, ReachArgs, ReportArgs, SweepArgs, TrustArgs,
+    DiscoveryArgs, JobsArgs, ProfileArgs, ReachArgs, ReportArgs, SweepArgs, TenantArgs, TrustArgs,
 };
 use super::values::{DocumentFormatArg, PinFormatArg};
 
@@ -29,6 +29,9 @@ pub struct TestArgs {
 
     #[command(flatten)]
     pub profile: ProfileArgs,
+
+    #[command(flatten)]
+    pub tenant: TenantArgs,
 
     #[command(flatten)]
     pub sweep: SweepArgs,

@@ -2,6 +2,7 @@
 //! `--os-store`) and the library's value for each.
 
 use clap::ValueEnum;
+use pinprobe::catalog::{Catalog, Choice, Geo};
 use pinprobe::chain::trust::OsStoreChoice;
 use pinprobe::pin_formats::PinFormat;
 use pinprobe::report::Format;
@@ -105,6 +106,66 @@ impl OsStoreArg {
             OsStoreArg::Auto => OsStoreChoice::Auto,
             OsStoreArg::Platform => OsStoreChoice::Platform,
             OsStoreArg::Both => OsStoreChoice::Both,
+        }
+    }
+}
+
+/// A geography of Defender's cloud.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GeoArg {
+    /// United States
+    #[value(name = "US")]
+    Us,
+    /// European Union
+    #[value(name = "EU")]
+    Eu,
+    /// United Kingdom
+    #[value(name = "UK")]
+    Uk,
+    /// Australia
+    #[value(name = "AU")]
+    Au,
+    /// Switzerland
+    #[value(name = "CH")]
+    Ch,
+    /// India
+    #[value(name = "IN")]
+    In,
+}
+
+impl GeoArg {
+    pub fn geo(self) -> Geo {
+        match self {
+            GeoArg::Us => Geo::Us,
+            GeoArg::Eu => Geo::Eu,
+            GeoArg::Uk => Geo::Uk,
+            GeoArg::Au => Geo::Au,
+            GeoArg::Ch => Geo::Ch,
+            GeoArg::In => Geo::In,
+        }
+    }
+}
+
+/// A list of Defender's endpoints.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CatalogArg {
+    /// the troubleshooting guide's endpoints
+    Guide,
+    /// the standard URL set of the geography
+    Standard,
+    /// the streamlined set of the geography (*.endpoint.security.microsoft.com)
+    Streamlined,
+    /// the guide's and both sets of the geography
+    All,
+}
+
+impl CatalogArg {
+    pub fn choice(self) -> Choice {
+        match self {
+            CatalogArg::Guide => Choice::One(Catalog::Guide),
+            CatalogArg::Standard => Choice::One(Catalog::Standard),
+            CatalogArg::Streamlined => Choice::One(Catalog::Streamlined),
+            CatalogArg::All => Choice::All,
         }
     }
 }

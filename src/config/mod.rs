@@ -92,6 +92,8 @@ pub struct Config {
     pub pin_format: PinFormat,
     /// what to do about each verdict, in the profile's words
     pub advice: Advice,
+    /// which of the profile's lists is probed, and why, when the profile has several
+    pub selection: Option<crate::catalog::Selection>,
 }
 
 impl Default for Config {
@@ -118,6 +120,7 @@ impl Default for Config {
             progress: false,
             pin_format: PinFormat::Okhttp,
             advice: Advice::default(),
+            selection: None,
         }
     }
 }
@@ -132,7 +135,7 @@ impl Config {
     pub fn from_options(o: &Options) -> Result<Config, Error> {
         input::stdin_once(stdin_uses(o))?;
         let (profile, profile_name) = load_profile(o)?;
-        let pinsets = pin_sets(&profile, &profile_name, &o.pins)?;
+        let pinsets = pin_sets(&profile, &o.pins)?;
         check_pinset(o.pinset.as_deref(), &pinsets, &profile_name)?;
         let sweep = sweep::endpoints(o, &profile, profile_name)?;
         let resolve = resolve_overrides(&o.resolve)?;
@@ -168,13 +171,14 @@ impl Config {
             progress: !o.quiet,
             pin_format: o.pin_format,
             advice,
+            selection: sweep.selection,
         })
     }
 }
 
 /// The profile's pin sets and those of `--pins`, checked: no name defined twice, and every
 /// pin set the profile's endpoints name exists.
-fn pin_sets(profile: &Profile, profile_name: &str, pins: &[PathBuf]) -> Result<Vec<PinSet>, Error> {
+fn pin_sets(profile: &Profile, pins: &[PathBuf]) -> Result<Vec<PinSet>, Error> {
     let mut extra: Vec<PinSet> = Vec::new();
     for path in pins {
         let file = Profile::load(path, input::PINS)?;
@@ -196,7 +200,7 @@ fn pin_sets(profile: &Profile, profile_name: &str, pins: &[PathBuf]) -> Result<V
             extra.push(set);
         }
     }
-    profile.check_refs(profile_name, &extra)?;
+    profile.check_refs(&extra)?;
     let mut pinsets = profile.pinsets.clone();
     pinsets.extend(extra);
     Ok(pinsets)

@@ -1,6 +1,7 @@
 //! The options of a run as given, before any check: those of `test`, and the part `inspect`
 //! and `pin` share with it ([`Network`]). Their defaults are the consts of [`crate::config`].
 
+use crate::catalog::{Choice, Geo};
 use std::path::PathBuf;
 
 use super::{DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WARN_DAYS};
@@ -120,6 +121,12 @@ pub struct Options {
     pub fail_on_warning: bool,
     /// `--pin-format`
     pub pin_format: PinFormat,
+    /// `--geo`: the tenant's geography
+    pub geo: Option<Geo>,
+    /// `--catalog`: which list of the profile's endpoints
+    pub catalog: Option<Choice>,
+    /// `--onboarding FILE`: the tenant's onboarding package
+    pub onboarding: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -152,6 +159,9 @@ impl Default for Options {
             warn_days: DEFAULT_WARN_DAYS,
             fail_on_warning: false,
             pin_format: PinFormat::Okhttp,
+            geo: None,
+            catalog: None,
+            onboarding: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::Options;
+use crate::catalog::{Catalog, Selection};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::input;
@@ -15,6 +16,57 @@ pub(super) struct Sweep {
     pub(super) endpoints: Vec<Endpoint>,
     pub(super) source: String,
     pub(super) skipped: Vec<String>,
+    /// which of the profile's lists was chosen, and why, when the profile has several
+    pub(super) selection: Option<Selection>,
+}
+
+/// Which of the profile's lists a run probes: from `--geo` and `--catalog`, else the
+/// default list. `None` when the profile has one list only and nothing was asked.
+fn selection(o: &Options, profile: &Profile) -> Result<Option<Selection>, Error> {
+    let asked = o.geo.is_some() || o.catalog.is_some();
+    let several = profile
+        .endpoints
+        .iter()
+        .any(|e| e.catalog.is_some_and(|c| c != Catalog::Guide));
+    if asked {
+        let flags = match (o.geo, o.catalog) {
+            (Some(_), Some(_)) => "--geo and --catalog",
+            (Some(_), None) => "--geo",
+            _ => "--catalog",
+        };
+        return Ok(Some(Selection::from_flags(o.geo, o.catalog, flags)));
+    }
+    Ok(several.then(Selection::default_list))
+}
+
+/// The endpoints of `selection`, or an error that says which lists the profile has.
+fn selected(
+    profile: &Profile,
+    profile_name: &str,
+    selection: &Selection,
+    flag: &str,
+) -> Result<Vec<Endpoint>, Error> {
+    let endpoints = selection.apply(&profile.endpoints);
+    if endpoints.is_empty() {
+        let mut lists: Vec<String> = profile
+            .endpoints
+            .iter()
+            .map(|e| match (e.catalog.unwrap_or(Catalog::Guide), e.geo) {
+                (Catalog::Guide, _) | (_, None) => e.catalog.unwrap_or(Catalog::Guide).to_string(),
+                (catalog, Some(geo)) => format!("{catalog} {geo}"),
+            })
+            .collect();
+        lists.dedup();
+        return Err(Error::usage(
+            flag,
+            format!(
+                "{profile_name} has no endpoint for {}: it has {}",
+                selection.told,
+                lists.join(", ")
+            ),
+        ));
+    }
+    Ok(endpoints)
 }
 
 /// The endpoints to probe: the profile's, or those of the URL arguments and `--targets` (with
@@ -25,6 +77,20 @@ pub(super) fn endpoints(
     profile_name: String,
 ) -> Result<Sweep, Error> {
     let (adhoc, skipped) = adhoc_endpoints(o)?;
+    // the profile's endpoints are probed without URL arguments, and with --targets only when
+    // the profile is the user's own
+    let uses_profile = o.urls.is_empty() && (o.targets.is_none() || o.profile.is_some());
+    if !uses_profile && (o.geo.is_some() || o.catalog.is_some()) {
+        return Err(Error::usage(
+            if o.geo.is_some() { "--geo" } else { "--catalog" },
+            "chooses among the profile's endpoints; it does not apply to URL arguments or --targets: give one or the other",
+        ));
+    }
+    let selection = if uses_profile {
+        selection(o, profile)?
+    } else {
+        None
+    };
     let pinset_text = match &o.pinset {
         Some(set) => format!("pin set {set} from {profile_name}"),
         None => "no pin set: verdict on trust alone".to_string(),
@@ -44,10 +110,17 @@ pub(super) fn endpoints(
                         .into(),
             });
         }
-        (profile.endpoints.clone(), profile_name)
+        let endpoints = match &selection {
+            Some(selection) => selected(profile, &profile_name, selection, "--catalog")?,
+            None => profile.endpoints.clone(),
+        };
+        (endpoints, profile_name)
     } else if o.urls.is_empty() && o.profile.is_some() {
         // --targets with an explicit profile: the sweep includes the profile's endpoints
-        let mut all = profile.endpoints.clone();
+        let mut all = match &selection {
+            Some(selection) => selected(profile, &profile_name, selection, "--catalog")?,
+            None => profile.endpoints.clone(),
+        };
         all.extend(adhoc);
         (all, format!("{profile_name} and --targets ({pinset_text})"))
     } else if o.urls.is_empty() {
@@ -63,6 +136,7 @@ pub(super) fn endpoints(
         endpoints,
         source,
         skipped,
+        selection,
     })
 }
 

@@ -181,6 +181,8 @@ async fn probe(
         compare_direct: false,
         os_store: context.os.os_report(),
         skipped: Vec::new(),
+        endpoint_list: None,
+        warnings: Vec::new(),
         advice: config.advice.clone(),
     };
     let mut got = vec![None; SCENARIOS.len()];

@@ -316,6 +316,7 @@ fn pin_sets(ca: &Authorities, rotated_pins: Vec<PinEntry>) -> Result<Vec<PinSet>
         deny: Vec::new(),
         expect_issuer_orgs: vec![DEMO_ORG.into()],
         origin: SOURCE.into(),
+        anchors: Vec::new(),
     };
     let leaf_pinned = PinSet {
         name: LEAF_PINSET.into(),
@@ -324,6 +325,7 @@ fn pin_sets(ca: &Authorities, rotated_pins: Vec<PinEntry>) -> Result<Vec<PinSet>
         deny: Vec::new(),
         expect_issuer_orgs: vec![DEMO_ORG.into()],
         origin: SOURCE.into(),
+        anchors: Vec::new(),
     };
     Ok(vec![cloud, leaf_pinned])
 }

@@ -21,6 +21,7 @@ fn path(store: Store, anchor: Option<&str>) -> PathReport {
             origin: match store {
                 Store::Public => AnchorOrigin::Mozilla,
                 Store::Os => AnchorOrigin::Os,
+                Store::Agent => AnchorOrigin::Given("agent".into()),
             },
             not_after: String::new(),
             not_after_unix: None,

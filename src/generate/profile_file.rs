@@ -27,7 +27,7 @@ pub fn load_for_update(path: &Path) -> Result<(DocumentMut, Profile, PathBuf), E
     let text = input::read_text(path, input::UPDATE)?;
     let file = path.display().to_string();
     let profile = Profile::parse(&text, &file)?;
-    profile.check_refs(&file, &[])?;
+    profile.check_refs(&[])?;
     let doc = text.parse::<DocumentMut>().map_err(|e| Error::File {
         file: file.clone(),
         message: format!("cannot be edited: {}", e.message()),
@@ -65,7 +65,7 @@ fn description(endpoints: &[Pinned], taken_on: &str) -> String {
 /// fails at its first use.
 pub(super) fn check_loads(text: &str, shown: &str) -> Result<(), Error> {
     Profile::parse(text, shown)
-        .and_then(|p| p.check_refs(shown, &[]))
+        .and_then(|p| p.check_refs(&[]))
         .map_err(|e| Error::File {
             file: shown.to_string(),
             message: format!(

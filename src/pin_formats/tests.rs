@@ -619,7 +619,12 @@ fn android_problems_name_the_line() {
 #[test]
 fn toml_reads_the_pin_sets_of_a_profile() {
     let sets = ok(PinFormat::Toml, crate::profile::BUNDLED_MDE);
-    assert_eq!(sets[0].name, "microsoft-cloud");
+    let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["mde-agent", "mde-agent-packages", "microsoft-cloud"]
+    );
+    let sets: Vec<ForeignSet> = sets.into_iter().skip(2).collect();
     assert!(sets[0]
         .pins
         .iter()

@@ -8,7 +8,8 @@ use crate::pins::PinEntry;
 use crate::profile::Profile;
 
 pub(super) fn read(text: &str, file: &str) -> Result<Vec<ForeignSet>, Error> {
-    let profile = Profile::parse(text, file)?;
+    // the pins alone: the files the profile names (its includes and anchors) are not read
+    let profile = Profile::parse_with(text, file, &crate::profile::Files::Skip)?;
     let endpoints = &profile.endpoints;
     Ok(profile
         .pinsets

@@ -19,8 +19,8 @@ use crate::pins::PinSet;
 use crate::progress::Progress;
 use crate::proxy::ProxyConfig;
 
-/// The analysis of one presented chain: each certificate, and the paths against both anchor
-/// sets. It depends only on the chain's bytes (and the clock, which moves little in a run),
+/// The analysis of one presented chain: each certificate, and the paths against the public
+/// anchors, the OS store and each pin set's own anchors. It depends only on the chain's bytes (and the clock, which moves little in a run),
 /// so endpoints that present the same chain (a CDN, a load balancer, an inspecting proxy)
 /// share it.
 #[derive(Debug)]
@@ -31,6 +31,8 @@ pub struct ChainAnalysis {
     pub public: PathReport,
     /// the path against the OS store
     pub os: PathReport,
+    /// the path against the anchors of each pin set that carries some, by set name
+    pub agent: HashMap<String, PathReport>,
 }
 
 /// Most distinct chains kept per run; later ones are analysed and not kept.
@@ -71,6 +73,8 @@ pub struct Context {
     pub os: AnchorSet,
     pub(super) interceptors: Interceptors,
     pub(super) pinsets: HashMap<String, PinSet>,
+    /// the anchors of each pin set that carries some (the agent's own store), by set name
+    pub agents: HashMap<String, AnchorSet>,
     pub(super) resolver: Resolver,
     pub(super) proxies: ProxyConfig,
     pub(super) progress: Option<Progress>,
@@ -118,6 +122,11 @@ impl Context {
             public,
             os,
             interceptors,
+            agents: pinsets
+                .iter()
+                .filter(|s| !s.anchors.is_empty())
+                .map(|s| (s.name.clone(), AnchorSet::of_pinset(s)))
+                .collect(),
             pinsets: pinsets.into_iter().map(|s| (s.name.clone(), s)).collect(),
             resolver,
             proxies: ProxyConfig::direct(),
@@ -137,13 +146,66 @@ impl Context {
         let algs = self.provider.signature_verification_algorithms.all;
         let public = build_path(&self.public, chain, &infos, algs, now);
         let os = build_path(&self.os, chain, &infos, algs, now);
-        let analysis = Arc::new(ChainAnalysis { infos, public, os });
+        let agent = self
+            .agents
+            .iter()
+            .map(|(name, set)| (name.clone(), build_path(set, chain, &infos, algs, now)))
+            .collect();
+        let analysis = Arc::new(ChainAnalysis {
+            infos,
+            public,
+            os,
+            agent,
+        });
         if let Ok(mut cache) = self.chains.lock() {
             if cache.len() < MAX_CACHED_CHAINS {
                 cache.insert(key, Arc::clone(&analysis));
             }
         }
         analysis
+    }
+
+    /// The certificates of the named pin sets' own anchors that have expired at `now`
+    /// (seconds since the epoch): each is said once, with the sets that carry it, as a
+    /// `pinned-certificate-expired` warning for the run's header.
+    pub fn pinned_expired<'s>(
+        &self,
+        sets: impl IntoIterator<Item = &'s str>,
+        now: i64,
+    ) -> Vec<super::Warning> {
+        let mut expired: Vec<(&crate::chain::trust::AnchorInfo, Vec<&str>)> = Vec::new();
+        let mut names: Vec<&str> = sets.into_iter().collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            for info in self
+                .agents
+                .get(name)
+                .into_iter()
+                .flat_map(|a| a.expired(now))
+            {
+                match expired
+                    .iter_mut()
+                    .find(|(i, _)| i.spki_sha256 == info.spki_sha256)
+                {
+                    Some((_, sets)) => sets.push(name),
+                    None => expired.push((info, vec![name])),
+                }
+            }
+        }
+        expired
+            .into_iter()
+            .map(|(info, sets)| super::Warning {
+                warning: super::result::PINNED_EXPIRED,
+                detail: format!(
+                    "{}, carried as an anchor by pin set{} {}: the client that trusts {} still carries a certificate out of date; chains that need it fail, and it is due to be replaced",
+                    info.expiry_note(),
+                    if sets.len() == 1 { "" } else { "s" },
+                    sets.join(", "),
+                    if sets.len() == 1 { "it" } else { "them" },
+                ),
+            })
+            .collect()
     }
 
     /// The same context, counting each finished probe on `progress`.

@@ -6,7 +6,7 @@ use std::time::Instant;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::context::Context;
-use super::result::{ms, PinMatch, ProbeResult, Trust, Warning};
+use super::result::{ms, PinMatch, ProbeResult, Trust, Warning, PINNED_EXPIRED};
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{
     check_name, check_validity, seen_keys, PathKey, PathReport, PathState, TimeProblem,
@@ -63,19 +63,37 @@ pub(super) fn judge(
     let hostname = server_name.map(|name| check_name(&chain[0], &r.chain[0], name));
     let validity = check_validity(&r.chain, now);
 
-    // the pins are compared with the public path when there is one, else with the OS path
-    // (a private PKI the user pinned and installed); never with certificates off the path
-    let trusted_path = if public.state != PathState::NotReached {
-        Some(&public)
-    } else if os.state != PathState::NotReached {
-        Some(&os)
-    } else {
-        None
-    };
-    let seen = seen_keys(&r.chain, &[&public, &os]);
+    // the path against the set's own anchors (the agent's CA bundle), when it carries some
+    let agent = r
+        .pins
+        .set
+        .as_ref()
+        .and_then(|name| analysis.agent.get(name))
+        .cloned();
+    let trusted_path = trusted_path(agent.as_ref(), &public, &os);
+    let mut paths = vec![&public, &os];
+    paths.extend(agent.as_ref());
+    let seen = seen_keys(&r.chain, &paths);
     let keys = trusted_path.map(|p| p.keys(&r.chain)).unwrap_or_default();
     let report = pinset.map(|set| pins::check(set, &keys, &seen));
-    record_pins(pinset, report.as_ref(), trusted_path, keys, now, r);
+    let pinned_expired: Vec<String> = pinset
+        .and_then(|set| ctx.agents.get(&set.name))
+        .map(|anchors| {
+            anchors
+                .expired(now.as_secs() as i64)
+                .map(|a| a.expiry_note())
+                .collect()
+        })
+        .unwrap_or_default();
+    record_pins(
+        pinset,
+        report.as_ref(),
+        trusted_path,
+        keys,
+        now,
+        pinned_expired,
+        r,
+    );
     let os_pinned =
         r.pins.matched == Some(true) && public.state == PathState::NotReached && os.verified;
 
@@ -96,16 +114,17 @@ pub(super) fn judge(
     let findings = Findings {
         failure: net_failure,
         public: anchored(&public),
-        public_detail: untrusted_text(&r.chain, &public, &os),
+        agent: agent.as_ref().map(anchored),
+        public_detail: untrusted_text(&r.chain, &public, &os, agent.as_ref()),
         os_pinned,
         name_ok: hostname.as_ref().is_none_or(|h| h.ok),
         name_detail: hostname
             .as_ref()
             .and_then(|h| h.detail.clone())
             .unwrap_or_default(),
-        time_detail: public
-            .error
-            .clone()
+        time_detail: trusted_path
+            .and_then(|p| p.error.clone())
+            .or_else(|| public.error.clone())
             .or_else(|| os.error.clone())
             .unwrap_or_default(),
         pins_matched: r.pins.matched,
@@ -121,6 +140,7 @@ pub(super) fn judge(
     r.trust = Some(Trust {
         public,
         os,
+        agent,
         hostname,
         validity: Some(validity),
     });
@@ -136,6 +156,7 @@ fn record_pins(
     path: Option<&PathReport>,
     keys: Vec<PathKey>,
     now: UnixTime,
+    pinned_expired: Vec<String>,
     r: &mut ProbeResult,
 ) {
     r.pins.matched = report.map(PinReport::is_match);
@@ -166,12 +187,21 @@ fn record_pins(
             report,
             &r.pins.keys,
             &pins::taken_on(now.as_secs() as i64),
+            pinned_expired,
         );
         if let Some(d) = r.drift.as_ref().filter(|d| d.matched) {
-            r.warnings.push(Warning {
-                warning: "pin-drift",
-                detail: d.summary.clone(),
-            });
+            if !d.stale.is_empty() {
+                r.warnings.push(Warning {
+                    warning: "pin-drift",
+                    detail: d.summary.clone(),
+                });
+            }
+            for note in &d.pinned_expired {
+                r.warnings.push(Warning {
+                    warning: PINNED_EXPIRED,
+                    detail: note.clone(),
+                });
+            }
         }
     }
 }
@@ -205,7 +235,27 @@ fn anchored(p: &PathReport) -> Anchored {
     }
 }
 
-fn untrusted_text(chain: &[CertInfo], public: &PathReport, os: &PathReport) -> String {
+/// The path the pins are compared with: the one against the set's own anchors when the set
+/// carries some and the chain reaches one (that is how the client that ships them verifies),
+/// else the public path when there is one, else the OS path (a private PKI the user pinned and
+/// installed); never certificates off a path.
+fn trusted_path<'p>(
+    agent: Option<&'p PathReport>,
+    public: &'p PathReport,
+    os: &'p PathReport,
+) -> Option<&'p PathReport> {
+    [agent, Some(public), Some(os)]
+        .into_iter()
+        .flatten()
+        .find(|p| p.state != PathState::NotReached)
+}
+
+fn untrusted_text(
+    chain: &[CertInfo],
+    public: &PathReport,
+    os: &PathReport,
+    agent: Option<&PathReport>,
+) -> String {
     let why = public.error.clone().unwrap_or_default();
     let what = match chain {
         [leaf] if leaf.self_issued => {
@@ -230,7 +280,11 @@ fn untrusted_text(chain: &[CertInfo], public: &PathReport, os: &PathReport) -> S
     } else {
         "; the OS store does not trust it either"
     };
-    format!("{what}{why}{os_text}")
+    let agent_text = match agent {
+        Some(agent) if !agent.verified => "; nor do the pin set's own anchors",
+        _ => "",
+    };
+    format!("{what}{why}{os_text}{agent_text}")
 }
 
 fn warnings(

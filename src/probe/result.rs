@@ -61,10 +61,24 @@ pub struct Trust {
     pub public: PathReport,
     /// the path against the OS store
     pub os: PathReport,
+    /// the path against the pin set's own anchors (the agent's CA bundle), when it has some
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<PathReport>,
     /// does the leaf cover the host name
     pub hostname: Option<NameCheck>,
     /// is every presented certificate within its validity period
     pub validity: Option<ValidityCheck>,
+}
+
+impl Trust {
+    /// The path built against `store`.
+    pub fn path(&self, store: Store) -> Option<&PathReport> {
+        match store {
+            Store::Public => Some(&self.public),
+            Store::Os => Some(&self.os),
+            Store::Agent => self.agent.as_ref(),
+        }
+    }
 }
 
 /// A pin of the set found on the trusted path.
@@ -100,11 +114,15 @@ pub struct PinCheck {
 /// A warning that rides along with the verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Warning {
-    /// stable code: `expires-soon`, `weak-key`, `sha1-signature`, `trust-store`
+    /// stable code: `expires-soon`, `weak-key`, `sha1-signature`, `pin-drift`,
+    /// `pinned-certificate-expired`, `trust-store`
     pub warning: &'static str,
     /// what was seen
     pub detail: String,
 }
+
+/// The warning code of a certificate a pin set carries as an anchor that has expired.
+pub const PINNED_EXPIRED: &str = "pinned-certificate-expired";
 
 /// The HTTP check.
 #[derive(Clone, Debug, Serialize)]

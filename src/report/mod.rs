@@ -54,6 +54,13 @@ pub struct RunInfo {
     /// lines of --targets that were not endpoints (`FILE:LINE: why`)
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// which of the profile's lists was probed, and why (`streamlined endpoints for EU
+    /// (--geo)`), when the profile has several
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_list: Option<String>,
+    /// warnings about the run rather than one endpoint (`pinned-certificate-expired`)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::probe::Warning>,
     /// what to do about each verdict (the profile's words, else the generic ones)
     #[serde(skip)]
     pub advice: Advice,

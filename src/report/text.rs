@@ -60,7 +60,14 @@ impl Text {
             Shown(&info.profile),
             Shown(&info.routes)
         )?;
-        writeln!(out, "OS store: {}", Shown(&info.os_store.to_string()))
+        if let Some(list) = &info.endpoint_list {
+            writeln!(out, "endpoints: {}", Shown(list))?;
+        }
+        writeln!(out, "OS store: {}", Shown(&info.os_store.to_string()))?;
+        for w in &info.warnings {
+            writeln!(out, "warning {}: {}", w.warning, Shown(&w.detail))?;
+        }
+        Ok(())
     }
 
     /// The line of one result, and its details when verbose.
@@ -292,6 +299,9 @@ fn checks(out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
     if let Some(trust) = &r.trust {
         path_line(out, &trust.public)?;
         path_line(out, &trust.os)?;
+        if let Some(agent) = &trust.agent {
+            path_line(out, agent)?;
+        }
         if let Some(h) = &trust.hostname {
             writeln!(
                 out,
@@ -372,6 +382,12 @@ fn drift(out: &mut impl Write, d: &Drift, url: &str, format: PinFormat) -> io::R
     }
     for k in &d.new {
         writeln!(out, "      new    {} {}", Shown(&k.certificate), k.pin)?;
+    }
+    for note in &d.pinned_expired {
+        writeln!(out, "      pinned certificate expired: {}", Shown(note))?;
+    }
+    if d.stale.is_empty() && d.matched {
+        return Ok(());
     }
     writeln!(out, "      pins this chain needs ({}):", format.name())?;
     // the formats' comments carry the labels (certificate names) as they are

@@ -10,7 +10,7 @@ use super::os_store::{self, CertVars, OsStoreChoice, OsStoreReport, OsStoreSourc
 use crate::chain::cert::CertInfo;
 use crate::error::Error;
 use crate::input;
-use crate::pins::Pin;
+use crate::pins::{Pin, PinSet};
 
 /// Which anchor set a path was built against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -20,14 +20,18 @@ pub enum Store {
     Public,
     /// the platform's store: what this machine trusts, enterprise roots included
     Os,
+    /// the anchors a pin set carries (`anchors = [...]`): what a client that ships its own CA
+    /// bundle trusts (the Defender agent), whatever the other two say
+    Agent,
 }
 
 impl Store {
-    /// `public` or `os`.
+    /// `public`, `os` or `agent`.
     pub fn name(self) -> &'static str {
         match self {
             Store::Public => "public",
             Store::Os => "os",
+            Store::Agent => "agent",
         }
     }
 }
@@ -51,6 +55,13 @@ pub enum AnchorOrigin {
     Os,
     /// anchors a caller gave (the lab, tests), with what they are
     Given(String),
+    /// a file of a pin set's `anchors`
+    PinSet {
+        /// the pin set
+        set: String,
+        /// the file, as the profile names it
+        file: String,
+    },
 }
 
 impl std::fmt::Display for AnchorOrigin {
@@ -60,6 +71,7 @@ impl std::fmt::Display for AnchorOrigin {
             AnchorOrigin::CaCert(path) => write!(f, "--cacert {}", input::name(path)),
             AnchorOrigin::Os => f.write_str("os"),
             AnchorOrigin::Given(what) => f.write_str(what),
+            AnchorOrigin::PinSet { set, file } => write!(f, "pin set {set}, {file}"),
         }
     }
 }
@@ -85,6 +97,18 @@ pub struct AnchorInfo {
     /// the same, seconds since the Unix epoch (None when the certificate gave none)
     #[serde(skip)]
     pub not_after_unix: Option<i64>,
+}
+
+impl AnchorInfo {
+    /// `Name (origin) expired on DATE`, for the warnings about an expired anchor.
+    pub fn expiry_note(&self) -> String {
+        format!(
+            "{} ({}) expired on {}",
+            crate::chain::cert::common_name(&self.subject).unwrap_or_else(|| self.subject.clone()),
+            self.origin,
+            self.not_after.get(..10).unwrap_or(&self.not_after)
+        )
+    }
 }
 
 fn pin_base64<S: serde::Serializer>(pin: &Pin, serializer: S) -> Result<S::Ok, S::Error> {
@@ -117,19 +141,25 @@ pub fn read_certificates(
     path: &Path,
     limit: input::Limit,
 ) -> Result<Vec<CertificateDer<'static>>, Error> {
-    use rustls::pki_types::pem::PemObject;
     let bytes = input::read_bounded(path, limit)?;
+    certificates_in(&bytes, &input::name(path))
+}
+
+/// Every certificate of the bytes of a PEM file (or a single DER certificate); `file` names it
+/// in messages.
+pub fn certificates_in(bytes: &[u8], file: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
+    use rustls::pki_types::pem::PemObject;
     if bytes.first() == Some(&0x30) {
-        return Ok(vec![CertificateDer::from(bytes)]);
+        return Ok(vec![CertificateDer::from(bytes.to_vec())]);
     }
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(bytes).collect();
     let certs = certs.map_err(|e| Error::File {
-        file: input::name(path),
-        message: pem_error(&bytes, &e),
+        file: file.to_string(),
+        message: pem_error(bytes, &e),
     })?;
     if certs.is_empty() {
         return Err(Error::File {
-            file: input::name(path),
+            file: file.to_string(),
             message: "no certificate found: expected -----BEGIN CERTIFICATE----- blocks".into(),
         });
     }
@@ -295,6 +325,28 @@ impl AnchorSet {
             self.len(),
             self.load_errors.clone(),
         )
+    }
+
+    /// The anchors a pin set carries: the agent's own store for the endpoints of the set.
+    pub fn of_pinset(set: &PinSet) -> AnchorSet {
+        let mut anchors = AnchorSet::new(Store::Agent);
+        for anchor in &set.anchors {
+            let origin = AnchorOrigin::PinSet {
+                set: set.name.clone(),
+                file: anchor.file.clone(),
+            };
+            if let Err(e) = anchors.add(&anchor.der, &origin) {
+                anchors.load_errors.push(format!("{origin}: {e}"));
+            }
+        }
+        anchors
+    }
+
+    /// The anchors whose certificates have expired at `now` (seconds since the epoch).
+    pub fn expired(&self, now: i64) -> impl Iterator<Item = &AnchorInfo> {
+        self.info
+            .iter()
+            .filter(move |i| i.not_after_unix.is_some_and(|t| t < now))
     }
 
     /// An anchor set made of the given certificates (tests and the lab).

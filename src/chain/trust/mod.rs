@@ -14,7 +14,7 @@ mod signed;
 
 pub use signed::leaf_spki;
 
-pub use anchors::{read_certificates, AnchorInfo, AnchorOrigin, AnchorSet, Store};
+pub use anchors::{certificates_in, read_certificates, AnchorInfo, AnchorOrigin, AnchorSet, Store};
 pub use checks::{check_name, check_validity, NameCheck, ValidityCheck};
 pub use os_store::{OsStoreChoice, OsStoreReport, OsStoreSource};
 pub use path::{build_path, seen_keys, PathKey, PathReport, PathState, Role, TimeProblem};

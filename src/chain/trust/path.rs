@@ -3,7 +3,7 @@
 
 use std::collections::hash_map::{Entry, HashMap};
 
-use rustls::pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
+use rustls::pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use serde::Serialize;
 use webpki::{EndEntityCert, KeyUsage};
 
@@ -237,6 +237,16 @@ fn expired_anchor(anchor: &AnchorInfo, now: UnixTime) -> Option<String> {
     })
 }
 
+/// The anchors of `set` whose certificates have not expired at `now`.
+fn valid_anchors(set: &AnchorSet, now: UnixTime) -> Vec<TrustAnchor<'static>> {
+    set.anchors
+        .iter()
+        .zip(&set.info)
+        .filter(|(_, info)| expired_anchor(info, now).is_none())
+        .map(|(anchor, _)| anchor.clone())
+        .collect()
+}
+
 /// The middle of the time when every presented certificate that parses is valid, if there is
 /// such a time.
 fn when_all_valid(infos: &[CertInfo]) -> Option<UnixTime> {
@@ -309,10 +319,12 @@ pub fn build_path(
         }
     };
     let (first, intermediates) = distinct(chain);
-    let attempt = |time: UnixTime| -> Result<(usize, Vec<usize>), webpki::Error> {
+    let attempt_with = |anchors: &[TrustAnchor<'_>],
+                        time: UnixTime|
+     -> Result<(usize, Vec<usize>), webpki::Error> {
         let path = leaf.verify_for_usage(
             algs,
-            &set.anchors,
+            anchors,
             &intermediates,
             time,
             KeyUsage::server_auth(),
@@ -328,17 +340,23 @@ pub fn build_path(
         let anchor = set.index_of(path.anchor()).unwrap_or(usize::MAX);
         Ok((anchor, positions))
     };
+    let attempt = |time: UnixTime| attempt_with(&set.anchors, time);
     let report = |anchor, path, state, error| reached(set, anchor, path, state, error);
     match attempt(now) {
         Ok((anchor, path)) => match set.info.get(anchor).and_then(|a| expired_anchor(a, now)) {
             // webpki takes an anchor as a name and a key; its certificate's dates are ours to
-            // judge, as `openssl verify` does
-            Some(message) => report(
-                anchor,
-                path,
-                PathState::TimeInvalid(TimeProblem::Expired),
-                Some(message),
-            ),
+            // judge, as `openssl verify` does; and as OpenSSL prefers an issuer valid now, a
+            // path to an anchor still valid wins over one to an expired anchor (a bundle that
+            // holds an expired intermediate beside its root)
+            Some(message) => match attempt_with(&valid_anchors(set, now), now) {
+                Ok((anchor, path)) => report(anchor, path, PathState::Verified, None),
+                Err(_) => report(
+                    anchor,
+                    path,
+                    PathState::TimeInvalid(TimeProblem::Expired),
+                    Some(message),
+                ),
+            },
             None => report(anchor, path, PathState::Verified, None),
         },
         Err(e @ (webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. })) => {

@@ -235,7 +235,11 @@ fn paths(out: &mut impl Write, r: &ProbeResult, stops: &Stops) -> io::Result<()>
         return writeln!(out, "  not built: no certificate was presented");
     };
     path(out, &trust.public, stops.public.as_ref())?;
-    path(out, &trust.os, stops.os.as_ref())
+    path(out, &trust.os, stops.os.as_ref())?;
+    match &trust.agent {
+        Some(agent) => path(out, agent, None),
+        None => Ok(()),
+    }
 }
 
 fn path(out: &mut impl Write, p: &PathReport, stop: Option<&Stop>) -> io::Result<()> {

@@ -22,10 +22,8 @@ fn path_pins(r: &ProbeResult) -> Vec<PathPin> {
     let Some(trust) = &r.trust else {
         return Vec::new();
     };
-    let path = match r.pins.path {
-        Some(Store::Public) => &trust.public,
-        Some(Store::Os) => &trust.os,
-        None => return Vec::new(),
+    let Some(path) = r.pins.path.and_then(|store| trust.path(store)) else {
+        return Vec::new();
     };
     let today = crate::pins::today();
     r.pins
