@@ -173,7 +173,7 @@ impl Selection {
         endpoints
             .iter()
             .filter(|e| self.holds(e))
-            .filter(|e| seen.insert(e.url.clone()))
+            .filter(|e| seen.insert((e.url.clone(), e.method)))
             .cloned()
             .collect()
     }

@@ -1,4 +1,5 @@
-//! Endpoints: what to probe (host, port, path), with the pin set and HTTP answer it should give.
+//! Endpoints: what to probe (host, port, path, HTTP method), with the pin set and HTTP answer it
+//! should give.
 //!
 //! Users write endpoints as URLs (`https://host[:port]/path`) or bare `host[:port]`, in profiles
 //! and on the command line; both end up here, validated once.
@@ -7,6 +8,50 @@ use std::net::IpAddr;
 
 use rustls::pki_types::ServerName;
 use serde::Serialize;
+
+/// The HTTP method of an endpoint's request.
+///
+/// Defender's agent does not GET everything: it sends HEAD to some endpoints (`/packages`) and
+/// POST with an empty body to others (SmartScreen), and what they answer differs with the
+/// method (an answer to HEAD has no body). A closed set: these three are all a health check
+/// needs, and each changes how the request is written or the answer read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// `GET`: no body sent, the answer's body read
+    #[default]
+    Get,
+    /// `HEAD`: no body sent, and none read whatever the answer's Content-Length says
+    Head,
+    /// `POST` with an empty body (`Content-Length: 0`)
+    Post,
+}
+
+impl Method {
+    /// Every method, in the order messages list them.
+    pub const ALL: [Method; 3] = [Method::Get, Method::Head, Method::Post];
+
+    /// The method's token as sent in the request line: `GET`, `HEAD`, `POST`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+        }
+    }
+
+    /// The method named `text`, in upper case only: method tokens are case-sensitive
+    /// (RFC 9110 9.1), so `head` is not `HEAD` and is refused rather than guessed.
+    pub fn parse(text: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == text)
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// What the HTTP answer must be for the endpoint to be `ok`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -28,8 +73,10 @@ pub struct Endpoint {
     pub host: String,
     /// TCP port (443 unless given)
     pub port: u16,
-    /// path and query sent in the GET request
+    /// path and query sent in the request line
     pub path: String,
+    /// the HTTP method of the request (GET unless the profile says otherwise)
+    pub method: Method,
     /// the name sent as SNI and checked against the certificate
     pub server_name: ServerName<'static>,
     /// the pin set the chain must match, if any
@@ -108,6 +155,7 @@ impl Endpoint {
             host,
             port,
             path,
+            method: Method::Get,
             server_name,
             pinset: None,
             expect: HttpExpectation::default(),
@@ -193,6 +241,22 @@ mod tests {
                 (host, port, path, url)
             );
         }
+    }
+
+    #[test]
+    fn methods_are_upper_case_tokens() {
+        for method in Method::ALL {
+            assert_eq!(Method::parse(method.name()), Some(method));
+            assert_eq!(
+                serde_json::to_value(method).unwrap(),
+                serde_json::json!(method.name())
+            );
+        }
+        for text in ["head", "Post", "PUT", "", " GET"] {
+            assert_eq!(Method::parse(text), None, "{text:?}");
+        }
+        assert_eq!(Method::default(), Method::Get);
+        assert_eq!(Endpoint::parse("example.org").unwrap().method, Method::Get);
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub enum Inspected {
     Live {
         /// the URL probed
         url: String,
-        /// whether the HTTP GET was sent (`--no-http` turns it off)
+        /// whether the HTTP request was sent (`--no-http` turns it off)
         http: bool,
     },
     /// a chain read from a file
@@ -266,8 +266,8 @@ fn finish(
 }
 
 /// Picks the pin set of an inspected endpoint and says why: `--pinset` if given; else the pin
-/// set and HTTP expectation of the profile endpoint with the same host and port (the same path
-/// preferred). A target given without a path (`host[:port]`) means that endpoint, so it takes
+/// set, HTTP method and expectation of the profile endpoint with the same host and port (the
+/// same path preferred). A target given without a path (`host[:port]`) means that endpoint, so it takes
 /// the endpoint's path too; a target with another path keeps it and takes only the pin set,
 /// because the expected answer belongs to the endpoint's path.
 pub fn choose_pinset(
@@ -292,13 +292,16 @@ pub fn choose_pinset(
             endpoint.authority()
         );
     };
+    // the expected answer is the answer to the profile's method, so the two travel together
     let how = if found.path == endpoint.path {
         endpoint.expect = found.expect.clone();
+        endpoint.method = found.method;
         "the same URL"
     } else if !has_path(target) {
         endpoint.path = found.path.clone();
         endpoint.url = found.url.clone();
         endpoint.expect = found.expect.clone();
+        endpoint.method = found.method;
         "the same host and port; its path and expected answer are used"
     } else {
         "the same host and port; its expected answer belongs to its own path and is not used"

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::catalog::{Catalog, Geo};
-use crate::endpoint::{Endpoint, HttpExpectation};
+use crate::endpoint::{Endpoint, HttpExpectation, Method};
 use crate::error::Error;
 use crate::input;
 use crate::pins::{Pin, PinEntry, PinSet, PinnedAnchor};
@@ -145,7 +145,7 @@ struct RawEndpoint {
     url: Spanned<String>,
     pinset: Option<Spanned<String>>,
     expect_status: Option<Spanned<i64>>,
-    expect_body: Option<String>,
+    expect_body: Option<Spanned<String>>,
     method: Option<Spanned<String>>,
     catalog: Option<Spanned<String>>,
     geo: Option<Spanned<String>>,
@@ -361,11 +361,32 @@ impl Profile {
                 ));
             }
         }
+        if let Some(method) = &raw.method {
+            let text = method.get_ref();
+            endpoint.method = Method::parse(text).ok_or_else(|| {
+                // method tokens are case-sensitive, so `head` is refused, with the spelling
+                let case = Method::parse(&text.to_ascii_uppercase())
+                    .map(|m| format!(" (methods are case-sensitive: write \"{m}\")"))
+                    .unwrap_or_default();
+                at(
+                    method.span().start,
+                    format!("method = {text:?} is not supported: use GET, HEAD or POST{case}"),
+                )
+            })?;
+        }
+        if let Some(body) = &raw.expect_body {
+            if endpoint.method == Method::Head && !body.get_ref().trim_ascii().is_empty() {
+                return Err(at(
+                    body.span().start,
+                    "expect_body cannot match with method = \"HEAD\": the answer to HEAD has no body; remove expect_body or use GET".into(),
+                ));
+            }
+        }
         endpoint.expect = HttpExpectation {
             status: raw
                 .expect_status
                 .map(|s| u16::try_from(s.into_inner()).unwrap_or(0)),
-            body: raw.expect_body,
+            body: raw.expect_body.map(Spanned::into_inner),
         };
         endpoint.pinset = raw.pinset.map(Spanned::into_inner);
         endpoint.catalog = match &raw.catalog {
@@ -409,9 +430,6 @@ impl Profile {
                 ),
             ));
         }
-        // the method is read by the HTTP check's own change; accepted here so that the
-        // catalogs load
-        let _ = raw.method;
         endpoint.service = raw.service;
         endpoint.source = raw.source;
         Ok(endpoint)
@@ -678,6 +696,19 @@ expect_body = "OK"             # optional
             ),
             ("[[endpoints]]\nurl = \"x\"\nexpect_stauts = 200\n", "p.toml:3: unknown field `expect_stauts`"),
             ("[[endpoints]]\nurl = \"x\"\nexpect_status = 999\n", "p.toml:3: expect_status = 999"),
+            (
+                "[[endpoints]]\nurl = \"x\"\nmethod = \"PUT\"\n",
+                "p.toml:3: method = \"PUT\" is not supported: use GET, HEAD or POST",
+            ),
+            (
+                "[[endpoints]]\nurl = \"x\"\n\nmethod = \"head\"\n",
+                "p.toml:4: method = \"head\" is not supported: use GET, HEAD or POST (methods are case-sensitive: write \"HEAD\")",
+            ),
+            ("[[endpoints]]\nurl = \"x\"\nmethod = 1\n", "p.toml:3:"),
+            (
+                "[[endpoints]]\nurl = \"x\"\nmethod = \"HEAD\"\nexpect_body = \"OK\"\n",
+                "p.toml:4: expect_body cannot match with method = \"HEAD\": the answer to HEAD has no body; remove expect_body or use GET",
+            ),
             ("[pinsets.a]\npins = [1]\n", "p.toml:2: [pinsets.a] pins: expected a pin string"),
             ("[pinsets.a]\npins = [{ label = \"x\" }]\n", "needs `pin = \"sha256/...\"`"),
             ("[pinsets.a]\npins = []\n", "p.toml: pin set \"a\" has no pins"),

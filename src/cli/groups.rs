@@ -42,7 +42,7 @@ pub struct ReachArgs {
     #[arg(long = "timeout", value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
     pub timeout: f64,
 
-    /// Skip the HTTP GET after the handshake
+    /// Skip the HTTP request after the handshake
     #[arg(long)]
     pub no_http: bool,
 

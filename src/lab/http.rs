@@ -26,7 +26,8 @@ const NOT_FOUND: &[u8] = b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno
 /// What an [`HttpServer`] answers for a path.
 #[derive(Clone, Debug)]
 pub enum Reply {
-    /// these bytes, a whole answer (status line, headers, body); then the server closes
+    /// these bytes, a whole answer (status line, headers, body), or to HEAD only their head (up
+    /// to the blank line); then the server closes
     Raw(Vec<u8>),
     /// reads the request and never answers
     Silent,
@@ -55,7 +56,8 @@ pub struct HttpServer {
 
 impl HttpServer {
     /// Starts a server on `127.0.0.1:0` answering each path of `routes` (exactly as in the
-    /// request line, `/proxy.pac`) with its reply, and any other path with 404.
+    /// request line, `/proxy.pac`) with its reply, and any other path with 404, whatever the
+    /// method; the answer to HEAD is the head alone.
     pub async fn start<'a>(
         routes: impl IntoIterator<Item = (&'a str, Reply)>,
     ) -> Result<HttpServer, LabError> {
@@ -109,25 +111,36 @@ async fn answer(mut tcp: TcpStream, routes: &[(String, Reply)]) -> io::Result<()
     let Some(head) = read_head(&mut tcp).await? else {
         return Ok(());
     };
-    let path = request_line(&head).map(|(_, target)| target);
+    let (method, path) = request_line(&head).unzip();
     let reply = routes
         .iter()
         .find(|(p, _)| Some(p.as_str()) == path.as_deref())
         .map(|(_, r)| r);
-    match reply {
-        Some(Reply::Raw(bytes)) => {
-            tcp.write_all(bytes).await?;
-            tcp.shutdown().await
-        }
+    let bytes = match reply {
+        Some(Reply::Raw(bytes)) => bytes.as_slice(),
         Some(Reply::Silent) => {
             tokio::time::sleep(CONNECTION_DEADLINE).await;
-            Ok(())
+            return Ok(());
         }
-        None => {
-            tcp.write_all(NOT_FOUND).await?;
-            tcp.shutdown().await
-        }
-    }
+        None => NOT_FOUND,
+    };
+    // RFC 9110 9.3.2: the answer to HEAD is the answer to GET without its content
+    let bytes = if method.as_deref() == Some("HEAD") {
+        head_of(bytes)
+    } else {
+        bytes
+    };
+    tcp.write_all(bytes).await?;
+    tcp.shutdown().await
+}
+
+/// The head of an answer: its bytes up to and with the first blank line (all of them if
+/// there is none).
+fn head_of(answer: &[u8]) -> &[u8] {
+    answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(answer, |at| &answer[..at + 4])
 }
 
 /// Reads until the end of an HTTP request head (the blank line) and returns what was read.
@@ -161,8 +174,12 @@ mod tests {
     use super::*;
 
     async fn get(server: &HttpServer, path: &str) -> String {
+        ask(server, "GET", path).await
+    }
+
+    async fn ask(server: &HttpServer, method: &str, path: &str) -> String {
         let mut tcp = TcpStream::connect(server.addr()).await.unwrap();
-        tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: lab\r\n\r\n").as_bytes())
+        tcp.write_all(format!("{method} {path} HTTP/1.1\r\nHost: lab\r\n\r\n").as_bytes())
             .await
             .unwrap();
         let mut answer = Vec::new();
@@ -193,6 +210,14 @@ mod tests {
             "{pac}"
         );
         assert!(get(&server, "/other").await.starts_with("HTTP/1.1 404 "));
+
+        // HEAD: the same head, with the length of the body it leaves out
+        let head = ask(&server, "HEAD", "/proxy.pac").await;
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(head.contains("Content-Length: 29\r\n"), "{head}");
+        assert!(head.ends_with("\r\n\r\n"), "{head}");
+        let head = ask(&server, "HEAD", "/other").await;
+        assert_eq!(head, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n");
 
         let mut tcp = TcpStream::connect(server.addr()).await.unwrap();
         tcp.write_all(b"GET /slow.pac HTTP/1.1\r\n\r\n")

@@ -21,7 +21,7 @@ mod server;
 pub use http::{HttpServer, Reply};
 pub use pki::{Ca, KeyKind, Leaf, LeafSpec, Pki};
 pub use proxy::{LabProxy, ProxyBehaviour, PROXY_VARS};
-pub use server::{closed_port, Behaviour, Server};
+pub use server::{closed_port, Behaviour, Request, Server};
 
 /// Why the lab could not build a certificate or start a server.
 #[derive(Debug, thiserror::Error)]

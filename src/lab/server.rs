@@ -4,13 +4,15 @@
 //! on every connection: a plain HTTPS answer, or one of the failures a prober has to tell
 //! apart (reset after the ClientHello, silence, non-TLS bytes, a close right after the
 //! handshake). The chain is sent exactly as given, so tests can present wrong orders, missing
-//! intermediates or extra certificates. Everything is bounded: connections per server, bytes
-//! read per connection, and time per connection and per server; dropping the [`Server`] stops it.
+//! intermediates or extra certificates. The HTTP behaviours answer GET, HEAD (the head alone)
+//! and POST, and keep the request heads they read for the tests to check ([`Server::requests`]).
+//! Everything is bounded: connections per server, bytes read per connection, requests kept, and
+//! time per connection and per server; dropping the [`Server`] stops it.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -22,7 +24,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
-use super::http::read_head;
+use super::http::{read_head, request_line};
 use super::LabError;
 
 /// Longest a single connection may take, handshake included.
@@ -43,13 +45,17 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(2);
 const MAX_DRAIN: usize = 64 * 1024;
 /// Pause after a failed `accept` (for example out of file descriptors) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+/// Most requests one server keeps for [`Server::requests`]; later ones are answered, not kept.
+const MAX_KEPT_REQUESTS: usize = 256;
 
 /// What a lab server does with each connection.
 #[derive(Clone, Debug)]
 pub enum Behaviour {
     /// Completes the TLS handshake and answers the HTTP/1.1 request (read until `\r\n\r\n`,
-    /// at most 16 KiB) with `HTTP/1.1 {status} {reason}`, `Content-Length` and
-    /// `Connection: close`, then the body; then sends close_notify and closes.
+    /// at most 16 KiB; a body, as a POST's, is not read) with `HTTP/1.1 {status} {reason}`,
+    /// `Content-Length` and `Connection: close`, then the body, except to HEAD, whose answer
+    /// ends with the head (its Content-Length still the body's, as RFC 9110 9.3.2 has it);
+    /// then sends close_notify and closes.
     Http {
         /// Status code of the answer.
         status: u16,
@@ -78,7 +84,8 @@ pub enum Behaviour {
         delay: Duration,
     },
     /// Completes the TLS handshake, reads the request head and answers these bytes as they
-    /// are (a head with many or hostile headers), then sends close_notify and closes.
+    /// are, whatever the method (a head with many or hostile headers, a body sent to HEAD),
+    /// then sends close_notify and closes.
     Answer(Vec<u8>),
 }
 
@@ -106,12 +113,27 @@ impl Behaviour {
     }
 }
 
+/// A request an HTTP behaviour read, as its head says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// the method of the request line (`GET`, `HEAD`, `POST`)
+    pub method: String,
+    /// the target of the request line (`/ping`)
+    pub target: String,
+    /// the whole head as text (lossy UTF-8), request line and headers
+    pub head: String,
+}
+
+/// The requests a server kept, shared with its connections.
+type Kept = Arc<Mutex<Vec<Request>>>;
+
 /// A running lab server on `127.0.0.1`. Dropping it stops accepting and ends its
 /// connections.
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
+    requests: Kept,
     task: JoinHandle<()>,
 }
 
@@ -181,6 +203,14 @@ impl Server {
     pub fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
+
+    /// The HTTP requests read so far, in the order their heads were complete (the first 256).
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl Drop for Server {
@@ -211,16 +241,19 @@ async fn spawn(
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     let accepted = Arc::new(AtomicUsize::new(0));
+    let requests = Kept::default();
     let task = runtime.spawn(serve(
         listener,
         acceptor,
         Arc::new(behaviour),
         Arc::clone(&accepted),
+        Arc::clone(&requests),
         connections,
     ));
     Ok(Server {
         addr,
         accepted,
+        requests,
         task,
     })
 }
@@ -230,6 +263,7 @@ async fn serve(
     acceptor: Option<TlsAcceptor>,
     behaviour: Arc<Behaviour>,
     accepted: Arc<AtomicUsize>,
+    requests: Kept,
     capacity: usize,
 ) {
     let end = Instant::now() + SERVER_LIFETIME;
@@ -254,13 +288,15 @@ async fn serve(
         accepted.fetch_add(1, Ordering::SeqCst);
         let acceptor = acceptor.clone();
         let behaviour = Arc::clone(&behaviour);
+        let requests = Arc::clone(&requests);
         connections.spawn(async move {
             let deadline = match *behaviour {
                 Behaviour::Silent => SILENT_HOLD,
                 _ => CONNECTION_DEADLINE,
             };
             // Failures are the client's to observe; the server has nobody to tell.
-            let _ = tokio::time::timeout(deadline, handle(tcp, acceptor, &behaviour)).await;
+            let _ =
+                tokio::time::timeout(deadline, handle(tcp, acceptor, &behaviour, &requests)).await;
         });
     }
     // Refuse new clients but let the running connections end; each has its own deadline.
@@ -274,12 +310,18 @@ async fn handle(
     tcp: TcpStream,
     acceptor: Option<TlsAcceptor>,
     behaviour: &Behaviour,
+    requests: &Kept,
 ) -> io::Result<()> {
     match (behaviour, acceptor) {
         (Behaviour::Http { status, body }, Some(acceptor)) => {
-            answer_http(tcp, acceptor, None, http_response(*status, body).as_bytes()).await
+            answer_http(tcp, acceptor, None, requests, |method| {
+                http_response(method, *status, body)
+            })
+            .await
         }
-        (Behaviour::Answer(bytes), Some(acceptor)) => answer_http(tcp, acceptor, None, bytes).await,
+        (Behaviour::Answer(bytes), Some(acceptor)) => {
+            answer_http(tcp, acceptor, None, requests, |_| bytes.clone()).await
+        }
         (
             Behaviour::DelayedHttp {
                 status,
@@ -288,8 +330,10 @@ async fn handle(
             },
             Some(acceptor),
         ) => {
-            let answer = http_response(*status, body);
-            answer_http(tcp, acceptor, Some(*delay), answer.as_bytes()).await
+            answer_http(tcp, acceptor, Some(*delay), requests, |method| {
+                http_response(method, *status, body)
+            })
+            .await
         }
         (Behaviour::CloseAfterHandshake, Some(acceptor)) => {
             close_after_handshake(tcp, acceptor).await
@@ -308,22 +352,39 @@ async fn handle(
     }
 }
 
-/// Completes the handshake, waits `delay` if there is one, reads the request head and answers
-/// `answer`.
+/// Completes the handshake, waits `delay` if there is one, reads the request head, keeps it in
+/// `requests` and answers what `answer` gives for its method.
 async fn answer_http(
     tcp: TcpStream,
     acceptor: TlsAcceptor,
     delay: Option<Duration>,
-    answer: &[u8],
+    requests: &Kept,
+    answer: impl FnOnce(&str) -> Vec<u8>,
 ) -> io::Result<()> {
     let mut tls = acceptor.accept(tcp).await?;
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
-    if read_head(&mut tls).await?.is_none() {
+    let Some(head) = read_head(&mut tls).await? else {
         return Ok(());
+    };
+    let (method, target) = request_line(&head).unwrap_or_default();
+    let answer = answer(&method);
+    {
+        let mut kept = requests.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() < MAX_KEPT_REQUESTS {
+            let end = head
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(head.len(), |at| at + 4);
+            kept.push(Request {
+                method,
+                target,
+                head: String::from_utf8_lossy(&head[..end]).into_owned(),
+            });
+        }
     }
-    tls.write_all(answer).await?;
+    tls.write_all(&answer).await?;
     // Sends close_notify and then FIN.
     tls.shutdown().await?;
     drain(&mut tls).await;
@@ -422,13 +483,17 @@ async fn drain<R: AsyncRead + Unpin>(reader: &mut R) {
     .await;
 }
 
-fn http_response(status: u16, body: &str) -> String {
+/// The answer of [`Behaviour::Http`] to a `method` request: the body left out for HEAD, its
+/// length still announced.
+fn http_response(method: &str, status: u16, body: &str) -> Vec<u8> {
     format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Length: {length}\r\nConnection: close\r\n\r\n{body}",
+         Content-Length: {length}\r\nConnection: close\r\n\r\n{content}",
         reason = reason_phrase(status),
         length = body.len(),
+        content = if method == "HEAD" { "" } else { body },
     )
+    .into_bytes()
 }
 
 fn reason_phrase(status: u16) -> &'static str {
@@ -517,9 +582,19 @@ mod tests {
     }
 
     async fn get(server: &Server, config: ClientConfig, name: &str) -> io::Result<String> {
+        let request = format!("GET / HTTP/1.1\r\nHost: {name}\r\n\r\n");
+        ask(server, config, name, &request).await
+    }
+
+    /// Sends `request` and reads the answer to its end.
+    async fn ask(
+        server: &Server,
+        config: ClientConfig,
+        name: &str,
+        request: &str,
+    ) -> io::Result<String> {
         let mut tls = connect(server, config, name).await?;
-        tls.write_all(format!("GET / HTTP/1.1\r\nHost: {name}\r\n\r\n").as_bytes())
-            .await?;
+        tls.write_all(request.as_bytes()).await?;
         let mut answer = Vec::new();
         tokio::time::timeout(CLIENT_PATIENCE, tls.read_to_end(&mut answer)).await??;
         Ok(String::from_utf8_lossy(&answer).into_owned())
@@ -559,6 +634,41 @@ mod tests {
         assert!(answer.contains("Connection: close\r\n"), "{answer}");
         assert!(answer.ends_with("\r\n\r\nhello from the lab"), "{answer}");
         assert_eq!(server.accepted(), 1);
+    }
+
+    #[tokio::test]
+    async fn head_gets_the_head_and_post_the_body_and_both_are_kept() {
+        let Pki { root, leaf, .. } = pki(KeyKind::EcdsaP256);
+        let server = Server::start(leaf.chain(), leaf.key.clone_key(), ok_hello())
+            .await
+            .unwrap();
+        let head = "HEAD /packages HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        let post = "POST /smartscreen HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n";
+
+        let config = client_trusting(&root, &all_versions());
+        let answer = ask(&server, config, "localhost", head).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        // the length of the body a GET would get, and no body
+        assert!(answer.contains("Content-Length: 18\r\n"), "{answer}");
+        assert!(answer.ends_with("Connection: close\r\n\r\n"), "{answer}");
+
+        let config = client_trusting(&root, &all_versions());
+        let answer = ask(&server, config, "localhost", post).await.unwrap();
+        assert!(answer.ends_with("\r\n\r\nhello from the lab"), "{answer}");
+
+        let kept: Vec<(String, String)> = server
+            .requests()
+            .into_iter()
+            .map(|r| (r.method, r.target))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("HEAD".to_string(), "/packages".to_string()),
+                ("POST".to_string(), "/smartscreen".to_string())
+            ]
+        );
+        assert_eq!(server.requests()[1].head, post);
     }
 
     #[tokio::test]

@@ -45,7 +45,7 @@ pub struct Settings {
     pub connect_timeout: Duration,
     /// deadline for the whole probe (as curl's --max-time)
     pub timeout: Duration,
-    /// send the HTTP GET and check the answer
+    /// send the HTTP request and check the answer
     pub http: bool,
     /// certificates on the path expiring within this many days get a warning
     pub warn_days: u32,

@@ -1,4 +1,5 @@
-//! The HTTP check: a GET over the same TLS stream, compared with what the endpoint expects.
+//! The HTTP check: one request with the endpoint's method (GET, HEAD or POST) over the same TLS
+//! stream, its answer compared with what the endpoint expects.
 
 use std::time::Instant;
 
@@ -12,8 +13,9 @@ use crate::endpoint::Endpoint;
 use crate::net::http::{self, HttpError};
 use crate::verdict::{HttpFailure, HttpProblem};
 
-/// Sends the GET, records the answer on the result, and says what was wrong with it, if
-/// anything. The stream is closed politely afterwards.
+/// Sends the endpoint's request, records the answer on the result, and says what was wrong with
+/// it, if anything; every message names the request (`HEAD /packages: ...`). The stream is
+/// closed politely afterwards.
 pub(super) async fn check(
     tls: &mut TlsStream<TcpStream>,
     endpoint: &Endpoint,
@@ -22,13 +24,15 @@ pub(super) async fn check(
 ) -> Option<HttpFailure> {
     let t = Instant::now();
     let expect = &endpoint.expect;
+    let method = endpoint.method;
     let answer = timeout_at(
         clock.probe,
-        http::get(tls, &endpoint.authority(), &endpoint.path),
+        http::exchange(tls, method, &endpoint.authority(), &endpoint.path),
     )
     .await;
     r.timings_ms.http = Some(ms(t));
     let mut report = HttpReport {
+        method,
         answer: None,
         error: None,
         expect_status: expect.status,
@@ -38,7 +42,7 @@ pub(super) async fn check(
     match answer {
         Err(_) => {
             let detail = format!(
-                "phase http: no complete answer to GET {} before the {} deadline",
+                "phase http: no complete answer to {method} {} before the {} deadline",
                 endpoint.path,
                 seconds(clock.probe_limit)
             );
@@ -55,7 +59,7 @@ pub(super) async fn check(
                 HttpError::Send(_) => HttpProblem::Send,
                 HttpError::Read(_) => HttpProblem::Read,
             };
-            let detail = format!("GET {}: {e}", endpoint.path);
+            let detail = format!("{method} {}: {e}", endpoint.path);
             report.error = Some(detail.clone());
             problem = Some(HttpFailure {
                 problem: kind,
@@ -67,7 +71,7 @@ pub(super) async fn check(
             if let Some(why) = http::mismatch(&answer, expect.status, expect.body.as_deref()) {
                 problem = Some(HttpFailure {
                     problem: HttpProblem::Unexpected,
-                    detail: format!("GET {}: {why}", endpoint.path),
+                    detail: format!("{method} {}: {why}", endpoint.path),
                 });
             }
             report.answer = Some(answer);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{NameCheck, PathKey, PathReport, Store, ValidityCheck};
 use crate::drift::Drift;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, Method};
 use crate::evidence::Interception;
 use crate::net::http;
 use crate::net::resolve::Source;
@@ -127,6 +127,8 @@ pub const PINNED_EXPIRED: &str = "pinned-certificate-expired";
 /// The HTTP check.
 #[derive(Clone, Debug, Serialize)]
 pub struct HttpReport {
+    /// the request's method (`GET`, `HEAD`, `POST`)
+    pub method: Method,
     /// the answer, when one came
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<http::Answer>,

@@ -454,6 +454,83 @@ async fn unexpected_http_answer_is_http_unexpected() {
     assert!(r["http"].is_null(), "--no-http sent a request: {r:#}");
 }
 
+/// Defender's agent sends HEAD to some endpoints and an empty POST to others: the profile's
+/// `method` is the request the server sees, the answer is read as an answer to it (none of the
+/// body its Content-Length announces comes to HEAD), and the JSON and the evidence name it.
+#[tokio::test(flavor = "multi_thread")]
+async fn head_and_post_endpoints_send_their_method() {
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let base = format!("https://{HOST}:{}", server.port());
+    let profile = format!(
+        "[[endpoints]]\nurl = \"{base}/packages/?ostype=mac\"\nmethod = \"HEAD\"\nexpect_status = 200\n\n\
+         [[endpoints]]\nurl = \"{base}/smartscreen\"\nmethod = \"POST\"\nexpect_status = 200\nexpect_body = \"OK\"\n\n\
+         [[endpoints]]\nurl = \"{base}/ping\"\nexpect_body = \"OK\"\n"
+    );
+    let out = Probe::new()
+        .profile(&profile)
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(0);
+    let results = out.results();
+    assert_eq!(results.len(), 3);
+    for (r, method) in results.iter().zip(["HEAD", "POST", "GET"]) {
+        assert_verdict(r, "ok", 0);
+        assert_eq!(r["http"]["method"], method, "{r:#}");
+        assert_eq!(r["http"]["answer"]["status"], 200, "{r:#}");
+    }
+    assert_eq!(results[0]["http"]["answer"]["body"], "");
+    assert_eq!(results[1]["http"]["answer"]["body"], "OK");
+    assert_eq!(results[1]["http"]["expect_body"], "OK");
+
+    // the probes run at once, so the server saw them in any order
+    let mut seen: Vec<_> = server
+        .requests()
+        .into_iter()
+        .map(|r| {
+            (
+                r.method,
+                r.target,
+                r.head.contains("\r\nContent-Length: 0\r\n"),
+            )
+        })
+        .collect();
+    seen.sort();
+    let want = [
+        ("GET", "/ping", false),
+        ("HEAD", "/packages/?ostype=mac", false),
+        ("POST", "/smartscreen", true),
+    ]
+    .map(|(m, t, length)| (m.to_string(), t.to_string(), length));
+    assert_eq!(seen, want);
+
+    // a HEAD endpoint answered otherwise names its request in the evidence
+    let missing = serve(&pki.leaf, http(404, "not here")).await;
+    let profile = format!(
+        "[[endpoints]]\nurl = \"https://{HOST}:{}/packages/?ostype=mac\"\nmethod = \"HEAD\"\nexpect_status = 200\n",
+        missing.port()
+    );
+    let out = Probe::new()
+        .profile(&profile)
+        .cacert(&pki.root)
+        .resolve(missing.port())
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let r = out.result();
+    assert_verdict(&r, "http-unexpected", 22);
+    assert_eq!(
+        r["detail"], "HEAD /packages/?ostype=mac: status 404 Not Found, expected 200",
+        "{r:#}"
+    );
+    assert_eq!(r["http"]["method"], "HEAD");
+    assert_eq!(missing.requests()[0].method, "HEAD");
+}
+
 /// DESIGN.md's verdict table gives http-unexpected the curl code 22, and the text report's
 /// advice block prints 22; the result line must not say something else for a wrong body.
 #[tokio::test(flavor = "multi_thread")]

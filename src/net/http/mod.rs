@@ -1,5 +1,5 @@
-//! One HTTP/1.1 GET over an established (TLS) stream, and the comparison of its answer with the
-//! endpoint's expectation.
+//! One HTTP/1.1 exchange (GET, HEAD or POST with an empty body) over an established (TLS)
+//! stream, and the comparison of its answer with the endpoint's expectation.
 //!
 //! A completed handshake only shows that the server holds some key; whether it is the real
 //! service shows in what it answers (Defender endpoints answer 200 "OK", an interceptor's block
@@ -12,6 +12,8 @@
 use std::io::ErrorKind;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use crate::endpoint::Method;
 
 /// Most bytes of an answer that are read (head + body); the rest is ignored.
 pub const MAX_ANSWER: usize = 64 * 1024;
@@ -55,23 +57,28 @@ pub enum HttpError {
     HeadTooLarge(usize),
 }
 
-/// Sends `GET {path} HTTP/1.1` with `Host: {host_header}`, `User-Agent: pinprobe/<CARGO_PKG_VERSION>`,
-/// `Accept: */*`, `Connection: close`, then reads the answer.
+/// Sends `{method} {path} HTTP/1.1` with `Host: {host_header}`,
+/// `User-Agent: pinprobe/<CARGO_PKG_VERSION>`, `Accept: */*`, `Connection: close` (and
+/// `Content-Length: 0` for POST, whose body is empty; GET and HEAD send neither body nor
+/// length), then reads the answer. The answer to HEAD is read without a body, whatever its
+/// Content-Length or Transfer-Encoding say (RFC 9110 9.3.2): reading on would wait for bytes
+/// that never come.
 ///
 /// An empty `path` is sent as `/`. A `path` or `host_header` holding anything but visible ASCII
 /// is refused with [`HttpError::Send`], since it would change the request's framing.
-pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
+pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
+    method: Method,
     host_header: &str,
     path: &str,
 ) -> Result<Answer, HttpError> {
-    send(stream, host_header, path).await?;
+    send(stream, method, host_header, path).await?;
     let mut reader = Reader {
         stream,
         buf: Vec::new(),
         limit: MAX_ANSWER,
     };
-    let (head, body_start) = read_head(&mut reader).await?;
+    let (head, body_start) = read_head(&mut reader, method).await?;
     let (bytes, cut) = read_body(&mut reader, body_start, head.framing).await?;
 
     let text = String::from_utf8_lossy(&bytes);
@@ -99,16 +106,16 @@ pub struct Body {
     pub truncated: bool,
 }
 
-/// Sends the same request as [`get`] and returns the status and the raw body, keeping up to
-/// `max_bytes` of it (reading stops soon after). Framing, interim answers and malformed answers
-/// are handled as in [`get`]; there is no timeout inside either.
+/// Sends the request [`exchange`] sends for [`Method::Get`] and returns the status and the raw
+/// body, keeping up to `max_bytes` of it (reading stops soon after). Framing, interim answers
+/// and malformed answers are handled as in [`exchange`]; there is no timeout inside either.
 pub async fn get_body<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     host_header: &str,
     path: &str,
     max_bytes: usize,
 ) -> Result<Body, HttpError> {
-    send(stream, host_header, path).await?;
+    send(stream, Method::Get, host_header, path).await?;
     let mut reader = Reader {
         stream,
         buf: Vec::new(),
@@ -116,7 +123,7 @@ pub async fn get_body<S: AsyncRead + AsyncWrite + Unpin>(
         // max_bytes" from "more"
         limit: HEAD_LIMIT.saturating_add(max_bytes).saturating_add(1),
     };
-    let (head, body_start) = read_head(&mut reader).await?;
+    let (head, body_start) = read_head(&mut reader, Method::Get).await?;
     let (mut bytes, cut) = read_body(&mut reader, body_start, head.framing).await?;
     let truncated = cut || bytes.len() > max_bytes;
     bytes.truncate(max_bytes);
@@ -130,10 +137,11 @@ pub async fn get_body<S: AsyncRead + AsyncWrite + Unpin>(
 
 async fn send<S: AsyncWrite + Unpin>(
     stream: &mut S,
+    method: Method,
     host_header: &str,
     path: &str,
 ) -> Result<(), HttpError> {
-    let request = request(host_header, path).map_err(HttpError::Send)?;
+    let request = request(method, host_header, path).map_err(HttpError::Send)?;
     stream
         .write_all(request.as_bytes())
         .await
@@ -168,7 +176,7 @@ pub fn mismatch(answer: &Answer, status: Option<u16>, body: Option<&str>) -> Opt
 }
 
 /// The request text, or why it cannot be sent.
-fn request(host_header: &str, path: &str) -> std::io::Result<String> {
+fn request(method: Method, host_header: &str, path: &str) -> std::io::Result<String> {
     // A CR, LF or space in either would let the caller's input end the request line or add
     // headers; the values come from configuration, so this is refused rather than escaped.
     for (what, value) in [("the Host header", host_header), ("the path", path)] {
@@ -183,9 +191,15 @@ fn request(host_header: &str, path: &str) -> std::io::Result<String> {
         }
     }
     let path = if path.is_empty() { "/" } else { path };
+    // the empty body of a POST is announced: without a length it is empty by RFC 9112 6.3,
+    // but some servers answer 411 Length Required; GET and HEAD carry no body, so no length
+    let length = match method {
+        Method::Post => "Content-Length: 0\r\n",
+        Method::Get | Method::Head => "",
+    };
     Ok(format!(
-        "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: pinprobe/{}\r\n\
-         Accept: */*\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: pinprobe/{}\r\n\
+         Accept: */*\r\n{length}Connection: close\r\n\r\n",
         env!("CARGO_PKG_VERSION")
     ))
 }

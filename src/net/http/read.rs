@@ -6,9 +6,10 @@ use std::io::ErrorKind;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::{header_slots, show_start, HttpError, HEAD_LIMIT, READ_CHUNK};
+use crate::endpoint::Method;
 
 /// The stream and every byte read from it; `buf.len()` is what is held against `limit`
-/// ([`MAX_ANSWER`](super::MAX_ANSWER) for [`get`](super::get)).
+/// ([`MAX_ANSWER`](super::MAX_ANSWER) for [`exchange`](super::exchange)).
 pub(super) struct Reader<'a, S> {
     pub(super) stream: &'a mut S,
     pub(super) buf: Vec<u8>,
@@ -60,7 +61,7 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
 /// How the body of an answer ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Framing {
-    /// no body (204, 304, 101)
+    /// no body (204, 304, 101, any answer to HEAD)
     Empty,
     Length(u64),
     Chunked,
@@ -78,10 +79,11 @@ pub(super) struct Head {
     len: usize,
 }
 
-/// Reads up to the final answer head, skipping interim 1xx answers; returns it and where the
-/// body starts in the reader's buffer.
+/// Reads up to the final answer head to a `method` request, skipping interim 1xx answers;
+/// returns it and where the body starts in the reader's buffer.
 pub(super) async fn read_head<S: AsyncRead + Unpin>(
     reader: &mut Reader<'_, S>,
+    method: Method,
 ) -> Result<(Head, usize), HttpError> {
     // where the head being read begins, after any interim answers
     let mut start = 0;
@@ -93,7 +95,7 @@ pub(super) async fn read_head<S: AsyncRead + Unpin>(
         // keeps a server that trickles a 16 KiB head byte by byte from costing quadratic time;
         // the first bytes are always parsed so that a non-HTTP answer is named at once.
         if parse_now || ended.is_some() || pending.len() >= HEAD_LIMIT {
-            if let Some(head) = parse_head(pending)? {
+            if let Some(head) = parse_head(pending, method)? {
                 if is_interim(head.status) {
                     start += head.len;
                     parse_now = true;
@@ -134,8 +136,9 @@ fn is_interim(status: u16) -> bool {
     (100..200).contains(&status) && status != 101
 }
 
-/// Parses one answer head at the start of `pending`; None when more bytes are needed.
-fn parse_head(pending: &[u8]) -> Result<Option<Head>, HttpError> {
+/// Parses one answer head to a `method` request at the start of `pending`; None when more
+/// bytes are needed.
+fn parse_head(pending: &[u8], method: Method) -> Result<Option<Head>, HttpError> {
     // only the first HEAD_LIMIT bytes can hold the head: the slots are counted there, and a
     // head not complete within them is too large
     let within = &pending[..pending.len().min(HEAD_LIMIT)];
@@ -191,7 +194,11 @@ fn parse_head(pending: &[u8]) -> Result<Option<Head>, HttpError> {
         }
     }
 
-    let framing = if status == 204 || status == 304 || (100..200).contains(&status) {
+    // RFC 9110 9.3.2: the answer to HEAD has no content, whatever its framing headers say (they
+    // describe the answer a GET would have had), so they are not even checked
+    let bodiless =
+        method == Method::Head || status == 204 || status == 304 || (100..200).contains(&status);
+    let framing = if bodiless {
         Framing::Empty
     } else if let Some(last) = codings.last() {
         // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, and a body whose last coding

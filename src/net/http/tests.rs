@@ -49,6 +49,31 @@ fn serve(answer: impl Into<Vec<u8>>) -> (DuplexStream, JoinHandle<Vec<u8>>) {
     serve_in_pieces(answer.into(), 4096)
 }
 
+/// A server that reads the request, writes `answer` and keeps its end open until the client
+/// drops its own: a client that waits for more than the answer holds waits for ever.
+fn serve_and_hold(answer: impl Into<Vec<u8>>) -> (DuplexStream, JoinHandle<Vec<u8>>) {
+    let answer = answer.into();
+    let (client, mut server) = tokio::io::duplex(4096);
+    let task = tokio::spawn(async move {
+        let request = read_request(&mut server).await;
+        if server.write_all(&answer).await.is_ok() {
+            let mut rest = Vec::new();
+            let _ = server.read_to_end(&mut rest).await;
+        }
+        request
+    });
+    (client, task)
+}
+
+/// The GET most tests send.
+async fn get<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    host_header: &str,
+    path: &str,
+) -> Result<Answer, HttpError> {
+    exchange(stream, Method::Get, host_header, path).await
+}
+
 /// A client stream that counts the bytes read and can report a close as `UnexpectedEof`,
 /// as rustls does when the server omits close_notify.
 struct Probe {
@@ -428,17 +453,97 @@ async fn conflicting_content_lengths_are_malformed() {
 #[tokio::test]
 async fn sends_the_request_line_and_headers() {
     bounded(async {
-        let (mut client, server) = serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK");
-        get(&mut client, "lab.test:8443", "/health?x=1")
+        let version = format!("User-Agent: pinprobe/{}", env!("CARGO_PKG_VERSION"));
+        // GET and HEAD send no body and no length; POST says its body is empty
+        let cases = [
+            (Method::Get, "GET /health?x=1 HTTP/1.1", None),
+            (Method::Head, "HEAD /health?x=1 HTTP/1.1", None),
+            (
+                Method::Post,
+                "POST /health?x=1 HTTP/1.1",
+                Some("Content-Length: 0"),
+            ),
+        ];
+        for (method, line, length) in cases {
+            let (mut client, server) = serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK");
+            exchange(&mut client, method, "lab.test:8443", "/health?x=1")
+                .await
+                .unwrap();
+            drop(client);
+            let request = String::from_utf8(server.await.unwrap()).unwrap();
+            let mut want = vec![line, "Host: lab.test:8443", version.as_str(), "Accept: */*"];
+            want.extend(length);
+            want.extend(["Connection: close", "", ""]);
+            let lines: Vec<&str> = request.split("\r\n").collect();
+            assert_eq!(lines, want, "{method}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_answer_to_head_is_read_without_a_body() {
+    bounded(async {
+        // Content-Length or chunked framing describe the body a GET would have had; the server
+        // sends none and keeps the connection open, so waiting for it would never end
+        for head in [
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+        ] {
+            let (mut client, _server) = serve_and_hold(head);
+            let answer = exchange(
+                &mut client,
+                Method::Head,
+                "lab.test",
+                "/packages/?ostype=mac",
+            )
             .await
             .unwrap();
-        let request = String::from_utf8(server.await.unwrap()).unwrap();
-        let mut lines = request.split("\r\n");
-        assert_eq!(lines.next(), Some("GET /health?x=1 HTTP/1.1"));
-        assert_eq!(lines.next(), Some("Host: lab.test:8443"));
-        let version = format!("User-Agent: pinprobe/{}", env!("CARGO_PKG_VERSION"));
-        let rest: Vec<&str> = lines.collect();
-        assert_eq!(rest, [&version, "Accept: */*", "Connection: close", "", ""]);
+            assert_eq!(
+                (answer.status, answer.body.as_str(), answer.truncated),
+                (200, "", false),
+                "{head:?}"
+            );
+        }
+
+        // the same answer to GET is still waiting for its five bytes: the server above did hold
+        let (mut client, _server) = serve_and_hold("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+        let waited = tokio::time::timeout(
+            Duration::from_millis(200),
+            exchange(&mut client, Method::Get, "lab.test", "/"),
+        )
+        .await;
+        assert!(waited.is_err(), "GET did not wait for the body: {waited:?}");
+
+        // a body sent to HEAD anyway is not taken as the answer's
+        let answer = {
+            let (mut client, _server) = serve("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+            exchange(&mut client, Method::Head, "lab.test", "/")
+                .await
+                .unwrap()
+        };
+        assert_eq!(answer.body, "");
+
+        // framing that would be an error for GET does not matter for HEAD
+        let (mut client, _server) =
+            serve_and_hold("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n");
+        let answer = exchange(&mut client, Method::Head, "lab.test", "/")
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn post_reads_the_answer_body() {
+    bounded(async {
+        let (mut client, _server) = serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK");
+        let answer = exchange(&mut client, Method::Post, "lab.test", "/smartscreen")
+            .await
+            .unwrap();
+        assert_eq!((answer.status, answer.body.as_str()), (200, "OK"));
     })
     .await;
 }
