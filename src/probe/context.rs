@@ -10,7 +10,7 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::ClientConfig;
 
 use crate::chain::cert::CertInfo;
-use crate::chain::trust::{build_path, AnchorSet, PathReport};
+use crate::chain::trust::{build_path, AnchorOrigin, AnchorSet, PathReport};
 use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::handshake;
@@ -195,15 +195,21 @@ impl Context {
         }
         expired
             .into_iter()
-            .map(|(info, sets)| super::Warning {
-                warning: super::result::PINNED_EXPIRED,
-                detail: format!(
-                    "{}, carried as an anchor by pin set{} {}: the client that trusts {} still carries a certificate out of date; chains that need it fail, and it is due to be replaced",
-                    info.expiry_note(),
-                    if sets.len() == 1 { "" } else { "s" },
-                    sets.join(", "),
-                    if sets.len() == 1 { "it" } else { "them" },
-                ),
+            .map(|(info, sets)| {
+                let file = match &info.origin {
+                    AnchorOrigin::PinSet { file, .. } => file.clone(),
+                    other => other.to_string(),
+                };
+                super::Warning {
+                    warning: super::result::PINNED_EXPIRED,
+                    detail: format!(
+                        "{} ({file}, an anchor of pin set{} {}) expired on {}: the client that ships these anchors still trusts it; chains that need it fail, and it is due to be replaced",
+                        info.name(),
+                        if sets.len() == 1 { "" } else { "s" },
+                        sets.join(" and "),
+                        info.expiry_day(),
+                    ),
+                }
             })
             .collect()
     }

@@ -148,6 +148,10 @@ pub struct HttpReport {
 pub struct ProbeResult {
     /// the endpoint's URL
     pub url: String,
+    /// what the endpoint is asked and must answer, and where the profile placed it (absent
+    /// for a chain read from a file)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointInfo>,
     /// how it was reached
     pub route: Route,
     /// the address connected to (or the last one tried)
@@ -189,14 +193,43 @@ pub struct ProbeResult {
     pub timings_ms: Timings,
 }
 
+/// What an endpoint is asked and must answer, and where its profile placed it.
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointInfo {
+    /// the HTTP method of the request
+    pub method: Method,
+    /// the status it must answer (any when absent)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_status: Option<u16>,
+    /// the catalog it belongs to (`standard`, `streamlined`), when the profile says
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<&'static str>,
+    /// its geography (`EU`), when the profile says
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo: Option<&'static str>,
+    /// what the service is, in the profile's words
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
 impl ProbeResult {
     pub(super) fn new(endpoint: &Endpoint) -> ProbeResult {
-        ProbeResult::blank(&endpoint.url, endpoint.pinset.clone())
+        ProbeResult {
+            endpoint: Some(EndpointInfo {
+                method: endpoint.method,
+                expect_status: endpoint.expect.status,
+                catalog: endpoint.catalog.map(|c| c.name()),
+                geo: endpoint.geo.map(|g| g.code()),
+                service: endpoint.service.clone(),
+            }),
+            ..ProbeResult::blank(&endpoint.url, endpoint.pinset.clone())
+        }
     }
 
     pub(super) fn blank(url: &str, pinset: Option<String>) -> ProbeResult {
         ProbeResult {
             url: url.to_string(),
+            endpoint: None,
             route: Route::direct(None),
             address: None,
             resolved_by: None,

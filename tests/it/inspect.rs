@@ -144,6 +144,7 @@ fn analysis(doc: &Value) -> Value {
         "resolved_by",
         "tls",
         "http",
+        "endpoint",
     ] {
         fields.remove(live_only);
     }

@@ -10,8 +10,10 @@
 //! (`squid`) and misbehaving lab proxies, `ci` the drift reports, expiry warnings and CI report
 //! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
-//! `output` the files pinprobe writes. `support` holds the shared builders.
+//! `output` the files pinprobe writes, `agent` the pin sets that carry their own anchors and
+//! the Defender catalogs and onboarding packages. `support` holds the shared builders.
 
+mod agent;
 mod ci;
 mod cli;
 mod convert;

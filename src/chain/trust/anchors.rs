@@ -104,10 +104,20 @@ impl AnchorInfo {
     pub fn expiry_note(&self) -> String {
         format!(
             "{} ({}) expired on {}",
-            crate::chain::cert::common_name(&self.subject).unwrap_or_else(|| self.subject.clone()),
+            self.name(),
             self.origin,
-            self.not_after.get(..10).unwrap_or(&self.not_after)
+            self.expiry_day()
         )
+    }
+
+    /// The subject's common name, else the subject.
+    pub fn name(&self) -> String {
+        crate::chain::cert::common_name(&self.subject).unwrap_or_else(|| self.subject.clone())
+    }
+
+    /// The day its certificate ends, `YYYY-MM-DD`.
+    pub fn expiry_day(&self) -> &str {
+        self.not_after.get(..10).unwrap_or(&self.not_after)
     }
 }
 
