@@ -178,3 +178,77 @@ impl Selection {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+
+    #[test]
+    fn each_catalog_expands_for_each_geography() {
+        let profile = Profile::bundled().unwrap();
+        // rows of pins/sources/mde-endpoints.csv per catalog and geography
+        let expected = [
+            (Catalog::Standard, [13, 13, 9, 9, 0, 0]),
+            (Catalog::Streamlined, [18, 18, 14, 14, 9, 9]),
+        ];
+        for (catalog, counts) in expected {
+            for (geo, count) in Geo::ALL.into_iter().zip(counts) {
+                let selection = Selection::from_flags(Some(geo), Some(Choice::One(catalog)), "t");
+                let endpoints = selection.apply(&profile.endpoints);
+                // the standard sets repeat one definitions URL per geography: once here
+                assert_eq!(endpoints.len(), count, "{catalog} {geo}");
+                assert!(endpoints
+                    .iter()
+                    .all(|e| e.catalog == Some(catalog) && e.geo == Some(geo)));
+            }
+        }
+        // a streamlined geography talks to its own hosts (India's code is `ina`)
+        let india = Selection::from_flags(Some(Geo::In), None, "--geo").apply(&profile.endpoints);
+        assert!(india
+            .iter()
+            .any(|e| e.host == "mdav.ina.endpoint.security.microsoft.com"));
+    }
+
+    #[test]
+    fn a_geography_alone_is_its_streamlined_set_and_all_adds_the_guide() {
+        let profile = Profile::bundled().unwrap();
+        let eu = Selection::from_flags(Some(Geo::Eu), None, "--geo");
+        assert_eq!(eu.catalogs, [Catalog::Streamlined]);
+        assert_eq!(eu.told, "streamlined endpoints for EU (--geo)");
+        let all = Selection::from_flags(Some(Geo::Eu), Some(Choice::All), "--geo and --catalog");
+        let endpoints = all.apply(&profile.endpoints);
+        assert_eq!(endpoints.len(), 14 + 13 + 18);
+        // nothing is probed twice, whatever the lists share
+        let mut keys: Vec<_> = endpoints
+            .iter()
+            .map(|e| (&e.url, e.method.name()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), endpoints.len());
+        // with no geography, every geography's set, each endpoint once
+        let every = Selection::from_flags(None, Some(Choice::One(Catalog::Standard)), "--catalog");
+        assert_eq!(
+            every.told,
+            "standard endpoints for every geography (--catalog)"
+        );
+        assert_eq!(every.apply(&profile.endpoints).len(), 44 - 3);
+        // the default list is the guide's
+        let default = Selection::default_list();
+        assert_eq!(default.apply(&profile.endpoints).len(), 14);
+        assert!(default.told.contains("--onboarding FILE"));
+    }
+
+    #[test]
+    fn codes_and_names_read_back() {
+        for geo in Geo::ALL {
+            assert_eq!(Geo::from_code(geo.code()), Some(geo));
+            assert_eq!(Geo::from_code(&geo.code().to_lowercase()), Some(geo));
+        }
+        for catalog in Catalog::ALL {
+            assert_eq!(Catalog::from_name(catalog.name()), Some(catalog));
+        }
+        assert_eq!(Geo::from_code("GW_US"), None);
+    }
+}

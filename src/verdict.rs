@@ -823,4 +823,49 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_agents_own_anchors_decide_when_reached() {
+        let with = |agent: Option<Anchored>, public: Anchored, pins: Option<bool>| Findings {
+            agent,
+            public,
+            pins_matched: pins,
+            ..clean()
+        };
+        let cases = [
+            // a chain only the set's own anchors vouch for is verified as its client verifies
+            (
+                with(Some(Anchored::Verified), Anchored::No, Some(true)),
+                Verdict::Ok,
+            ),
+            // nothing vouches for it: untrusted, as without anchors
+            (
+                with(Some(Anchored::No), Anchored::No, None),
+                Verdict::UntrustedChain,
+            ),
+            // the clock is read on the path the verdict rests on
+            (
+                with(Some(Anchored::Expired), Anchored::No, Some(true)),
+                Verdict::Expired,
+            ),
+            (
+                with(Some(Anchored::Expired), Anchored::Verified, Some(true)),
+                Verdict::Expired,
+            ),
+            // a public chain the set's client does not trust fails on its pins
+            (
+                with(Some(Anchored::No), Anchored::Verified, Some(false)),
+                Verdict::PinMismatch,
+            ),
+        ];
+        for (findings, want) in cases {
+            assert_eq!(classify(&findings).verdict, want, "{findings:?}");
+        }
+        // and strong evidence of a re-signing device still wins over an unanchored chain
+        let intercepted = Findings {
+            evidence: vec![signal(Strength::Strong, "os-store-only anchor")],
+            ..with(Some(Anchored::No), Anchored::No, Some(false))
+        };
+        assert_eq!(classify(&intercepted).verdict, Verdict::SslInterception);
+    }
 }

@@ -9,7 +9,7 @@ use super::context::Context;
 use super::result::{ms, PinMatch, ProbeResult, Trust, Warning, PINNED_EXPIRED};
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{
-    check_name, check_validity, seen_keys, PathKey, PathReport, PathState, TimeProblem,
+    check_name, check_validity, seen_keys, PathKey, PathReport, PathState, Store, TimeProblem,
 };
 use crate::drift;
 use crate::evidence;
@@ -217,8 +217,19 @@ fn pins_detail(pinset: Option<&PinSet>, path: Option<&PathReport>, r: &ProbeResu
         .iter()
         .map(|m| format!("{} {}", m.certificate, m.pin))
         .collect();
+    // a set with anchors of its own is what its client trusts: a chain that reaches none of
+    // them fails there, whatever public root vouches for it
+    let own = if set.anchors.is_empty() || path.store == Store::Agent {
+        String::new()
+    } else {
+        format!(
+            "the chain reaches none of the {} anchors set {} carries, which its client trusts in place of the system store; ",
+            set.anchors.len(),
+            set.name
+        )
+    };
     format!(
-        "none of the {} pins of set {} is on the verified path ({}: {})",
+        "{own}none of the {} pins of set {} is on the verified path ({}: {})",
         set.pins.len(),
         set.name,
         path.store,

@@ -199,3 +199,35 @@ async fn an_expired_certificate_of_the_bundle_is_a_warning_in_the_header_and_the
         "{r:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_public_chain_the_agent_does_not_trust_is_a_pin_mismatch_saying_so() {
+    // the server's chain is trusted by --cacert (a public root, for the probe); the pin set's
+    // client trusts only its own anchor, another root
+    let pki = genuine_pki(&[HOST]);
+    let agent_root = Ca::root("Agent Root 2011", "Agent Corp", KeyKind::EcdsaP256).expect("CA");
+    let server = serve(&pki.leaf, http(404, "")).await;
+    let probe = Probe::new();
+    probe.file("agent-root.pem", &agent_root.pem());
+    let profile = agent_profile(
+        &["agent-root.pem"],
+        &[pin_base64(agent_root.der())],
+        &[(server.port(), "/mdav/test", 404)],
+    );
+    let out = probe
+        .profile(&profile)
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .json()
+        .run()
+        .await;
+    let r = out.result();
+    assert_verdict(&r, "pin-mismatch", 90);
+    assert_eq!(r["trust"]["public"]["verified"], true, "{r:#}");
+    assert_eq!(r["trust"]["agent"]["verified"], false, "{r:#}");
+    assert!(
+        text(&r["detail"], "detail")
+            .starts_with("the chain reaches none of the 1 anchors set agent carries"),
+        "{r:#}"
+    );
+}
