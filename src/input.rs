@@ -78,6 +78,14 @@ pub const PAC: Limit = Limit {
     what: "a PAC file",
 };
 
+/// `--onboarding FILE`: a Defender onboarding package is a few KiB (the blob, its signature and
+/// a certificate chain); a script or profile that carries it is not much larger.
+pub const ONBOARDING: Limit = Limit {
+    flag: "--onboarding",
+    bytes: MIB,
+    what: "an onboarding package",
+};
+
 /// One line of `--targets`: a URL is at most a few hundred bytes; a longer line is skipped.
 pub const TARGETS_LINE: usize = 8 * 1024;
 

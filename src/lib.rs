@@ -17,6 +17,7 @@ pub mod inspect;
 #[doc(hidden)]
 pub mod lab;
 pub mod net;
+pub mod onboarding;
 pub mod output;
 pub mod pin_formats;
 pub mod pins;
