@@ -7,6 +7,9 @@
 
 use std::fmt;
 
+use crate::endpoint::Endpoint;
+use crate::onboarding::Tenant;
+
 /// A geography of Defender for Endpoint's cloud, as the onboarding package and the agent name
 /// it (`GW_US`, `vortexGeoLocation = "EU"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -98,6 +101,58 @@ impl fmt::Display for Catalog {
     }
 }
 
+/// The endpoints a tenant's package names that its catalog may lack: its EDR gateway
+/// (`geoLocationUrl` + `commands/test`) and its event collector (`vortexServerUrl`'s host +
+/// `/ping`), each probed as the profile probes that path elsewhere in the tenant's catalog (its
+/// pin set, method and expected answer), and only when `selected` does not hold it already.
+pub fn tenant_endpoints(
+    tenant: &Tenant,
+    profile: &[Endpoint],
+    selected: &[Endpoint],
+) -> Vec<Endpoint> {
+    let gateway = tenant.gateway.as_ref().map(|g| {
+        let base = if g.ends_with('/') {
+            g.clone()
+        } else {
+            format!("{g}/")
+        };
+        (
+            format!("{base}commands/test"),
+            "EDR gateway (geoLocationUrl of the onboarding package)",
+        )
+    });
+    let vortex = tenant.vortex.as_ref().and_then(|v| {
+        let host = url::Url::parse(v).ok()?.host_str()?.to_string();
+        Some((
+            format!("https://{host}/ping"),
+            "cyber data (vortexServerUrl of the onboarding package)",
+        ))
+    });
+    let mut extra: Vec<Endpoint> = Vec::new();
+    for (url, service) in gateway.into_iter().chain(vortex) {
+        let Ok(mut endpoint) = Endpoint::parse(&url) else {
+            continue;
+        };
+        if selected.iter().chain(&extra).any(|e| e.url == endpoint.url) {
+            continue;
+        }
+        // the same path elsewhere in the tenant's catalog says how the agent treats it
+        if let Some(like) = profile
+            .iter()
+            .find(|e| e.catalog == Some(tenant.catalog) && e.path == endpoint.path)
+        {
+            endpoint.pinset = like.pinset.clone();
+            endpoint.method = like.method;
+            endpoint.expect = like.expect.clone();
+        }
+        endpoint.catalog = Some(tenant.catalog);
+        endpoint.geo = Some(tenant.geo);
+        endpoint.service = Some(service.to_string());
+        extra.push(endpoint);
+    }
+    extra
+}
+
 /// `--catalog`: one catalog, or every one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {
@@ -159,8 +214,26 @@ impl Selection {
         }
     }
 
+    /// The selection of a tenant's onboarding package (`from` says where it was read): its
+    /// geography and catalog, unless `--catalog` chose another list.
+    pub fn for_tenant(tenant: &Tenant, choice: Option<Choice>, from: &str) -> Selection {
+        let choice = choice.unwrap_or(Choice::One(tenant.catalog));
+        let mut details = vec![
+            format!("{} {}", tenant.shape, tenant.source),
+            format!("{} package", tenant.catalog),
+            format!("org {}", tenant.org),
+        ];
+        details.extend(tenant.datacenter.iter().map(|d| format!("datacenter {d}")));
+        details.extend(tenant.gateway.iter().map(|g| format!("gateway {g}")));
+        Selection::from_flags(
+            Some(tenant.geo),
+            Some(choice),
+            &format!("{from}: {}", details.join(", ")),
+        )
+    }
+
     /// Whether `endpoint` is one of the selection's.
-    pub fn holds(&self, endpoint: &crate::endpoint::Endpoint) -> bool {
+    pub fn holds(&self, endpoint: &Endpoint) -> bool {
         let catalog = endpoint.catalog.unwrap_or(Catalog::Guide);
         self.catalogs.contains(&catalog)
             && (catalog == Catalog::Guide || self.geo.is_none() || endpoint.geo == self.geo)
@@ -168,7 +241,7 @@ impl Selection {
 
     /// The endpoints of the selection, in profile order, each URL and method once (several
     /// geographies share an endpoint).
-    pub fn apply(&self, endpoints: &[crate::endpoint::Endpoint]) -> Vec<crate::endpoint::Endpoint> {
+    pub fn apply(&self, endpoints: &[Endpoint]) -> Vec<Endpoint> {
         let mut seen = std::collections::HashSet::new();
         endpoints
             .iter()

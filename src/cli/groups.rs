@@ -119,6 +119,11 @@ pub struct TenantArgs {
     /// .cmd): geography and catalog are read from it
     #[arg(long, value_name = "FILE")]
     pub onboarding: Option<PathBuf>,
+
+    /// Print the endpoints the run would probe (method, URL, expected status, pin set) and
+    /// exit, without connecting
+    #[arg(long, conflicts_with = "format")]
+    pub list: bool,
 }
 
 /// Probes at a time: `test` and `pin`.

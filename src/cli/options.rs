@@ -48,6 +48,7 @@ impl TestArgs {
             geo: self.tenant.geo.map(|g| g.geo()),
             catalog: self.tenant.catalog.map(|c| c.choice()),
             onboarding: self.tenant.onboarding,
+            list: self.tenant.list,
             ..network(self.trust, self.reach).options()
         }
     }

@@ -9,8 +9,17 @@ use crate::report::Summary;
 /// [`Config::from_options`].
 pub use crate::config::Options;
 
-/// Validates the options, probes every endpoint and writes the report.
+/// Validates the options, probes every endpoint and writes the report; with `--list`, writes
+/// the endpoints instead, without connecting.
 pub fn run(options: &Options) -> Result<Summary, Error> {
     let config = Config::from_options(options)?;
+    if options.list {
+        let mut out = crate::report::Quiet::new(std::io::stdout().lock());
+        crate::report::text::list(&mut out, &config).map_err(|source| Error::Write {
+            target: "standard output".into(),
+            source,
+        })?;
+        return Ok(Summary::default());
+    }
     crate::run::run(&config)
 }

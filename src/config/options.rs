@@ -127,6 +127,8 @@ pub struct Options {
     pub catalog: Option<Choice>,
     /// `--onboarding FILE`: the tenant's onboarding package
     pub onboarding: Option<PathBuf>,
+    /// `--list`: print the endpoints and exit
+    pub list: bool,
 }
 
 impl Default for Options {
@@ -162,6 +164,7 @@ impl Default for Options {
             geo: None,
             catalog: None,
             onboarding: None,
+            list: false,
         }
     }
 }

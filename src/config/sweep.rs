@@ -4,10 +4,11 @@
 use std::path::Path;
 
 use super::Options;
-use crate::catalog::{Catalog, Selection};
+use crate::catalog::{self, Catalog, Choice, Selection};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::input;
+use crate::onboarding::{self, Tenant};
 use crate::profile::Profile;
 use crate::targets::{self, Shard};
 
@@ -20,33 +21,107 @@ pub(super) struct Sweep {
     pub(super) selection: Option<Selection>,
 }
 
-/// Which of the profile's lists a run probes: from `--geo` and `--catalog`, else the
+/// Which of the profile's lists a run probes, and the tenant whose package chose it.
+pub(super) struct Chosen {
+    pub(super) selection: Selection,
+    tenant: Option<Tenant>,
+}
+
+impl Chosen {
+    fn by(selection: Selection) -> Chosen {
+        Chosen {
+            selection,
+            tenant: None,
+        }
+    }
+}
+
+/// Which of the profile's lists a run probes: from `--onboarding`, else `--geo` and
+/// `--catalog`, else (the bundled profile only) what an installed agent says, else the
 /// default list. `None` when the profile has one list only and nothing was asked.
-fn selection(o: &Options, profile: &Profile) -> Result<Option<Selection>, Error> {
-    let asked = o.geo.is_some() || o.catalog.is_some();
-    let several = profile
-        .endpoints
-        .iter()
-        .any(|e| e.catalog.is_some_and(|c| c != Catalog::Guide));
-    if asked {
+fn selection(o: &Options, profile: &Profile) -> Result<Option<Chosen>, Error> {
+    if let Some(path) = &o.onboarding {
+        if o.geo.is_some() {
+            return Err(Error::usage(
+                "--geo",
+                "the onboarding package gives the geography: give --onboarding or --geo, not both",
+            ));
+        }
+        let tenant = onboarding::read(path)?;
+        return Ok(Some(Chosen {
+            selection: Selection::for_tenant(&tenant, o.catalog, "--onboarding"),
+            tenant: Some(tenant),
+        }));
+    }
+    if o.geo.is_some() || o.catalog.is_some() {
         let flags = match (o.geo, o.catalog) {
             (Some(_), Some(_)) => "--geo and --catalog",
             (Some(_), None) => "--geo",
             _ => "--catalog",
         };
-        return Ok(Some(Selection::from_flags(o.geo, o.catalog, flags)));
+        return Ok(Some(Chosen::by(Selection::from_flags(
+            o.geo, o.catalog, flags,
+        ))));
     }
-    Ok(several.then(Selection::default_list))
+    let several = profile
+        .endpoints
+        .iter()
+        .any(|e| e.catalog.is_some_and(|c| c != Catalog::Guide));
+    if !several {
+        return Ok(None);
+    }
+    let installed = if o.profile.is_none() {
+        installed_agent()
+    } else {
+        None
+    };
+    Ok(Some(
+        installed.unwrap_or_else(|| Chosen::by(Selection::default_list())),
+    ))
 }
 
-/// The endpoints of `selection`, or an error that says which lists the profile has.
+/// What an agent installed on this machine says of its tenant (its onboarding file, else the
+/// partner geography `mdatp health` reports), read without privileges; `None` when no agent
+/// is installed. What could not be read is said in the header, after the choice.
+fn installed_agent() -> Option<Chosen> {
+    let mdatp = onboarding::mdatp_on_path();
+    let files: Vec<&Path> = onboarding::INSTALLED_FILES.iter().map(Path::new).collect();
+    if mdatp.is_none() && !files.iter().any(|f| f.exists()) {
+        return None;
+    }
+    let found = onboarding::installed(&files, mdatp.as_deref());
+    let mut chosen = match (found.tenant, found.partner_geo) {
+        (Some(tenant), _) => Chosen {
+            selection: Selection::for_tenant(&tenant, None, "the installed agent's package"),
+            tenant: Some(tenant),
+        },
+        (None, Some(geo)) => Chosen::by(Selection::from_flags(
+            Some(geo),
+            Some(Choice::One(Catalog::Streamlined)),
+            &format!("mdatp health --details edr: edr_partner_geo_location GW_{geo}"),
+        )),
+        (None, None) => Chosen::by(Selection::default_list()),
+    };
+    for note in found.notes {
+        chosen.selection.told.push_str("; ");
+        chosen.selection.told.push_str(&note);
+    }
+    Some(chosen)
+}
+
+/// The endpoints of the chosen list (with those the tenant's package names that the list
+/// lacks), or an error that says which lists the profile has.
 fn selected(
     profile: &Profile,
     profile_name: &str,
-    selection: &Selection,
-    flag: &str,
+    chosen: &Chosen,
 ) -> Result<Vec<Endpoint>, Error> {
-    let endpoints = selection.apply(&profile.endpoints);
+    let selection = &chosen.selection;
+    let mut endpoints = selection.apply(&profile.endpoints);
+    if let Some(tenant) = &chosen.tenant {
+        let extra = catalog::tenant_endpoints(tenant, &profile.endpoints, &endpoints);
+        endpoints.extend(extra);
+    }
     if endpoints.is_empty() {
         let mut lists: Vec<String> = profile
             .endpoints
@@ -57,6 +132,11 @@ fn selected(
             })
             .collect();
         lists.dedup();
+        let flag = if chosen.tenant.is_some() {
+            "--onboarding"
+        } else {
+            "--catalog"
+        };
         return Err(Error::usage(
             flag,
             format!(
@@ -111,14 +191,14 @@ pub(super) fn endpoints(
             });
         }
         let endpoints = match &selection {
-            Some(selection) => selected(profile, &profile_name, selection, "--catalog")?,
+            Some(chosen) => selected(profile, &profile_name, chosen)?,
             None => profile.endpoints.clone(),
         };
         (endpoints, profile_name)
     } else if o.urls.is_empty() && o.profile.is_some() {
         // --targets with an explicit profile: the sweep includes the profile's endpoints
         let mut all = match &selection {
-            Some(selection) => selected(profile, &profile_name, selection, "--catalog")?,
+            Some(chosen) => selected(profile, &profile_name, chosen)?,
             None => profile.endpoints.clone(),
         };
         all.extend(adhoc);
@@ -136,7 +216,7 @@ pub(super) fn endpoints(
         endpoints,
         source,
         skipped,
-        selection,
+        selection: selection.map(|chosen| chosen.selection),
     })
 }
 

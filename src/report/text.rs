@@ -423,3 +423,51 @@ fn path_line(out: &mut impl Write, p: &PathReport) -> io::Result<()> {
         ),
     }
 }
+
+/// `test --list`: where the endpoints come from, which list was chosen and why, and each
+/// endpoint with its method, expected status and pin set, one per line.
+pub fn list(out: &mut impl Write, config: &crate::config::Config) -> io::Result<()> {
+    let s = if config.endpoints.len() == 1 { "" } else { "s" };
+    writeln!(
+        out,
+        "{} endpoint{s} from {}",
+        config.endpoints.len(),
+        Shown(&config.source)
+    )?;
+    if let Some(selection) = &config.selection {
+        writeln!(out, "endpoints: {}", Shown(&selection.told))?;
+    }
+    for e in &config.endpoints {
+        let status = e
+            .expect
+            .status
+            .map_or_else(|| "any".to_string(), |s| s.to_string());
+        let trust = match e.pinset.as_deref() {
+            Some(name) => match config.pinsets.iter().find(|p| p.name == name) {
+                Some(set) if !set.anchors.is_empty() => format!("pin set {name} (its own anchors)"),
+                _ => format!("pin set {name}"),
+            },
+            None => "no pin set".to_string(),
+        };
+        let place: Vec<String> = [
+            e.catalog.map(|c| c.to_string()),
+            e.geo.map(|g| g.to_string()),
+            e.service.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        writeln!(
+            out,
+            "{:<4} {}  expect {status}, {trust}{}",
+            e.method.name(),
+            Shown(&e.url),
+            if place.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", Shown(&place.join(" ")))
+            }
+        )?;
+    }
+    Ok(())
+}

@@ -231,3 +231,227 @@ async fn a_public_chain_the_agent_does_not_trust_is_a_pin_mismatch_saying_so() {
         "{r:#}"
     );
 }
+
+/// A fabricated tenant id: never printed whole.
+const ORG: &str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+
+/// The blob of an onboarding package (`{"body": "<JSON>", "sig": ...}`) for a body.
+fn blob(body: serde_json::Value) -> String {
+    serde_json::json!({
+        "body": body.to_string(),
+        "sig": "ZmFicmljYXRlZA==",
+        "sha256sig": "ZmFicmljYXRlZA==",
+        "cert": "ZmFicmljYXRlZA==",
+        "chain": ["ZmFicmljYXRlZA=="],
+    })
+    .to_string()
+}
+
+/// A streamlined package of the EU geography, as the macOS script carries it: a property
+/// list in a heredoc.
+fn streamlined_eu_sh() -> String {
+    let info = blob(serde_json::json!({
+        "orgId": ORG,
+        "geoLocationUrl": "https://edr-weu.eu.endpoint.security.microsoft.com/edr/",
+        "datacenter": "WestEurope3",
+        "vortexGeoLocation": "EU",
+        "vortexServerUrl": "https://eu-v20.events.endpoint.security.microsoft.com/OneCollector/1.0",
+        "partnerGeoLocation": "GW_EU",
+        "version": "1.7",
+    }));
+    let escaped = info
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    format!(
+        "#!/usr/bin/env bash\ncat <<EOM > \"/Library/Application Support/Microsoft/Defender/com.microsoft.wdav.atp.plist\"\n\
+         <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n\
+         <key>OnboardingInfo</key>\n<string>{escaped}</string>\n</dict>\n</plist>\nEOM\n"
+    )
+}
+
+/// A standard package of the US geography, as the Linux script carries it: the onboarding
+/// file's JSON in a Python literal.
+fn standard_us_py() -> String {
+    let info = blob(serde_json::json!({
+        "orgId": ORG,
+        "geoLocationUrl": "https://winatp-gw-cus.microsoft.com/",
+        "datacenter": "CentralUs",
+        "vortexGeoLocation": "US",
+        "version": "1.7",
+    }));
+    let outer = serde_json::json!({ "onboardingInfo": info }).to_string();
+    let literal = outer.replace('\\', r"\\").replace('\'', r"\'");
+    format!("#!/usr/bin/env python\nwith open('/etc/opt/microsoft/mdatp/mdatp_onboard.json', 'w') as f:\n    f.write('{literal}')\n")
+}
+
+/// The lines of `--list` after its two header lines.
+fn listed(out: &Outcome) -> Vec<&str> {
+    out.stdout.lines().skip(2).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_onboarding_package_chooses_the_tenants_endpoints() {
+    let probe = Probe::new();
+    let package = probe.file(
+        "MicrosoftDefenderATPOnboardingMacOs.sh",
+        &streamlined_eu_sh(),
+    );
+    let out = probe
+        .args([
+            "--list".as_ref(),
+            "--onboarding".as_ref(),
+            package.as_os_str(),
+        ])
+        .run()
+        .await;
+    out.assert_code(0);
+    assert!(
+        out.stdout.lines().nth(1).is_some_and(|l| l.starts_with(
+            "endpoints: streamlined endpoints for EU (--onboarding: macOS onboarding script (.sh)"
+        ) && l.contains("org 0f1e…e1f0")),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains(ORG) && !out.stderr.contains(ORG));
+    let lines = listed(&out);
+    assert_eq!(lines.len(), 18, "{}", out.stdout);
+    assert!(lines.iter().all(|l| l.contains("streamlined EU")));
+    let mdav = "GET  https://mdav.eu.endpoint.security.microsoft.com/mdav/test  expect 404, pin set mde-agent (its own anchors)";
+    let packages = "HEAD https://mdav.eu.endpoint.security.microsoft.com/packages/?ostype=mac  expect 200, pin set mde-agent-packages (its own anchors)";
+    let smartscreen = "POST https://europe.smartscreen.microsoft.com//api/network/mac  expect 400, pin set microsoft-cloud";
+    for want in [mdav, packages, smartscreen] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(want)),
+            "{want}\n{}",
+            out.stdout
+        );
+    }
+
+    let probe = Probe::new();
+    let package = probe.file(
+        "MicrosoftDefenderATPOnboardingLinuxServer.py",
+        &standard_us_py(),
+    );
+    let out = probe
+        .args([
+            "--list".as_ref(),
+            "--onboarding".as_ref(),
+            package.as_os_str(),
+        ])
+        .run()
+        .await;
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains(
+            "endpoints: standard endpoints for US (--onboarding: Linux onboarding script (.py)"
+        ),
+        "{}",
+        out.stdout
+    );
+    let lines = listed(&out);
+    assert_eq!(lines.len(), 13, "{}", out.stdout);
+    assert!(lines.iter().any(|l| l.starts_with(
+        "GET  https://winatp-gw-cus.microsoft.com/commands/test  expect 200, pin set mde-agent"
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_package_that_does_not_parse_is_exit_2_naming_the_file() {
+    let probe = Probe::new();
+    let package = probe.file("WindowsDefenderATPOnboardingScript.cmd", "@echo off\r\nREG add \"HKLM\\x\" /v OnboardingInfo /t REG_SZ /f /d \"{\\\"body\\\": \\\"not json\\\"}\"\r\n");
+    let out = probe
+        .args([
+            "--list".as_ref(),
+            "--onboarding".as_ref(),
+            package.as_os_str(),
+        ])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("WindowsDefenderATPOnboardingScript.cmd"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn geo_and_catalog_choose_among_the_lists_and_say_what_they_chose() {
+    let out = Probe::new().args(["--list", "--geo", "eu"]).run().await;
+    out.assert_code(0);
+    assert!(out
+        .stdout
+        .contains("endpoints: streamlined endpoints for EU (--geo)"));
+    assert_eq!(listed(&out).len(), 18);
+    let out = Probe::new()
+        .args(["--list", "--geo", "UK", "--catalog", "standard"])
+        .run()
+        .await;
+    out.assert_code(0);
+    assert_eq!(listed(&out).len(), 9, "{}", out.stdout);
+    // nothing chosen: the guide's list, and how to choose the tenant's
+    let out = Probe::new().args(["--list"]).run().await;
+    out.assert_code(0);
+    assert_eq!(listed(&out).len(), 14, "{}", out.stdout);
+    assert!(out
+        .stdout
+        .contains("choose the tenant's set with --onboarding FILE"));
+    // a list the profile does not have, and a choice with URLs, are exit 2 naming the flag
+    let out = Probe::new()
+        .args(["--list", "--geo", "CH", "--catalog", "standard"])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "--catalog: pins/mde.toml (bundled) has no endpoint for standard endpoints for CH"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = Probe::new()
+        .args(["--geo", "EU", "https://lab.test/"])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("--geo: chooses among the profile's endpoints"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_installed_agent_is_asked_for_its_geography_without_privileges() {
+    use std::os::unix::fs::PermissionsExt;
+    let probe = Probe::new();
+    // a directory of its own on PATH, holding only the stand-in mdatp
+    let dir = probe.file("profile-dir-marker", "").with_file_name("bin");
+    std::fs::create_dir(&dir).expect("bin directory");
+    let mdatp = dir.join("mdatp");
+    std::fs::write(
+        &mdatp,
+        "#!/bin/sh\necho 'edr_early_preview_enabled : \"disabled\"'\necho 'edr_partner_geo_location : \"GW_UK\"'\n",
+    )
+    .expect("write mdatp");
+    std::fs::set_permissions(&mdatp, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = probe.env("PATH", &path).args(["--list"]).run().await;
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("endpoints: streamlined endpoints for UK (mdatp health --details edr: edr_partner_geo_location GW_UK)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(listed(&out).len(), 14, "{}", out.stdout);
+}
