@@ -9,37 +9,31 @@ use time::{Duration, OffsetDateTime};
 use crate::squid::{self, Mode};
 use crate::support::*;
 
-/// A profile whose pin set `agent` carries the given anchor files and pins, with one endpoint
-/// per (port, path, expected status).
-fn agent_profile(anchors: &[&str], pins: &[String], endpoints: &[(u16, &str, u16)]) -> String {
-    let anchors: Vec<String> = anchors.iter().map(|a| format!("{a:?}")).collect();
-    let pins: Vec<String> = pins.iter().map(|p| format!("\"sha256/{p}\"")).collect();
-    let mut profile = format!(
-        "[pinsets.agent]\nanchors = [{}]\npins = [{}]\n",
-        anchors.join(", "),
+/// A run whose profile has one endpoint, `https://HOST:PORT/mdav/test` expecting `status`,
+/// with the pin set `agent`: its anchors are the given CAs (written as the named files beside
+/// the profile), its pins theirs.
+fn agent_probe(anchors: &[(&str, &Ca)], port: u16, status: u16) -> Probe {
+    let probe = Probe::new();
+    let mut files = Vec::new();
+    let mut pins = Vec::new();
+    for (file, ca) in anchors {
+        probe.file(file, &ca.pem());
+        files.push(format!("{file:?}"));
+        pins.push(format!("\"sha256/{}\"", pin_base64(ca.der())));
+    }
+    let profile = format!(
+        "[pinsets.agent]\nanchors = [{}]\npins = [{}]\n\n[[endpoints]]\nurl = \"https://{HOST}:{port}/mdav/test\"\npinset = \"agent\"\nexpect_status = {status}\n",
+        files.join(", "),
         pins.join(", ")
     );
-    for (port, path, status) in endpoints {
-        profile.push_str(&format!(
-            "\n[[endpoints]]\nurl = \"https://{HOST}:{port}{path}\"\npinset = \"agent\"\nexpect_status = {status}\n"
-        ));
-    }
-    profile
+    probe.profile(&profile)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chain_under_the_agents_own_root_is_ok_through_the_third_store() {
     let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(404, "not here")).await;
-    let probe = Probe::new();
-    probe.file("agent-root.pem", &pki.root.pem());
-    let profile = agent_profile(
-        &["agent-root.pem"],
-        &[pin_base64(pki.root.der())],
-        &[(server.port(), "/mdav/test", 404)],
-    );
-    let out = probe
-        .profile(&profile)
+    let out = agent_probe(&[("agent-root.pem", &pki.root)], server.port(), 404)
         .resolve(server.port())
         .json()
         .run()
@@ -77,14 +71,10 @@ async fn a_chain_under_the_agents_own_root_is_ok_through_the_third_store() {
 async fn a_200_where_404_is_expected_is_reported() {
     let pki = genuine_pki(&[HOST]);
     let server = serve(&pki.leaf, http(200, "OK")).await;
-    let probe = Probe::new();
-    probe.file("agent-root.pem", &pki.root.pem());
-    let profile = agent_profile(
-        &["agent-root.pem"],
-        &[pin_base64(pki.root.der())],
-        &[(server.port(), "/mdav/test", 404)],
-    );
-    let out = probe.profile(&profile).resolve(server.port()).run().await;
+    let out = agent_probe(&[("agent-root.pem", &pki.root)], server.port(), 404)
+        .resolve(server.port())
+        .run()
+        .await;
     out.assert_code(1);
     assert!(
         out.stdout.contains("[ERROR] http-unexpected (curl 22)")
@@ -108,15 +98,7 @@ async fn an_inspecting_proxy_is_caught_whatever_the_agents_store_says() {
     ) else {
         return;
     };
-    let probe = Probe::new();
-    probe.file("agent-root.pem", &pki.root.pem());
-    let profile = agent_profile(
-        &["agent-root.pem"],
-        &[pin_base64(pki.root.der())],
-        &[(server.port(), "/mdav/test", 404)],
-    );
-    let out = probe
-        .profile(&profile)
+    let out = agent_probe(&[("agent-root.pem", &pki.root)], server.port(), 404)
         .os_trusts(&bump_ca)
         .args(["--proxy", &proxy.url()])
         .json()
@@ -144,20 +126,15 @@ async fn an_expired_certificate_of_the_bundle_is_a_warning_in_the_header_and_the
         )
         .expect("expired copy");
     let server = serve(&pki.leaf, http(404, "")).await;
-    let probe = Probe::new();
-    probe.file("root.pem", &pki.root.pem());
-    probe.file("issuing-2011.pem", &expired.pem());
-    let profile = agent_profile(
-        &["root.pem", "issuing-2011.pem"],
-        &[pin_base64(pki.root.der()), pin_base64(expired.der())],
-        &[(server.port(), "/mdav/test", 404)],
-    );
-    let out = probe
-        .profile(&profile)
-        .args(["-v"])
-        .resolve(server.port())
-        .run()
-        .await;
+    let out = agent_probe(
+        &[("root.pem", &pki.root), ("issuing-2011.pem", &expired)],
+        server.port(),
+        404,
+    )
+    .args(["-v"])
+    .resolve(server.port())
+    .run()
+    .await;
     // the path to the root, still valid, wins over the one that ends at the expired copy
     assert!(out.stdout.contains("... [OK]"), "{}", out.stdout);
     let header = out.stdout.lines().take(4).collect::<Vec<_>>().join("\n");
@@ -177,20 +154,15 @@ async fn an_expired_certificate_of_the_bundle_is_a_warning_in_the_header_and_the
 
     // the leaf alone can only reach the expired copy: expired, naming it
     let server = serve_chain(vec![pki.leaf.cert.clone()], &pki.leaf, http(404, "")).await;
-    let probe = Probe::new();
-    probe.file("root.pem", &pki.root.pem());
-    probe.file("issuing-2011.pem", &expired.pem());
-    let profile = agent_profile(
-        &["root.pem", "issuing-2011.pem"],
-        &[pin_base64(pki.root.der()), pin_base64(expired.der())],
-        &[(server.port(), "/mdav/test", 404)],
-    );
-    let out = probe
-        .profile(&profile)
-        .resolve(server.port())
-        .json()
-        .run()
-        .await;
+    let out = agent_probe(
+        &[("root.pem", &pki.root), ("issuing-2011.pem", &expired)],
+        server.port(),
+        404,
+    )
+    .resolve(server.port())
+    .json()
+    .run()
+    .await;
     let r = out.result();
     assert_verdict(&r, "expired", 60);
     assert!(
@@ -207,15 +179,7 @@ async fn a_public_chain_the_agent_does_not_trust_is_a_pin_mismatch_saying_so() {
     let pki = genuine_pki(&[HOST]);
     let agent_root = Ca::root("Agent Root 2011", "Agent Corp", KeyKind::EcdsaP256).expect("CA");
     let server = serve(&pki.leaf, http(404, "")).await;
-    let probe = Probe::new();
-    probe.file("agent-root.pem", &agent_root.pem());
-    let profile = agent_profile(
-        &["agent-root.pem"],
-        &[pin_base64(agent_root.der())],
-        &[(server.port(), "/mdav/test", 404)],
-    );
-    let out = probe
-        .profile(&profile)
+    let out = agent_probe(&[("agent-root.pem", &agent_root)], server.port(), 404)
         .cacert(&pki.root)
         .resolve(server.port())
         .json()
@@ -286,6 +250,20 @@ fn standard_us_py() -> String {
     format!("#!/usr/bin/env python\nwith open('/etc/opt/microsoft/mdatp/mdatp_onboard.json', 'w') as f:\n    f.write('{literal}')\n")
 }
 
+/// `--list --onboarding NAME` with a package file of that name holding `text`.
+async fn list_package(name: &str, text: &str) -> Outcome {
+    let probe = Probe::new();
+    let package = probe.file(name, text);
+    probe
+        .args([
+            "--list".as_ref(),
+            "--onboarding".as_ref(),
+            package.as_os_str(),
+        ])
+        .run()
+        .await
+}
+
 /// The lines of `--list` after its two header lines.
 fn listed(out: &Outcome) -> Vec<&str> {
     out.stdout.lines().skip(2).collect()
@@ -293,19 +271,11 @@ fn listed(out: &Outcome) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_onboarding_package_chooses_the_tenants_endpoints() {
-    let probe = Probe::new();
-    let package = probe.file(
+    let out = list_package(
         "MicrosoftDefenderATPOnboardingMacOs.sh",
         &streamlined_eu_sh(),
-    );
-    let out = probe
-        .args([
-            "--list".as_ref(),
-            "--onboarding".as_ref(),
-            package.as_os_str(),
-        ])
-        .run()
-        .await;
+    )
+    .await;
     out.assert_code(0);
     assert!(
         out.stdout.lines().nth(1).is_some_and(|l| l.starts_with(
@@ -329,19 +299,11 @@ async fn the_onboarding_package_chooses_the_tenants_endpoints() {
         );
     }
 
-    let probe = Probe::new();
-    let package = probe.file(
+    let out = list_package(
         "MicrosoftDefenderATPOnboardingLinuxServer.py",
         &standard_us_py(),
-    );
-    let out = probe
-        .args([
-            "--list".as_ref(),
-            "--onboarding".as_ref(),
-            package.as_os_str(),
-        ])
-        .run()
-        .await;
+    )
+    .await;
     out.assert_code(0);
     assert!(
         out.stdout.contains(
@@ -359,16 +321,7 @@ async fn the_onboarding_package_chooses_the_tenants_endpoints() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_package_that_does_not_parse_is_exit_2_naming_the_file() {
-    let probe = Probe::new();
-    let package = probe.file("WindowsDefenderATPOnboardingScript.cmd", "@echo off\r\nREG add \"HKLM\\x\" /v OnboardingInfo /t REG_SZ /f /d \"{\\\"body\\\": \\\"not json\\\"}\"\r\n");
-    let out = probe
-        .args([
-            "--list".as_ref(),
-            "--onboarding".as_ref(),
-            package.as_os_str(),
-        ])
-        .run()
-        .await;
+    let out = list_package("WindowsDefenderATPOnboardingScript.cmd", "@echo off\r\nREG add \"HKLM\\x\" /v OnboardingInfo /t REG_SZ /f /d \"{\\\"body\\\": \\\"not json\\\"}\"\r\n").await;
     out.assert_code(2);
     assert!(
         out.stderr
