@@ -83,7 +83,8 @@ impl DocumentFormatArg {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum FailOnArg {
-    /// any warning (expires-soon, weak-key, sha1-signature, pin-drift) fails the run
+    /// any warning (expires-soon, weak-key, sha1-signature, pin-drift,
+    /// pinned-certificate-expired) fails the run
     Warning,
 }
 
