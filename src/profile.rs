@@ -62,6 +62,17 @@ pub enum Files {
 }
 
 impl Files {
+    /// The directory of the file at `path` (the current one for standard input or a bare
+    /// name): where that profile's files are read from.
+    pub fn beside(path: &Path) -> Files {
+        match path.parent() {
+            Some(dir) if !input::is_stdin(path) && !dir.as_os_str().is_empty() => {
+                Files::Dir(dir.into())
+            }
+            _ => Files::Dir(PathBuf::from(".")),
+        }
+    }
+
     /// The bytes of `name` within `limit`, and the name to report it under; `at` places the
     /// error of a name that is not there at the line that names it.
     fn read(
@@ -207,11 +218,7 @@ impl Profile {
     /// read from its directory (the current one for standard input).
     pub fn load(path: &Path, limit: input::Limit) -> Result<Profile, Error> {
         let text = input::read_text(path, limit)?;
-        let dir = match path.parent() {
-            Some(dir) if !input::is_stdin(path) && !dir.as_os_str().is_empty() => dir.into(),
-            _ => PathBuf::from("."),
-        };
-        Profile::parse_with(&text, &input::name(path), &Files::Dir(dir))
+        Profile::parse_with(&text, &input::name(path), &Files::beside(path))
     }
 
     /// Parses a profile that names no file; `file` names it in messages.

@@ -104,6 +104,9 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
     // a URL given twice is one endpoint of the profile
     let mut seen = HashSet::new();
     config.endpoints.retain(|e| seen.insert(e.url.clone()));
+    if let Some((_, profile, _)) = &existing {
+        with_own_anchors(&mut config, profile);
+    }
     generate::pin(Job {
         config,
         source,
@@ -114,6 +117,27 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
         output: options.output.clone(),
         force: options.force,
     })
+}
+
+/// The endpoints of the profile being updated whose pin set carries its own anchors are probed
+/// with that set, so that their path to those anchors (the one their client verifies) is built
+/// and pinned; the other endpoints are pinned on the public path, as new ones are.
+fn with_own_anchors(config: &mut Config, profile: &crate::profile::Profile) {
+    for endpoint in &mut config.endpoints {
+        let set = profile
+            .endpoints
+            .iter()
+            .find(|e| e.url == endpoint.url)
+            .and_then(|e| e.pinset.as_deref())
+            .and_then(|name| profile.pinsets.iter().find(|s| s.name == name))
+            .filter(|set| !set.anchors.is_empty());
+        if let Some(set) = set {
+            endpoint.pinset = Some(set.name.clone());
+            if !config.pinsets.iter().any(|s| s.name == set.name) {
+                config.pinsets.push(set.clone());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use toml_edit::DocumentMut;
 use crate::error::Error;
 use crate::input;
 use crate::output::{self, Existing};
-use crate::profile::Profile;
+use crate::profile::{Files, Profile};
 use crate::report::Quiet;
 
 use super::changes::count;
@@ -26,7 +26,7 @@ pub fn load_for_update(path: &Path) -> Result<(DocumentMut, Profile, PathBuf), E
     }
     let text = input::read_text(path, input::UPDATE)?;
     let file = path.display().to_string();
-    let profile = Profile::parse(&text, &file)?;
+    let profile = Profile::parse_with(&text, &file, &Files::beside(path))?;
     profile.check_refs(&[])?;
     let doc = text.parse::<DocumentMut>().map_err(|e| Error::File {
         file: file.clone(),
@@ -64,7 +64,8 @@ fn description(endpoints: &[Pinned], taken_on: &str) -> String {
 /// Refuses a profile that pinprobe itself would not load: the reviewer would get a file that
 /// fails at its first use.
 pub(super) fn check_loads(text: &str, shown: &str) -> Result<(), Error> {
-    Profile::parse(text, shown)
+    // the files it names were read when the profile it updates was loaded
+    Profile::parse_with(text, shown, &Files::Skip)
         .and_then(|p| p.check_refs(&[]))
         .map_err(|e| Error::File {
             file: shown.to_string(),

@@ -90,13 +90,22 @@ fn completed(r: &ProbeResult) -> Result<&Trust, Vec<String>> {
     }
 }
 
-/// The path the pins are taken from, and whether only the OS store anchors it: the public path,
+/// The path the pins are taken from, and whether only the OS store anchors it: the path to the
+/// pin set's own anchors when it carries some and the chain reaches one, else the public path,
 /// unless the chain reaches no public anchor and `--allow-untrusted` was given.
 fn verified_path<'t>(
     r: &ProbeResult,
     trust: &'t Trust,
     allow_untrusted: bool,
 ) -> Result<(&'t PathReport, bool), Vec<String>> {
+    // the path to the pin set's own anchors is the one its client verifies
+    if let Some(agent) = trust
+        .agent
+        .as_ref()
+        .filter(|a| a.state != PathState::NotReached)
+    {
+        return Ok((agent, false));
+    }
     if trust.public.state != PathState::NotReached {
         if r.interception.is_strong() && !allow_untrusted {
             let signals: Vec<String> = r

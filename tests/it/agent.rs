@@ -408,3 +408,34 @@ async fn an_installed_agent_is_asked_for_its_geography_without_privileges() {
     );
     assert_eq!(listed(&out).len(), 14, "{}", out.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pin_update_reads_and_keeps_a_set_that_carries_anchors() {
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(404, "")).await;
+    let probe = Probe::new().args(["pin"]);
+    probe.file("agent-root.pem", &pki.root.pem());
+    let profile = format!(
+        "[pinsets.agent]\nanchors = [\"agent-root.pem\"]\npins = [\"sha256/{}\"]\n\n[[endpoints]]\nurl = \"https://{HOST}:{}/mdav/test\"\npinset = \"agent\"\nexpect_status = 404\n",
+        pin_base64(pki.root.der()),
+        server.port()
+    );
+    let file = probe.file("agent.toml", &profile);
+    let out = probe
+        .args(flag("--update", &file))
+        .resolve(server.port())
+        .run()
+        .await;
+    out.assert_code(0);
+    let updated = std::fs::read_to_string(out.dir().join("agent.toml")).expect("updated");
+    assert!(
+        updated.contains("anchors = [\"agent-root.pem\"]"),
+        "{updated}"
+    );
+    // the leaf and the issuing CA of the path the agent's anchors verify are pinned now
+    assert!(
+        updated.contains(&pin_base64(&pki.leaf.cert)),
+        "{updated}\n{}",
+        out.stderr
+    );
+}
