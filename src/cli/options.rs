@@ -49,6 +49,7 @@ impl TestArgs {
             catalog: self.tenant.catalog.map(|c| c.choice()),
             onboarding: self.tenant.onboarding,
             list: self.tenant.list,
+            ask_installed_agent: true,
             ..network(self.trust, self.reach).options()
         }
     }

@@ -129,6 +129,10 @@ pub struct Options {
     pub onboarding: Option<PathBuf>,
     /// `--list`: print the endpoints and exit
     pub list: bool,
+    /// with the bundled profile and no list chosen, ask an agent installed on this machine for
+    /// its tenant (the command line does; the default leaves the machine alone, so that a run
+    /// driven by code gives the same endpoints everywhere)
+    pub ask_installed_agent: bool,
 }
 
 impl Default for Options {
@@ -165,6 +169,7 @@ impl Default for Options {
             catalog: None,
             onboarding: None,
             list: false,
+            ask_installed_agent: false,
         }
     }
 }

@@ -63,14 +63,13 @@ fn selection(o: &Options, profile: &Profile) -> Result<Option<Chosen>, Error> {
             o.geo, o.catalog, flags,
         ))));
     }
-    let several = profile
-        .endpoints
-        .iter()
-        .any(|e| e.catalog.is_some_and(|c| c != Catalog::Guide));
-    if !several {
+    // a profile with one list, or with no default list to fall back on, is probed whole
+    let in_default = |e: &Endpoint| e.catalog.is_none_or(|c| c == Catalog::Guide);
+    let several = profile.endpoints.iter().any(|e| !in_default(e));
+    if !several || !profile.endpoints.iter().any(in_default) {
         return Ok(None);
     }
-    let installed = if o.profile.is_none() {
+    let installed = if o.profile.is_none() && o.ask_installed_agent {
         installed_agent()
     } else {
         None

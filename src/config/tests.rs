@@ -90,3 +90,33 @@ fn a_chain_needs_no_endpoint_but_a_known_pin_set() {
         "{e}"
     );
 }
+
+#[test]
+fn a_profile_without_a_default_list_is_probed_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tagged.toml");
+    std::fs::write(
+        &path,
+        "[[endpoints]]\nurl = \"https://a.example/\"\ncatalog = \"streamlined\"\ngeo = \"EU\"\n\n\
+         [[endpoints]]\nurl = \"https://b.example/\"\ncatalog = \"standard\"\ngeo = \"US\"\n",
+    )
+    .unwrap();
+    let o = Options {
+        profile: Some(path),
+        ..Options::default()
+    };
+    let c = Config::from_options(&o).unwrap();
+    assert_eq!(c.endpoints.len(), 2);
+    assert!(c.selection.is_none());
+    // asked for, a list is chosen from it
+    let c = Config::from_options(&Options {
+        geo: Some(crate::catalog::Geo::Us),
+        catalog: Some(crate::catalog::Choice::One(
+            crate::catalog::Catalog::Standard,
+        )),
+        ..o
+    })
+    .unwrap();
+    assert_eq!(c.endpoints.len(), 1);
+    assert_eq!(c.endpoints[0].host, "b.example");
+}
