@@ -96,11 +96,17 @@ pub fn compare(
             role: e.label.as_deref().and_then(Role::from_label),
         })
         .collect();
-    let new = report.new.clone();
     let matched = report.is_match();
     if stale.is_empty() && matched && pinned_expired.is_empty() {
         return None;
     }
+    // nothing drifted when only the set's own certificates expired: the path's other keys are
+    // not news then, as they are not in a run without that report
+    let new = if stale.is_empty() && matched {
+        Vec::new()
+    } else {
+        report.new.clone()
+    };
     let (change, changed) = classify(report, &stale);
     let summary = if stale.is_empty() && matched {
         format!(
