@@ -200,11 +200,12 @@ impl Selection {
             Choice::All => Catalog::ALL.to_vec(),
         };
         let names: Vec<&str> = catalogs.iter().map(|c| c.name()).collect();
+        let per_geography = catalogs.iter().any(|c| *c != Catalog::Guide);
         let where_ = match geo {
-            Some(geo) => format!(" for {geo}"),
-            None if catalogs.iter().any(|c| *c != Catalog::Guide) => {
-                " for every geography".to_string()
-            }
+            Some(geo) if per_geography => format!(" for {geo}"),
+            // the guide's list is the same in every geography
+            Some(_) => " (the same in every geography)".to_string(),
+            None if per_geography => " for every geography".to_string(),
             None => String::new(),
         };
         Selection {

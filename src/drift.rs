@@ -52,6 +52,8 @@ pub enum Change {
     CaChange,
     /// the labels do not tell which position the stale pins held
     Unknown,
+    /// nothing on the path changed: certificates the set carries as anchors expired
+    PinnedExpired,
 }
 
 /// The drift of one pin set against one verified path.
@@ -100,24 +102,32 @@ pub fn compare(
     if stale.is_empty() && matched && pinned_expired.is_empty() {
         return None;
     }
-    // nothing drifted when only the set's own certificates expired: the path's other keys are
-    // not news then, as they are not in a run without that report
-    let new = if stale.is_empty() && matched {
-        Vec::new()
-    } else {
-        report.new.clone()
-    };
-    let (change, changed) = classify(report, &stale);
-    let summary = if stale.is_empty() && matched {
-        format!(
-            "pin set {} matches, but carries {} certificate(s) that expired",
-            set.name,
-            pinned_expired.len()
+
+    let only_expired = stale.is_empty() && matched;
+    let (change, summary) = if only_expired {
+        (
+            Change::PinnedExpired,
+            format!(
+                "pin set {} matches, but carries {} certificate(s) that expired",
+                set.name,
+                pinned_expired.len()
+            ),
         )
     } else {
-        summary(&set.name, change, matched, &changed, stale.len())
+        let (change, changed) = classify(report, &stale);
+        let summary = summary(&set.name, change, matched, &changed, stale.len());
+        (change, summary)
     };
-    let needed = crate::pins::needed(path, taken_on, "pinprobe drift report");
+    // nothing drifted when only the set's own certificates expired: the path's other keys are
+    // not news then, as they are not in a run without that report, and no pin is needed
+    let (new, needed) = if only_expired {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            report.new.clone(),
+            crate::pins::needed(path, taken_on, "pinprobe drift report"),
+        )
+    };
     Some(Drift {
         set: set.name.clone(),
         matched,
@@ -191,7 +201,8 @@ fn summary(set: &str, change: Change, matched: bool, changed: &[Role], stale: us
         Change::CaChange => format!(
             "the path has a new intermediate or anchor (a CA change); pin set {set} {state}"
         ),
-        Change::Unknown => format!(
+        // classify never gives it: compare words that case itself
+        Change::Unknown | Change::PinnedExpired => format!(
             "{stale} pin(s) of set {set} are not on the path, and neither the path nor their labels say which position they held; pin set {set} {state}"
         ),
     }

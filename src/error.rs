@@ -75,6 +75,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// The message with its causes, `: `-separated, as the command line prints it: for an error
+    /// that becomes part of another's message (a file a profile names).
+    pub fn with_causes(&self) -> String {
+        let mut message = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            message.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        message
+    }
+
     /// Shorthand for a usage error.
     pub fn usage(flag: impl Into<String>, message: impl Into<String>) -> Error {
         Error::Usage {

@@ -49,6 +49,20 @@ pub const UPDATE: Limit = Limit {
     what: "a profile",
 };
 
+/// A file of a profile's `include`: more endpoints, as large as a profile may be.
+pub const INCLUDE: Limit = Limit {
+    flag: "include",
+    bytes: 4 * MIB,
+    what: "a profile",
+};
+
+/// A file of a pin set's `anchors`: a few CA certificates, as large as a CA bundle may be.
+pub const ANCHORS: Limit = Limit {
+    flag: "anchors",
+    bytes: 4 * MIB,
+    what: "an anchor file",
+};
+
 /// `inspect --file FILE`: a chain is a few certificates of a few KiB each.
 pub const CHAIN: Limit = Limit {
     flag: "inspect --file",
@@ -119,11 +133,56 @@ pub fn read_bounded(path: &Path, limit: Limit) -> Result<Vec<u8>, Error> {
     if is_stdin(path) {
         return read_from(std::io::stdin().lock(), STDIN_NAME, limit);
     }
-    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+    let file = open(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    let kind = file
+        .metadata()
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .file_type();
+    if let Some(what) = not_a_file(kind) {
+        return Err(Error::File {
+            file: name(path),
+            message: format!("{what}, not a file: give a regular file, or - for standard input"),
+        });
+    }
     read_from(file, &name(path), limit)
+}
+
+/// Opens `path` for reading without waiting: a named pipe with no writer would block `open`
+/// itself, before its kind could be seen.
+fn open(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// What a file of this kind is, when it is not something pinprobe reads whole: a directory, a
+/// named pipe or a socket (whose end may never come). Devices are read within the limit.
+fn not_a_file(kind: std::fs::FileType) -> Option<&'static str> {
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a named pipe");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+    }
+    None
 }
 
 /// As [`read_bounded`], as UTF-8 text (a byte order mark is dropped); a file that is not UTF-8

@@ -3,7 +3,6 @@
 
 mod cli;
 
-use std::error::Error as _;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -34,12 +33,7 @@ fn main() -> ExitCode {
         Ok(summary) if summary.passed() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(e) => {
-            let mut message = format!("pinprobe: error: {e}");
-            let mut source = e.source();
-            while let Some(s) = source {
-                message.push_str(&format!(": {s}"));
-                source = s.source();
-            }
+            let message = format!("pinprobe: error: {}", e.with_causes());
             // messages quote input files (a pin, a line of --targets) and the network (a PAC
             // file's error)
             let _ = writeln!(std::io::stderr(), "{}", Shown(&message));

@@ -89,7 +89,9 @@ impl Files {
                 .ok_or_else(|| at(format!("{name:?} is not one of the bundled files"))),
             Files::Dir(dir) => {
                 let path = dir.join(name);
-                input::read_bounded(&path, limit).map(|bytes| (bytes, input::name(&path)))
+                input::read_bounded(&path, limit)
+                    .map(|bytes| (bytes, input::name(&path)))
+                    .map_err(|e| at(e.with_causes()))
             }
             Files::Skip => Ok((Vec::new(), String::new())),
             Files::None => Err(at(format!(
@@ -259,12 +261,16 @@ impl Profile {
         let mut pinset_refs = Vec::with_capacity(raw.endpoints.len());
         Self::add_endpoints(raw.endpoints, text, file, &mut endpoints, &mut pinset_refs)?;
         for name in raw.include.iter().filter(|_| !matches!(files, Files::Skip)) {
-            let (bytes, included) = files.read(name.get_ref(), input::PROFILE, &|m| {
+            let (bytes, included) = files.read(name.get_ref(), input::INCLUDE, &|m| {
                 at(name.span().start, format!("include: {m}"))
             })?;
-            let text = String::from_utf8(bytes).map_err(|_| Error::File {
-                file: included.clone(),
-                message: "not UTF-8 text: a profile is a TOML file".into(),
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let valid = e.utf8_error().valid_up_to();
+                Error::At {
+                    file: included.clone(),
+                    line: line_of(&String::from_utf8_lossy(&e.as_bytes()[..valid]), valid),
+                    message: "not UTF-8 text: save the file as UTF-8".into(),
+                }
             })?;
             let raw: RawInclude =
                 toml::from_str(&text).map_err(|e| toml_error(&e, &text, &included))?;
@@ -326,7 +332,7 @@ impl Profile {
         }
         for name in names {
             let here = |m: String| at(name.span().start, format!("[pinsets.{set}] anchors: {m}"));
-            let (bytes, shown) = files.read(name.get_ref(), input::CACERT, &here)?;
+            let (bytes, shown) = files.read(name.get_ref(), input::ANCHORS, &here)?;
             let certs = crate::chain::trust::certificates_in(&bytes, &shown)?;
             for (i, der) in certs.into_iter().enumerate() {
                 let unusable = |why: String| {
@@ -340,6 +346,15 @@ impl Profile {
                 let pin = info
                     .pin
                     .ok_or_else(|| unusable(info.parse_error.clone().unwrap_or_default()))?;
+                // webpki takes an anchor as a name and a key and reads none of its extensions,
+                // so a certificate that may not issue others is refused here, as OpenSSL
+                // refuses it as an issuer
+                if !info.is_ca {
+                    return Err(unusable(format!(
+                        "\"{}\" is not a CA certificate (no basicConstraints CA:TRUE)",
+                        info.short_name()
+                    )));
+                }
                 anchors.push(PinnedAnchor {
                     file: name.get_ref().clone(),
                     der,
@@ -725,6 +740,28 @@ expect_body = "OK"             # optional
             let got = Profile::parse(text, "p.toml").unwrap_err().to_string();
             assert!(got.contains(want), "want {want:?} in {got:?}");
         }
+    }
+
+    #[test]
+    fn anchors_must_be_ca_certificates_and_their_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = crate::lab::Pki::genuine(&["a.test"]).unwrap();
+        std::fs::write(dir.path().join("leaf.pem"), pki.leaf.pem()).unwrap();
+        std::fs::write(dir.path().join("root.pem"), pki.root.pem()).unwrap();
+        let files = Files::Dir(dir.path().to_path_buf());
+        let text = |file: &str| {
+            format!("[pinsets.a]\npins = [\"sha256/i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY=\"]\nanchors = [\"{file}\"]\n")
+        };
+        let set = Profile::parse_with(&text("root.pem"), "p.toml", &files).unwrap();
+        assert_eq!(set.pinsets[0].anchors.len(), 1);
+        let e = Profile::parse_with(&text("leaf.pem"), "p.toml", &files)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("p.toml:3: [pinsets.a] anchors: certificate #1 of")
+                && e.contains("\"a.test\" is not a CA certificate"),
+            "{e}"
+        );
     }
 
     #[test]

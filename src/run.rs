@@ -73,6 +73,15 @@ pub fn context(config: &Config, resolver: Resolver) -> Result<Context, Error> {
     .with_proxies(config.proxy.static_config().clone()))
 }
 
+/// The lines of `--targets` that are not endpoints, said once, up front, on standard error
+/// (the summary counts them).
+pub fn say_skipped(config: &Config) {
+    let mut stderr = io::stderr();
+    for line in &config.skipped {
+        let _ = writeln!(stderr, "pinprobe: {}", Shown(line));
+    }
+}
+
 /// Runs the probes of `config` with `context` and writes the report to `out`.
 pub async fn run_to<W: Write>(
     config: &Config,
@@ -110,11 +119,7 @@ pub async fn run_to<W: Write>(
         ),
         advice: config.advice.clone(),
     };
-    // lines of --targets that are not endpoints: said once, up front, and counted
-    let mut stderr = io::stderr();
-    for line in &config.skipped {
-        let _ = writeln!(stderr, "pinprobe: {}", Shown(line));
-    }
+    say_skipped(config);
     // a bar on the terminal while the report goes elsewhere (a file, a pipe): never mixed
     // with report lines on the same screen
     let report_to_terminal = config.output.is_none() && io::stdout().is_terminal();

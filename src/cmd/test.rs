@@ -14,12 +14,17 @@ pub use crate::config::Options;
 pub fn run(options: &Options) -> Result<Summary, Error> {
     let config = Config::from_options(options)?;
     if options.list {
+        crate::run::say_skipped(&config);
         let mut out = crate::report::Quiet::new(std::io::stdout().lock());
         crate::report::text::list(&mut out, &config).map_err(|source| Error::Write {
             target: "standard output".into(),
             source,
         })?;
-        return Ok(Summary::default());
+        // a line of --targets skipped fails the list as it fails the run
+        return Ok(Summary {
+            skipped: config.skipped.len(),
+            ..Summary::default()
+        });
     }
     crate::run::run(&config)
 }

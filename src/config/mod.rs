@@ -137,7 +137,7 @@ impl Config {
         let (profile, profile_name) = load_profile(o)?;
         let pinsets = pin_sets(&profile, &o.pins)?;
         check_pinset(o.pinset.as_deref(), &pinsets, &profile_name)?;
-        let sweep = sweep::endpoints(o, &profile, profile_name)?;
+        let sweep = sweep::endpoints(o, &profile, profile_name, &pinsets)?;
         let resolve = resolve_overrides(&o.resolve)?;
         check_concurrency(o.concurrency)?;
         let settings = settings(o)?;
@@ -269,6 +269,7 @@ fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
 /// The flags of `o` that read a file, and their paths: each may be `-`, standard input.
 pub fn stdin_uses(o: &Options) -> Vec<(&'static str, &Path)> {
     let mut uses: Vec<(&str, &Path)> = Vec::new();
+    uses.extend(o.onboarding.iter().map(|p| ("--onboarding", p.as_path())));
     uses.extend(o.profile.iter().map(|p| ("--profile", p.as_path())));
     uses.extend(o.pins.iter().map(|p| ("--pins", p.as_path())));
     uses.extend(o.targets.iter().map(|p| ("--targets", p.as_path())));

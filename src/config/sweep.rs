@@ -9,6 +9,7 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::input;
 use crate::onboarding::{self, Tenant};
+use crate::pins::PinSet;
 use crate::profile::Profile;
 use crate::targets::{self, Shard};
 
@@ -21,18 +22,34 @@ pub(super) struct Sweep {
     pub(super) selection: Option<Selection>,
 }
 
-/// Which of the profile's lists a run probes, and the tenant whose package chose it.
+/// Which of the profile's lists a run probes, the tenant whose package chose it, and the flag
+/// that asked for it (for messages).
 pub(super) struct Chosen {
     pub(super) selection: Selection,
     tenant: Option<Tenant>,
+    flag: &'static str,
 }
 
 impl Chosen {
-    fn by(selection: Selection) -> Chosen {
+    fn by(selection: Selection, flag: &'static str) -> Chosen {
         Chosen {
             selection,
             tenant: None,
+            flag,
         }
+    }
+}
+
+/// The first of the flags that choose among the profile's lists that was given.
+fn choosing_flag(o: &Options) -> Option<&'static str> {
+    if o.onboarding.is_some() {
+        Some("--onboarding")
+    } else if o.catalog.is_some() {
+        Some("--catalog")
+    } else if o.geo.is_some() {
+        Some("--geo")
+    } else {
+        None
     }
 }
 
@@ -51,17 +68,19 @@ fn selection(o: &Options, profile: &Profile) -> Result<Option<Chosen>, Error> {
         return Ok(Some(Chosen {
             selection: Selection::for_tenant(&tenant, o.catalog, "--onboarding"),
             tenant: Some(tenant),
+            flag: "--onboarding",
         }));
     }
-    if o.geo.is_some() || o.catalog.is_some() {
+    if let Some(flag) = choosing_flag(o) {
         let flags = match (o.geo, o.catalog) {
             (Some(_), Some(_)) => "--geo and --catalog",
             (Some(_), None) => "--geo",
             _ => "--catalog",
         };
-        return Ok(Some(Chosen::by(Selection::from_flags(
-            o.geo, o.catalog, flags,
-        ))));
+        return Ok(Some(Chosen::by(
+            Selection::from_flags(o.geo, o.catalog, flags),
+            flag,
+        )));
     }
     // a profile with one list, or with no default list to fall back on, is probed whole
     let in_default = |e: &Endpoint| e.catalog.is_none_or(|c| c == Catalog::Guide);
@@ -74,9 +93,9 @@ fn selection(o: &Options, profile: &Profile) -> Result<Option<Chosen>, Error> {
     } else {
         None
     };
-    Ok(Some(
-        installed.unwrap_or_else(|| Chosen::by(Selection::default_list())),
-    ))
+    Ok(Some(installed.unwrap_or_else(|| {
+        Chosen::by(Selection::default_list(), "--catalog")
+    })))
 }
 
 /// What an agent installed on this machine says of its tenant (its onboarding file, else the
@@ -93,13 +112,17 @@ fn installed_agent() -> Option<Chosen> {
         (Some(tenant), _) => Chosen {
             selection: Selection::for_tenant(&tenant, None, "the installed agent's package"),
             tenant: Some(tenant),
+            flag: "--onboarding",
         },
-        (None, Some(geo)) => Chosen::by(Selection::from_flags(
-            Some(geo),
-            Some(Choice::One(Catalog::Streamlined)),
-            &format!("mdatp health --details edr: edr_partner_geo_location GW_{geo}"),
-        )),
-        (None, None) => Chosen::by(Selection::default_list()),
+        (None, Some(geo)) => Chosen::by(
+            Selection::from_flags(
+                Some(geo),
+                Some(Choice::One(Catalog::Streamlined)),
+                &format!("mdatp health --details edr: edr_partner_geo_location GW_{geo}"),
+            ),
+            "--geo",
+        ),
+        (None, None) => Chosen::by(Selection::default_list(), "--catalog"),
     };
     for note in found.notes {
         chosen.selection.told.push_str("; ");
@@ -117,7 +140,12 @@ fn selected(
 ) -> Result<Vec<Endpoint>, Error> {
     let selection = &chosen.selection;
     let mut endpoints = selection.apply(&profile.endpoints);
-    if let Some(tenant) = &chosen.tenant {
+    // the endpoints a package names complete the tenant's list; they never stand in for it
+    if let Some(tenant) = chosen
+        .tenant
+        .as_ref()
+        .filter(|t| !endpoints.is_empty() && selection.catalogs.contains(&t.catalog))
+    {
         let extra = catalog::tenant_endpoints(tenant, &profile.endpoints, &endpoints);
         endpoints.extend(extra);
     }
@@ -131,13 +159,8 @@ fn selected(
             })
             .collect();
         lists.dedup();
-        let flag = if chosen.tenant.is_some() {
-            "--onboarding"
-        } else {
-            "--catalog"
-        };
         return Err(Error::usage(
-            flag,
+            chosen.flag,
             format!(
                 "{profile_name} has no endpoint for {}: it has {}",
                 selection.told,
@@ -154,14 +177,15 @@ pub(super) fn endpoints(
     o: &Options,
     profile: &Profile,
     profile_name: String,
+    pinsets: &[PinSet],
 ) -> Result<Sweep, Error> {
     let (adhoc, skipped) = adhoc_endpoints(o)?;
     // the profile's endpoints are probed without URL arguments, and with --targets only when
     // the profile is the user's own
     let uses_profile = o.urls.is_empty() && (o.targets.is_none() || o.profile.is_some());
-    if !uses_profile && (o.geo.is_some() || o.catalog.is_some()) {
+    if let Some(flag) = choosing_flag(o).filter(|_| !uses_profile) {
         return Err(Error::usage(
-            if o.geo.is_some() { "--geo" } else { "--catalog" },
+            flag,
             "chooses among the profile's endpoints; it does not apply to URL arguments or --targets: give one or the other",
         ));
     }
@@ -171,7 +195,14 @@ pub(super) fn endpoints(
         None
     };
     let pinset_text = match &o.pinset {
-        Some(set) => format!("pin set {set} from {profile_name}"),
+        Some(set) => {
+            // the file that defines it: the profile, or a file of --pins
+            let origin = pinsets
+                .iter()
+                .find(|s| &s.name == set)
+                .map_or(profile_name.as_str(), |s| s.origin.as_str());
+            format!("pin set {set} from {origin}")
+        }
         None => "no pin set: verdict on trust alone".to_string(),
     };
     let (mut endpoints, source) = if o.urls.is_empty() && o.targets.is_none() {

@@ -203,7 +203,7 @@ impl Context {
                 super::Warning {
                     warning: super::result::PINNED_EXPIRED,
                     detail: format!(
-                        "{} ({file}, an anchor of pin set{} {}) expired on {}: the client that ships these anchors still trusts it; chains that need it fail, and it is due to be replaced",
+                        "{} ({file}, an anchor of pin set{} {}) expired on {}: the client that ships these anchors still carries it, but no chain verifies through it any more; its bundle is due to change",
                         info.name(),
                         if sets.len() == 1 { "" } else { "s" },
                         sets.join(" and "),

@@ -9,7 +9,7 @@ use super::context::Context;
 use super::result::{ms, PinMatch, ProbeResult, Trust, Warning, PINNED_EXPIRED};
 use crate::chain::cert::CertInfo;
 use crate::chain::trust::{
-    check_name, check_validity, seen_keys, PathKey, PathReport, PathState, Store, TimeProblem,
+    check_name, check_validity, seen_keys, PathKey, PathReport, PathState, TimeProblem,
 };
 use crate::drift;
 use crate::evidence;
@@ -128,7 +128,7 @@ pub(super) fn judge(
             .or_else(|| os.error.clone())
             .unwrap_or_default(),
         pins_matched: r.pins.matched,
-        pins_detail: pins_detail(pinset, trusted_path, r),
+        pins_detail: pins_detail(pinset, trusted_path, [&public, &os], r),
         denied: report
             .as_ref()
             .and_then(|rep| rep.denied.first())
@@ -207,9 +207,34 @@ fn record_pins(
 }
 
 /// The evidence line of a pin mismatch: the set, and the pins the verified path holds instead.
-fn pins_detail(pinset: Option<&PinSet>, path: Option<&PathReport>, r: &ProbeResult) -> String {
-    let (Some(set), Some(path)) = (pinset, path) else {
+fn pins_detail(
+    pinset: Option<&PinSet>,
+    path: Option<&PathReport>,
+    others: [&PathReport; 2],
+    r: &ProbeResult,
+) -> String {
+    let Some(set) = pinset else {
         return String::new();
+    };
+    let Some(path) = path else {
+        if set.anchors.is_empty() {
+            return String::new();
+        }
+        // a set with anchors of its own: its client trusts them and nothing else
+        let instead = others
+            .iter()
+            .find_map(|p| p.anchor.as_ref().map(|a| (p.store, a)))
+            .map_or_else(
+                || "it reaches no anchor in any store".to_string(),
+                |(store, anchor)| {
+                    format!("it reaches {} in the {store} store instead", anchor.subject)
+                },
+            );
+        return format!(
+            "the chain reaches none of the {} anchors set {} carries, which its client trusts in place of the system store: {instead}",
+            set.anchors.len(),
+            set.name
+        );
     };
     let held: Vec<String> = r
         .pins
@@ -217,19 +242,8 @@ fn pins_detail(pinset: Option<&PinSet>, path: Option<&PathReport>, r: &ProbeResu
         .iter()
         .map(|m| format!("{} {}", m.certificate, m.pin))
         .collect();
-    // a set with anchors of its own is what its client trusts: a chain that reaches none of
-    // them fails there, whatever public root vouches for it
-    let own = if set.anchors.is_empty() || path.store == Store::Agent {
-        String::new()
-    } else {
-        format!(
-            "the chain reaches none of the {} anchors set {} carries, which its client trusts in place of the system store; ",
-            set.anchors.len(),
-            set.name
-        )
-    };
     format!(
-        "{own}none of the {} pins of set {} is on the verified path ({}: {})",
+        "none of the {} pins of set {} is on the verified path ({}: {})",
         set.pins.len(),
         set.name,
         path.store,
@@ -246,19 +260,21 @@ fn anchored(p: &PathReport) -> Anchored {
     }
 }
 
-/// The path the pins are compared with: the one against the set's own anchors when the set
-/// carries some and the chain reaches one (that is how the client that ships them verifies),
-/// else the public path when there is one, else the OS path (a private PKI the user pinned and
-/// installed); never certificates off a path.
+/// The path the pins are compared with. For a set that carries its own anchors, the path to
+/// them and nothing else: its client trusts no other store, so a chain that reaches none of
+/// them matches no pin, whatever the public or OS path holds. Otherwise the public path when
+/// there is one, else the OS path (a private PKI the user pinned and installed); never
+/// certificates off a path.
 fn trusted_path<'p>(
     agent: Option<&'p PathReport>,
     public: &'p PathReport,
     os: &'p PathReport,
 ) -> Option<&'p PathReport> {
-    [agent, Some(public), Some(os)]
-        .into_iter()
-        .flatten()
-        .find(|p| p.state != PathState::NotReached)
+    let reached = |p: &&PathReport| p.state != PathState::NotReached;
+    match agent {
+        Some(agent) => Some(agent).filter(reached),
+        None => [public, os].into_iter().find(reached),
+    }
 }
 
 fn untrusted_text(

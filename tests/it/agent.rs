@@ -194,6 +194,33 @@ async fn a_public_chain_the_agent_does_not_trust_is_a_pin_mismatch_saying_so() {
             .starts_with("the chain reaches none of the 1 anchors set agent carries"),
         "{r:#}"
     );
+
+    // a pin of the set on the public path changes nothing: the set's client trusts its anchors
+    // alone, so its pins count only on the path to them (through the OS store alike)
+    let profile = format!(
+        "[pinsets.agent]\nanchors = [\"agent-root.pem\"]\npins = [\"sha256/{}\", \"sha256/{}\"]\n\n[[endpoints]]\nurl = \"https://{HOST}:{}/mdav/test\"\npinset = \"agent\"\nexpect_status = 404\n",
+        pin_base64(agent_root.der()),
+        pin_base64(pki.root.der()),
+        server.port()
+    );
+    for trusted_by in ["--cacert", "the OS store"] {
+        let probe = Probe::new();
+        probe.file("agent-root.pem", &agent_root.pem());
+        let probe = match trusted_by {
+            "--cacert" => probe.cacert(&pki.root),
+            _ => probe.os_trusts(&pki.root),
+        };
+        let out = probe
+            .profile(&profile)
+            .resolve(server.port())
+            .json()
+            .run()
+            .await;
+        let r = out.result();
+        assert_ne!(r["verdict"], "ok", "{trusted_by}: {r:#}");
+        assert_eq!(r["pins"]["matched"], false, "{trusted_by}: {r:#}");
+        out.assert_code(1);
+    }
 }
 
 /// A fabricated tenant id: never printed whole.
@@ -437,5 +464,98 @@ async fn pin_update_reads_and_keeps_a_set_that_carries_anchors() {
         updated.contains(&pin_base64(&pki.leaf.cert)),
         "{updated}\n{}",
         out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_package_chooses_among_the_profiles_lists_only() {
+    let probe = Probe::new();
+    let package = probe.file("mdatp_onboard.sh", &streamlined_eu_sh());
+    let targets = probe.file("targets.txt", "https://lab.test/\n");
+    // with URL arguments or --targets a package has nothing to choose from: refused, unread
+    for extra in [
+        vec!["https://lab.test/".into()],
+        vec!["--targets".into(), targets.clone().into_os_string()],
+    ] {
+        let mut args: Vec<std::ffi::OsString> = vec!["--list".into(), "--onboarding".into()];
+        args.push(package.clone().into_os_string());
+        args.extend(extra);
+        let out = Probe::new().args(args).run().await;
+        out.assert_code(2);
+        assert!(
+            out.stderr
+                .contains("--onboarding: chooses among the profile's endpoints"),
+            "{}",
+            out.stderr
+        );
+    }
+    // standard input read twice is refused before anything is read
+    let out = Probe::new()
+        .args(["--list", "--onboarding", "-", "--profile", "-"])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(out.stderr.contains("standard input"), "{}", out.stderr);
+    // a profile of one's own without the tenant's list: the package's own endpoints do not
+    // stand in for it
+    let probe = Probe::new();
+    let package = probe.file("onboard.sh", &streamlined_eu_sh());
+    let out = probe
+        .profile("[[endpoints]]\nurl = \"https://lab.test/\"\n")
+        .args([
+            "--list".as_ref(),
+            "--onboarding".as_ref(),
+            package.as_os_str(),
+        ])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("--onboarding: ")
+            && out
+                .stderr
+                .contains("has no endpoint for streamlined endpoints for EU"),
+        "{}",
+        out.stderr
+    );
+    // the flag named is the one given
+    let out = Probe::new()
+        .profile("[[endpoints]]\nurl = \"https://lab.test/\"\n")
+        .args(["--list", "--geo", "EU"])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(out.stderr.contains("error: --geo: "), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renewed_anchor_kept_beside_its_expired_copy_is_the_one_named() {
+    // two certificates of one name and key in the bundle, the old one expired
+    let pki = genuine_pki(&[HOST]);
+    let now = OffsetDateTime::now_utc();
+    let old_root = pki
+        .root
+        .reissued_by(
+            &pki.root,
+            now - Duration::days(400),
+            now - Duration::days(10),
+        )
+        .expect("old copy of the root");
+    let server = serve(&pki.leaf, http(404, "")).await;
+    let out = agent_probe(
+        &[("old-root.pem", &old_root), ("root.pem", &pki.root)],
+        server.port(),
+        404,
+    )
+    .resolve(server.port())
+    .json()
+    .run()
+    .await;
+    let r = out.result();
+    assert_verdict(&r, "ok", 0);
+    assert!(
+        text(&r["trust"]["agent"]["anchor"]["origin"], "origin").ends_with("root.pem")
+            && !text(&r["trust"]["agent"]["anchor"]["origin"], "origin").contains("old-root"),
+        "{r:#}"
     );
 }

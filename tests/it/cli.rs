@@ -564,3 +564,21 @@ async fn url_looking_arguments_and_other_bare_words_are_still_hosts() {
         assert_eq!(out.result()["url"], *want, "{args:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_prints_what_a_run_would_probe_and_fails_on_a_skipped_line_as_a_run_does() {
+    let probe = Probe::new();
+    let targets = probe.file("targets.txt", "https://a.lab.test/\nnot a url at all\n");
+    let out = probe
+        .args(["--list".as_ref(), "--targets".as_ref(), targets.as_os_str()])
+        .run()
+        .await;
+    out.assert_code(1);
+    assert!(out.stderr.contains("targets.txt:2:"), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("GET  https://a.lab.test/  expect any, no pin set"),
+        "{}",
+        out.stdout
+    );
+}

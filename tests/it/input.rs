@@ -175,3 +175,39 @@ fn dash_is_standard_input_and_named_so() {
         "{stderr}"
     );
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_named_pipe_or_a_directory_is_refused_at_once() {
+    let probe = Probe::new();
+    let fifo = probe.file("placeholder", "").with_file_name("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let dir = fifo.with_file_name("");
+    // with no writer, opening the pipe to read would wait for ever
+    for (flag, path, want) in [
+        ("--profile", &fifo, "a named pipe, not a file"),
+        ("--onboarding", &fifo, "a named pipe, not a file"),
+        ("--profile", &dir, "a directory, not a file"),
+    ] {
+        let out = Probe::new()
+            .args([flag.as_ref(), path.as_os_str(), "--list".as_ref()])
+            .run()
+            .await;
+        out.assert_code(2);
+        assert!(out.stderr.contains(want), "{flag}: {}", out.stderr);
+    }
+    let out = Probe::new()
+        .args(["inspect".as_ref(), "--file".as_ref(), fifo.as_os_str()])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("a named pipe, not a file"),
+        "{}",
+        out.stderr
+    );
+}

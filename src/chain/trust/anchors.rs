@@ -395,10 +395,21 @@ impl AnchorSet {
         self.info.iter().any(|i| i.spki_sha256 == *pin)
     }
 
-    pub(super) fn index_of(&self, anchor: &TrustAnchor<'_>) -> Option<usize> {
-        self.anchors.iter().position(|a| {
+    /// The position of `anchor` (a name and a key) in the set. Two certificates of one name
+    /// and key (a CA renewed, the old copy kept) are one anchor to webpki: the one valid at
+    /// `now` is named, else the first.
+    pub(super) fn index_of(&self, anchor: &TrustAnchor<'_>, now: i64) -> Option<usize> {
+        let mut same = self.anchors.iter().enumerate().filter(|(_, a)| {
             a.subject.as_ref() == anchor.subject.as_ref()
                 && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
-        })
+        });
+        let first = same.next().map(|(i, _)| i)?;
+        let valid = |i: usize| self.info[i].not_after_unix.is_none_or(|t| t >= now);
+        Some(
+            std::iter::once(first)
+                .chain(same.map(|(i, _)| i))
+                .find(|i| valid(*i))
+                .unwrap_or(first),
+        )
     }
 }

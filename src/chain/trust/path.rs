@@ -337,7 +337,9 @@ pub fn build_path(
                 positions.push(*i);
             }
         }
-        let anchor = set.index_of(path.anchor()).unwrap_or(usize::MAX);
+        let anchor = set
+            .index_of(path.anchor(), time.as_secs() as i64)
+            .unwrap_or(usize::MAX);
         Ok((anchor, positions))
     };
     let attempt = |time: UnixTime| attempt_with(&set.anchors, time);
