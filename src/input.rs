@@ -17,7 +17,8 @@ pub const STDIN_NAME: &str = "standard input";
 /// The largest file of one kind: its size and what the file holds, for the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limit {
-    /// the flag or command that reads the file, for the message (`--profile`)
+    /// the flag or command that reads the file, for the message (`--profile`), or what the
+    /// file is when no flag names it (`the installed onboarding file`)
     pub flag: &'static str,
     /// the most bytes accepted
     pub bytes: u64,
@@ -98,6 +99,14 @@ pub const ONBOARDING: Limit = Limit {
     flag: "--onboarding",
     bytes: MIB,
     what: "an onboarding package",
+};
+
+/// The onboarding package an onboarded agent left (`/etc/opt/microsoft/mdatp/mdatp_onboard.json`),
+/// read without a flag naming it: as large as `--onboarding`'s.
+pub const INSTALLED_ONBOARDING: Limit = Limit {
+    flag: "the installed onboarding file",
+    bytes: ONBOARDING.bytes,
+    what: ONBOARDING.what,
 };
 
 /// One line of `--targets`: a URL is at most a few hundred bytes; a longer line is skipped.

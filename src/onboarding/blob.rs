@@ -1,11 +1,13 @@
 //! The blob every package carries and what its body says: the JSON layers
 //! (`{"onboardingInfo": "<blob>"}`, the blob `{"body": "<body>", "sig": ...}`, the body) are
 //! parsed one by one with `serde_json`, each given as a string of JSON (as the portal writes
-//! them) or as the object itself; then the body's fields become a [`Tenant`].
+//! them) or as the object itself, a key the reader uses given once in each; then the body's
+//! fields become a [`Tenant`].
 
 use serde_json::{Map, Value};
 
-use super::{plist, quoted, Problem, Shape, Tenant};
+use super::org::OrgId;
+use super::{json, plist, quoted_hiding, unpadded, Problem, Shape, Tenant};
 use crate::catalog::{Catalog, Geo};
 
 /// The body of a blob: `orgId`, `geoLocationUrl`, `vortexGeoLocation`, ...
@@ -22,11 +24,11 @@ const DATACENTER_CHARS: usize = 64;
 /// list with an `OnboardingInfo` string), nothing (any other text), or a problem when the text
 /// is plainly meant as the package but broken, such as a blob cut short.
 pub(super) fn candidate(text: &str, line: usize) -> Result<Option<(Body, usize)>, Problem> {
-    let trimmed = text.trim_start();
+    let trimmed = unpadded(text);
     let line = line + text[..text.len() - trimmed.len()].matches('\n').count();
     let trimmed = trimmed.trim_end();
     if trimmed.starts_with('{') {
-        return match serde_json::from_str::<Value>(trimmed) {
+        return match json::parse(trimmed) {
             Ok(value) => match descend(value) {
                 Ok(body) => Ok(body.map(|body| (body, line))),
                 Err(p) => Err(p.or_at(line)),
@@ -38,18 +40,12 @@ pub(super) fn candidate(text: &str, line: usize) -> Result<Option<(Body, usize)>
         };
     }
     if trimmed.starts_with('<') {
-        return match plist::onboarding_info(trimmed) {
-            Ok(Some((info, at))) => {
-                let at = line + at - 1;
-                required(&info)
-                    .map(|body| Some((body, at)))
-                    .map_err(|p| p.or_at(at))
-            }
+        return match plist::onboarding_info(trimmed, line) {
+            Ok(Some((info, at))) => required(&info)
+                .map(|body| Some((body, at)))
+                .map_err(|p| p.or_at(at)),
             Ok(None) => Ok(None),
-            Err(p) if trimmed.contains("OnboardingInfo") => Err(Problem {
-                line: Some(p.line.map_or(line, |at| line + at - 1)),
-                message: p.message,
-            }),
+            Err(p) if trimmed.contains("OnboardingInfo") => Err(p.or_at(line)),
             Err(_) => Ok(None),
         };
     }
@@ -59,8 +55,8 @@ pub(super) fn candidate(text: &str, line: usize) -> Result<Option<(Body, usize)>
 /// The body of text that must be the blob (or the outer JSON): the `OnboardingInfo` string of a
 /// property list, the `/d` value of `REG add`.
 pub(super) fn required(text: &str) -> Result<Body, Problem> {
-    let value = serde_json::from_str::<Value>(text.trim())
-        .map_err(|e| Problem::file(invalid("the onboarding blob", &e)))?;
+    let value =
+        json::parse(text.trim()).map_err(|e| Problem::file(invalid("the onboarding blob", &e)))?;
     descend(value)?.ok_or_else(|| {
         Problem::file(
             "the onboarding blob has no body: expected {\"body\": ..., \"sig\": ...}, as the \
@@ -70,7 +66,7 @@ pub(super) fn required(text: &str) -> Result<Body, Problem> {
 }
 
 /// The body below a JSON value: through `onboardingInfo` when the value has it, else from its
-/// `body`; none when it has neither.
+/// `body`; none when it has neither. A value with both holds two blobs, and is refused.
 pub(super) fn descend(value: Value) -> Result<Option<Body>, Problem> {
     let Value::Object(mut outer) = value else {
         return Ok(None);
@@ -79,6 +75,12 @@ pub(super) fn descend(value: Value) -> Result<Option<Body>, Problem> {
         Some(info) => Some(info),
         None => outer.remove("OnboardingInfo"),
     };
+    if info.is_some() && outer.contains_key("body") {
+        return Err(Problem::file(
+            "the JSON has both onboardingInfo and a body: expected one onboarding blob, as the \
+             Defender portal writes it",
+        ));
+    }
     match info {
         Some(info) => body_of(layer(info, "onboardingInfo")?, "onboardingInfo").map(Some),
         None if outer.contains_key("body") => body_of(outer, "the blob").map(Some),
@@ -102,7 +104,7 @@ fn layer(value: Value, name: &str) -> Result<Body, Problem> {
     let expected = "expected a JSON object in a string, as the Defender portal writes it";
     match value {
         Value::Object(map) => Ok(map),
-        Value::String(text) => match serde_json::from_str::<Value>(&text) {
+        Value::String(text) => match json::parse(&text) {
             Ok(Value::Object(map)) => Ok(map),
             Ok(other) => Err(Problem::file(format!(
                 "{name} holds {}: {expected}",
@@ -124,8 +126,11 @@ fn mentions_blob(text: &str) -> bool {
 }
 
 /// The message for JSON that does not parse: serde_json's, which quotes nothing of the text,
-/// with its place said to be inside `what` rather than in the file.
+/// with its place said to be inside `what` rather than in the file; or the key given twice.
 fn invalid(what: &str, e: &serde_json::Error) -> String {
+    if e.is_data() {
+        return twice(what, e);
+    }
     if e.is_eof() {
         return format!(
             "{what} ends early: the package is cut short; download it again from the Defender \
@@ -138,6 +143,14 @@ fn invalid(what: &str, e: &serde_json::Error) -> String {
         reason(e),
         e.line(),
         e.column()
+    )
+}
+
+/// The message for a key [`json::parse`] found twice in `what`.
+pub(super) fn twice(what: &str, e: &serde_json::Error) -> String {
+    format!(
+        "{what} gives {}: expected each key once, as the Defender portal writes it",
+        reason(e)
     )
 }
 
@@ -160,10 +173,10 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// What the body says about the tenant. No message quotes the `orgId` in full.
+/// What the body says about the tenant. No message quotes the `orgId`, whole or in part.
 pub(super) fn tenant(body: Body, shape: Shape, source: String) -> Result<Tenant, Problem> {
     let org = match body.get("orgId") {
-        Some(Value::String(org)) if !org.trim().is_empty() => org.trim().to_string(),
+        Some(Value::String(org)) if !org.trim().is_empty() => OrgId::new(org)?,
         _ => {
             return Err(Problem::file(
                 "the body has no orgId: expected the package of a tenant, as downloaded from \
@@ -171,29 +184,31 @@ pub(super) fn tenant(body: Body, shape: Shape, source: String) -> Result<Tenant,
             ))
         }
     };
-    fields(&body, &org, shape, source).map_err(|p| redacted(p, &org))
+    fields(&body, &org, shape, source).map_err(|p| org.redact(p))
 }
 
 /// The tenant of a body whose `orgId` is `org`.
-fn fields(body: &Body, org: &str, shape: Shape, source: String) -> Result<Tenant, Problem> {
-    let (geo, catalog) = geography(body)?;
-    let datacenter = datacenter(body)?;
-    let gateway = url(body, "geoLocationUrl")?;
-    let vortex = url(body, "vortexServerUrl")?;
-    let org_lower = org.to_ascii_lowercase();
-    for (key, value) in [
+fn fields(body: &Body, org: &OrgId, shape: Shape, source: String) -> Result<Tenant, Problem> {
+    let (geo, catalog) = geography(body, org)?;
+    let datacenter = datacenter(body, org)?;
+    let gateway = url(body, "geoLocationUrl", org)?;
+    let vortex = url(body, "vortexServerUrl", org)?;
+    for (key, kept) in [
         ("datacenter", &datacenter),
         ("geoLocationUrl", &gateway),
         ("vortexServerUrl", &vortex),
     ] {
-        // the id is kept out of every field of the tenant, not only out of `org`
-        if value
-            .as_ref()
-            .is_some_and(|v| v.to_ascii_lowercase().contains(&org_lower))
+        // the id is kept out of every field of the tenant, not only out of `org`: the text as
+        // given and as the tenant keeps it (a URL normalised) are both searched
+        let given = text_field(body, key)?;
+        if given
+            .into_iter()
+            .chain(kept.as_deref())
+            .any(|v| org.appears_in(v))
         {
             return Err(Problem::file(format!(
-                "{key} holds the tenant's orgId: expected the package as the Defender portal \
-                 writes it"
+                "{key} holds the tenant's orgId, whole or in part: expected the package as the \
+                 Defender portal writes it"
             )));
         }
     }
@@ -203,7 +218,7 @@ fn fields(body: &Body, org: &str, shape: Shape, source: String) -> Result<Tenant
         datacenter,
         gateway,
         vortex,
-        org: mask(org),
+        org: org.masked(),
         shape,
         source,
     })
@@ -223,13 +238,14 @@ fn text_field<'a>(body: &'a Body, key: &str) -> Result<Option<&'a str>, Problem>
 }
 
 /// The geography and catalog: a `partnerGeoLocation` (`GW_EU`) makes the package streamlined;
-/// without one, `vortexGeoLocation` (`EU`) names the geography of the standard URL set.
-fn geography(body: &Body) -> Result<(Geo, Catalog), Problem> {
+/// without one, `vortexGeoLocation` (`EU`) names the geography of the standard URL set. Both
+/// are read in any case, as [`partner_geo`] and [`Geo::from_code`] read them.
+fn geography(body: &Body, org: &OrgId) -> Result<(Geo, Catalog), Problem> {
     if let Some(partner) = text_field(body, "partnerGeoLocation")? {
         let geo = partner_geo(partner).ok_or_else(|| {
             Problem::file(format!(
                 "partnerGeoLocation {} is not a known geography: expected GW_ followed by one of {}",
-                quoted(partner),
+                quoted_hiding(partner, org),
                 Geo::codes()
             ))
         })?;
@@ -241,7 +257,7 @@ fn geography(body: &Body) -> Result<(Geo, Catalog), Problem> {
             .ok_or_else(|| {
                 Problem::file(format!(
                     "vortexGeoLocation {} is not a known geography: expected one of {}",
-                    quoted(code),
+                    quoted_hiding(code, org),
                     Geo::codes()
                 ))
             }),
@@ -254,6 +270,8 @@ fn geography(body: &Body) -> Result<(Geo, Catalog), Problem> {
 }
 
 /// The geography of a partner geography as the package and `mdatp health` write it: `GW_EU`.
+/// The prefix and the code are both read in any case (`gw_eu`, `GW_us`): the agent compares
+/// them so, and a package edited by hand keeps its meaning. Nothing else may surround the code.
 pub(super) fn partner_geo(value: &str) -> Option<Geo> {
     let value = value.trim();
     let prefix = value.get(..3)?;
@@ -265,7 +283,7 @@ pub(super) fn partner_geo(value: &str) -> Option<Geo> {
 }
 
 /// A `datacenter` name: letters, digits, `-` and `_`.
-fn datacenter(body: &Body) -> Result<Option<String>, Problem> {
+fn datacenter(body: &Body, org: &OrgId) -> Result<Option<String>, Problem> {
     let Some(name) = text_field(body, "datacenter")? else {
         return Ok(None);
     };
@@ -275,20 +293,26 @@ fn datacenter(body: &Body) -> Result<Option<String>, Problem> {
     }
     Err(Problem::file(format!(
         "datacenter {} is not a datacenter name: expected letters and digits, such as WestEurope",
-        quoted(name)
+        quoted_hiding(name, org)
     )))
 }
 
-/// The URL of `key`, when given: https, a host under `.microsoft.com`, no user name, at most
-/// [`URL_CHARS`] characters. Anything else is not what the portal writes, and pinprobe would
-/// otherwise probe a host the package only pretends the agent uses.
-fn url(body: &Body, key: &str) -> Result<Option<String>, Problem> {
+/// The URL of `key`, when given: https, a host under `.microsoft.com` on the default port, no
+/// user name, query or fragment, at most [`URL_CHARS`] characters. Anything else is not what
+/// the portal writes, and pinprobe would otherwise probe a host the package only pretends the
+/// agent uses, or a path other than the one it appends (`commands/test`).
+fn url(body: &Body, key: &str, org: &OrgId) -> Result<Option<String>, Problem> {
     let Some(text) = text_field(body, key)? else {
         return Ok(None);
     };
-    let expected = "expected an https URL of a host under .microsoft.com, as the Defender portal \
-                    writes it";
-    let fail = |what: &str| Problem::file(format!("{key} {} {what}: {expected}", quoted(text)));
+    let expected = "expected an https URL of a host under .microsoft.com, on port 443 and without \
+                    a query or fragment, as the Defender portal writes it";
+    let fail = |what: &str| {
+        Problem::file(format!(
+            "{key} {} {what}: {expected}",
+            quoted_hiding(text, org)
+        ))
+    };
     if text.chars().count() > URL_CHARS {
         return Err(fail(&format!("is longer than {URL_CHARS} characters")));
     }
@@ -306,46 +330,18 @@ fn url(body: &Body, key: &str) -> Result<Option<String>, Problem> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(fail("carries a user name"));
     }
+    // the default port is no port to `url`: `:443` is accepted and dropped
+    if let Some(port) = parsed.port() {
+        return Err(fail(&format!("names the port {port}")));
+    }
+    if parsed.query().is_some() {
+        return Err(fail("has a query (?)"));
+    }
+    if parsed.fragment().is_some() {
+        return Err(fail("has a fragment (#)"));
+    }
     if parsed.as_str().chars().count() > URL_CHARS {
         return Err(fail(&format!("is longer than {URL_CHARS} characters")));
     }
     Ok(Some(parsed.to_string()))
-}
-
-/// The tenant id as pinprobe shows it: the first and last four characters (`1a2b…9f0e`); `…`
-/// alone for an id shorter than 12 characters, or one whose ends are not plain characters.
-pub(super) fn mask(org: &str) -> String {
-    let chars: Vec<char> = org.chars().collect();
-    let plain = |c: &char| c.is_ascii_graphic();
-    if chars.len() < 12
-        || !chars[..4]
-            .iter()
-            .chain(&chars[chars.len() - 4..])
-            .all(plain)
-    {
-        return "…".to_string();
-    }
-    let head: String = chars[..4].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}…{tail}")
-}
-
-/// The problem with every copy of the tenant id in its message masked, in any case: a field the
-/// message quotes may hold it.
-fn redacted(mut problem: Problem, org: &str) -> Problem {
-    if org.len() < 8 {
-        return problem;
-    }
-    let lower = problem.message.to_ascii_lowercase();
-    let wanted = org.to_ascii_lowercase();
-    let mut out = String::with_capacity(problem.message.len());
-    let mut rest = 0;
-    for (at, _) in lower.match_indices(&wanted) {
-        out.push_str(&problem.message[rest..at]);
-        out.push_str(&mask(org));
-        rest = at + wanted.len();
-    }
-    out.push_str(&problem.message[rest..]);
-    problem.message = out;
-    problem
 }

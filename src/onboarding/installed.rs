@@ -3,19 +3,23 @@
 //!
 //! Nothing here stops a run: a file that is missing, unreadable (the agent's files are often
 //! root's alone) or malformed, and an `mdatp` that fails, hangs or talks too much, each become
-//! a note for the report. `mdatp` runs once, before any probe, without standard input, with
-//! its output capped and a deadline after which it is killed.
+//! a note for the report, which names the file as "the installed onboarding file" (no flag
+//! named it). `mdatp` runs once, before any probe, without standard input, with its output
+//! capped and a deadline after which it is killed with every process it started (it runs in
+//! a process group of its own).
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::blob::partner_geo;
-use super::{quoted, read, Tenant};
+use super::org::OrgId;
+use super::{parse, quoted, quoted_hiding, Tenant};
 use crate::catalog::{Catalog, Geo};
 use crate::error::Error;
+use crate::input;
 
 /// Where an onboarded agent keeps its package, in the order they are looked at: the Linux
 /// agent's JSON, the macOS preference an MDM deploys, and the one the macOS script writes.
@@ -35,8 +39,11 @@ const POLL: Duration = Duration::from_millis(20);
 const OUTPUT_CAP: usize = 64 * 1024;
 
 /// How long the output of an `mdatp` that has ended is waited for: only a process it left
-/// behind can hold its output open.
+/// behind can hold its output open, and what was read by then is kept.
 const OUTPUT_WAIT: Duration = Duration::from_secs(1);
+
+/// How messages name an installed file: no flag named it.
+const INSTALLED_FILE: &str = "the installed onboarding file";
 
 /// The arguments of the health report that names the partner geography.
 const HEALTH: [&str; 3] = ["health", "--details", "edr"];
@@ -93,14 +100,21 @@ fn installed_tenant(files: &[&Path], notes: &mut Vec<String>) -> Option<Tenant> 
             }
             Ok(_) => {}
         }
-        return match read(file) {
+        let read = input::read_bounded(file, input::INSTALLED_ONBOARDING)
+            .and_then(|bytes| parse(&bytes, &file.display().to_string()));
+        return match read {
             Ok(tenant) => Some(tenant),
             Err(Error::Read { source, .. }) => {
                 notes.push(cannot_read(file, &source));
                 None
             }
-            Err(e) => {
+            // the limit names the file as installed already
+            Err(e @ Error::TooLarge { .. }) => {
                 notes.push(e.to_string());
+                None
+            }
+            Err(e) => {
+                notes.push(format!("{INSTALLED_FILE} {e}"));
                 None
             }
         };
@@ -119,11 +133,12 @@ fn installed_tenant(files: &[&Path], notes: &mut Vec<String>) -> Option<Tenant> 
 fn cannot_read(file: &Path, e: &io::Error) -> String {
     if e.kind() == io::ErrorKind::PermissionDenied {
         format!(
-            "cannot read {}: permission denied (pinprobe does not ask for privileges)",
+            "cannot read {INSTALLED_FILE} {}: permission denied (pinprobe does not ask for \
+             privileges)",
             file.display()
         )
     } else {
-        format!("cannot read {}: {e}", file.display())
+        format!("cannot read {INSTALLED_FILE} {}: {e}", file.display())
     }
 }
 
@@ -147,26 +162,41 @@ fn agent_geo(mdatp: &Path, deadline: Duration, notes: &mut Vec<String>) -> Optio
         notes.push(format!("{shown}: {}", output.status));
     }
     let text = String::from_utf8_lossy(&output.stdout);
-    let Some(value) = health_field(&text, "edr_partner_geo_location") else {
-        notes.push(format!(
-            "{shown}: no edr_partner_geo_location in its output"
-        ));
+    // of output still open, only the lines it ended are whole
+    let text = if output.complete {
+        &text[..]
+    } else {
+        text.rsplit_once('\n').map_or("", |(lines, _)| lines)
+    };
+    let Some(value) = health_field(text, "edr_partner_geo_location") else {
+        notes.push(if output.complete {
+            format!("{shown}: no edr_partner_geo_location in its output")
+        } else {
+            format!(
+                "{shown}: its output stayed open after it ended, without \
+                 edr_partner_geo_location in what it wrote"
+            )
+        });
         return None;
+    };
+    // the tenant id, when the output gives it, is hidden as in a package's messages
+    let org = health_field(text, "org_id").and_then(|id| OrgId::new(id).ok());
+    let value_shown = match &org {
+        Some(org) => quoted_hiding(value, org),
+        None => quoted(value),
     };
     if value.is_empty() || value.eq_ignore_ascii_case("unavailable") {
         notes.push(format!(
-            "{shown}: no partner geography (edr_partner_geo_location {}): the device was \
-             onboarded with a standard package",
-            quoted(value)
+            "{shown}: no partner geography (edr_partner_geo_location {value_shown}): the device \
+             was onboarded with a standard package"
         ));
         return None;
     }
     let geo = partner_geo(value);
     if geo.is_none() {
         notes.push(format!(
-            "{shown}: edr_partner_geo_location {} is not a known geography: expected GW_ \
-             followed by one of {}",
-            quoted(value),
+            "{shown}: edr_partner_geo_location {value_shown} is not a known geography: expected \
+             GW_ followed by one of {}",
             Geo::codes()
         ));
     }
@@ -191,44 +221,70 @@ struct Output {
     stdout: Vec<u8>,
     /// it wrote more than [`OUTPUT_CAP`]
     truncated: bool,
+    /// its output was read to its end; false when a process it left behind held it open
+    complete: bool,
     status: ExitStatus,
 }
 
-/// Runs `program` without standard input, reading at most [`OUTPUT_CAP`] bytes of its output
-/// and killing it after `deadline`; the error says why there is no output.
+/// Runs `program` without standard input, in a process group of its own, reading at most
+/// [`OUTPUT_CAP`] bytes of its output and killing the group after `deadline`; the error says
+/// why there is no output. The output of a program that ended is waited for [`OUTPUT_WAIT`],
+/// and what was read by then is kept.
 fn run(program: &Path, args: &[&str], deadline: Duration) -> Result<Output, String> {
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot run it: {e}"))?;
+        .stderr(Stdio::null());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.spawn().map_err(|e| format!("cannot run it: {e}"))?;
+    let read = Arc::new(Mutex::new(Vec::new()));
     let (tx, rx) = mpsc::channel();
-    if let Some(mut stdout) = child.stdout.take() {
+    if let Some(stdout) = child.stdout.take() {
+        let read = Arc::clone(&read);
         std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let read = (&mut stdout)
-                .take(OUTPUT_CAP as u64 + 1)
-                .read_to_end(&mut buf);
-            let _ = tx.send(read.map(|_| buf));
-            // a talkative program is not left blocked on a full pipe
-            let _ = io::copy(&mut stdout, &mut io::sink());
+            let _ = tx.send(collect(stdout, &read));
         });
     }
     let status = wait_within(&mut child, deadline)?;
-    let mut stdout = match rx.recv_timeout(OUTPUT_WAIT) {
-        Ok(Ok(buf)) => buf,
+    let complete = match rx.recv_timeout(OUTPUT_WAIT) {
+        Ok(Ok(())) => true,
         Ok(Err(e)) => return Err(format!("cannot read its output: {e}")),
-        Err(_) => return Err("its output stayed open after it ended".to_string()),
+        Err(_) => false,
     };
+    let mut stdout = std::mem::take(&mut *read.lock().unwrap_or_else(PoisonError::into_inner));
     let truncated = stdout.len() > OUTPUT_CAP;
     stdout.truncate(OUTPUT_CAP);
     Ok(Output {
         stdout,
         truncated,
+        complete,
         status,
     })
+}
+
+/// Reads `stdout` into `read` as it comes, up to one byte more than [`OUTPUT_CAP`], then
+/// drains the rest, so that a talkative program is not left blocked on a full pipe. Returns
+/// when the output ends.
+fn collect(mut stdout: impl Read, read: &Mutex<Vec<u8>>) -> io::Result<()> {
+    let mut chunk = [0u8; 8 * 1024];
+    loop {
+        let n = match stdout.read(&mut chunk) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let mut kept = read.lock().unwrap_or_else(PoisonError::into_inner);
+        let room = (OUTPUT_CAP + 1).saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..n.min(room)]);
+        if kept.len() > OUTPUT_CAP {
+            drop(kept);
+            return io::copy(&mut stdout, &mut io::sink()).map(drop);
+        }
+    }
 }
 
 /// How `child` ended, polled at most `deadline / POLL` times; a child still running at the
@@ -240,7 +296,10 @@ fn wait_within(child: &mut std::process::Child, deadline: Duration) -> Result<Ex
             Ok(Some(status)) => return Ok(status),
             Ok(None) => start.elapsed(),
             Err(e) => {
-                stop(child);
+                // not known to run still, its id may name no group of its own: it alone is
+                // killed
+                let _ = child.kill();
+                let _ = child.wait();
                 return Err(format!("cannot wait for it: {e}"));
             }
         };
@@ -252,8 +311,16 @@ fn wait_within(child: &mut std::process::Child, deadline: Duration) -> Result<Ex
     }
 }
 
-/// Kills `child` and reaps it.
+/// Kills `child`, still running, with the processes it started, and reaps it.
 fn stop(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(group) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill takes no pointers. The group is the one the child leads since it was
+        // spawned (`process_group(0)`); the child is not reaped yet, so the id is still its own.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -5,14 +5,14 @@
 //! OnboardingInfo` line and the file's extension, and then the scripts' readings in turn, so
 //! that a package renamed or saved under another name is still read. The first
 //! reading that finds a blob wins; when none does, the problem of the first one that found a
-//! broken blob is reported, else that no blob was found.
+//! broken blob is reported, else that no blob was found. A file with a `REG add ... /v
+//! OnboardingInfo` line is a Windows script whatever else it holds: its problem is reported
+//! at once, and its blob is not looked for again in what passes for a script's string.
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::blob::{self, Body};
-use super::{not_found, plist, python, shell, Problem, Shape};
+use super::{json, not_found, plist, python, shell, unpadded, Problem, Shape};
 
 /// Text of a script that may carry the blob: a string literal or heredoc, unquoted, and the
 /// line it starts on.
@@ -56,6 +56,7 @@ pub(super) fn find(text: &str, file: &str) -> Result<Found, Problem> {
         match read_as(shape, text) {
             Ok(Some((body, line))) => return Ok(Found { shape, body, line }),
             Ok(None) => {}
+            Err(problem) if shape == Shape::WindowsScript => return Err(problem),
             Err(problem) => {
                 first.get_or_insert(problem);
             }
@@ -68,7 +69,7 @@ pub(super) fn find(text: &str, file: &str) -> Result<Found, Problem> {
 fn order(text: &str, file: &str) -> Vec<Shape> {
     // JSON and XML are what they look like: a broken one is reported as such, not read again
     // as a script whose quotes happen to enclose its blob
-    let start = text.trim_start();
+    let start = unpadded(text);
     if start.starts_with('{') {
         return vec![Shape::LinuxJson];
     }
@@ -115,8 +116,8 @@ fn by_extension(file: &str) -> Option<Shape> {
 fn read_as(shape: Shape, text: &str) -> Reading {
     match shape {
         Shape::LinuxJson => json_file(text),
-        Shape::MdmPlist if text.trim_start().starts_with('<') => {
-            match plist::onboarding_info(text)? {
+        Shape::MdmPlist if unpadded(text).starts_with('<') => {
+            match plist::onboarding_info(text, 1)? {
                 Some((info, line)) => required(&info, line),
                 None => Ok(None),
             }
@@ -142,7 +143,7 @@ fn json_file(text: &str) -> Reading {
     if !text.trim_start().starts_with('{') {
         return Ok(None);
     }
-    match serde_json::from_str::<Value>(text) {
+    match json::parse(text) {
         Ok(value) => match blob::descend(value)? {
             Some(body) => Ok(Some((body, None))),
             None => Err(Problem::file(
@@ -150,6 +151,7 @@ fn json_file(text: &str) -> Reading {
                  as downloaded from the Defender portal",
             )),
         },
+        Err(e) if e.is_data() => Err(Problem::at(e.line(), blob::twice("the JSON", &e))),
         Err(e) if e.is_eof() => Err(Problem::at(
             e.line(),
             "the JSON ends early: the package is cut short; download it again from the \
@@ -184,8 +186,11 @@ fn in_literals(literals: Vec<Literal>) -> Reading {
 }
 
 /// The `/d` value of the line `REG add ... /v OnboardingInfo /t REG_SZ /f /d "..."`, and its
-/// line.
+/// line. Only `add` sets the value: comment lines (`REM`, `::`) and other commands of `reg`
+/// (`query`, `delete`) are skipped. A second line that sets it is refused, as `cmd` would run
+/// both and keep the last.
 fn reg_add_value(text: &str) -> Result<Option<(String, usize)>, Problem> {
+    let mut found: Option<(String, usize)> = None;
     for (n, line) in text.lines().enumerate() {
         if !line.to_ascii_lowercase().contains("onboardinginfo") {
             continue;
@@ -194,28 +199,55 @@ fn reg_add_value(text: &str) -> Result<Option<(String, usize)>, Problem> {
         let named = args.windows(2).any(|w| {
             w[0].text.eq_ignore_ascii_case("/v") && w[1].text.eq_ignore_ascii_case("OnboardingInfo")
         });
-        if !named {
+        let adds = args.iter().any(|a| a.text.eq_ignore_ascii_case("add"));
+        if !named || !adds || is_comment(&args) {
             continue;
         }
-        let value = args
+        if let Some((_, first)) = found {
+            return Err(Problem::at(
+                n + 1,
+                format!(
+                    "a second line sets OnboardingInfo (the first is line {first}): expected one \
+                     REG add ... /v OnboardingInfo line, as the Defender portal writes it"
+                ),
+            ));
+        }
+        let mut values = args
             .windows(2)
-            .find(|w| w[0].text.eq_ignore_ascii_case("/d"))
+            .filter(|w| w[0].text.eq_ignore_ascii_case("/d"))
             .map(|w| &w[1]);
-        return match value {
-            None => Err(Problem::at(
-                n + 1,
-                "/v OnboardingInfo has no /d value: expected the onboarding blob in quotes \
-                 after /d, as the Defender portal writes it",
-            )),
-            Some(arg) if !arg.closed => Err(Problem::at(
-                n + 1,
-                "the /d value of OnboardingInfo has no closing quote: the script is cut short; \
-                 download the package again from the Defender portal",
-            )),
-            Some(arg) => Ok(Some((arg.text.clone(), n + 1))),
-        };
+        let value =
+            match (values.next(), values.next()) {
+                (None, _) => return Err(Problem::at(
+                    n + 1,
+                    "/v OnboardingInfo has no /d value: expected the onboarding blob in quotes \
+                     after /d, as the Defender portal writes it",
+                )),
+                (Some(_), Some(_)) => {
+                    return Err(Problem::at(
+                        n + 1,
+                        "/v OnboardingInfo has two /d values: expected one onboarding blob in \
+                     quotes after /d, as the Defender portal writes it",
+                    ))
+                }
+                (Some(arg), None) if !arg.closed => return Err(Problem::at(
+                    n + 1,
+                    "the /d value of OnboardingInfo has no closing quote: the Windows script is \
+                     cut short; download the package again from the Defender portal",
+                )),
+                (Some(arg), None) => arg.text.clone(),
+            };
+        found = Some((value, n + 1));
     }
-    Ok(None)
+    Ok(found)
+}
+
+/// True for a comment line of a batch file: `REM ...` or `:: ...`, with or without `@`.
+fn is_comment(args: &[Arg]) -> bool {
+    args.first().is_some_and(|first| {
+        let word = first.text.strip_prefix('@').unwrap_or(&first.text);
+        word.eq_ignore_ascii_case("rem") || word.starts_with("::")
+    })
 }
 
 /// One argument of a command line.

@@ -220,7 +220,7 @@ fn a_package_cut_short_is_reported_as_such() {
         );
         assert!(
             message.contains("ends early: the package is cut short")
-                || message.contains("no closing quote: the script is cut short"),
+                || message.contains("no closing quote: the Windows script is cut short"),
             "{name}: {message}"
         );
     }
@@ -282,10 +282,141 @@ fn hostile_inputs_end_quickly() {
             format!("/v OnboardingInfo /d \"{}", "\\".repeat(big - 24)),
         ),
     ];
+    let mut bytes: Vec<(&str, Vec<u8>)> = inputs
+        .into_iter()
+        .map(|(name, text)| (name, text.into_bytes()))
+        .collect();
+    let keys: String = (0..big / 16).map(|n| format!("\"k{n}\": 1, ")).collect();
+    bytes.push(("a.json", format!("{{{keys}\"body\": 1}}").into_bytes()));
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(
+            "'{\"body\"' "
+                .repeat(big / 20)
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    bytes.push(("a.py", utf16));
+    let signed = [&[0x30, 0x82][..], &vec![b'<'; big]].concat();
+    bytes.push(("a.mobileconfig", signed));
     let start = std::time::Instant::now();
-    for (name, text) in inputs {
-        let _ = parse(text.as_bytes(), name);
+    for (name, text) in bytes {
+        let _ = parse(&text, name);
     }
     // each reader is linear: a quadratic one would take minutes on these
     assert!(start.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn a_gateway_with_a_port_a_query_or_a_fragment_is_refused() {
+    // each was probed: `:1/commands/test`, `?a=b/commands/test`, `#commands/test`
+    for (url, why) in [
+        ("https://x.microsoft.com:1/", "names the port 1"),
+        ("https://x.microsoft.com:8443/edr/", "names the port 8443"),
+        ("https://x.microsoft.com/edr?a=b", "has a query (?)"),
+        ("https://x.microsoft.com/edr?", "has a query (?)"),
+        ("https://x.microsoft.com/#frag", "has a fragment (#)"),
+        ("https://x.microsoft.com/edr/#", "has a fragment (#)"),
+    ] {
+        let wanted = format!(
+            "{url:?} {why}: expected an https URL of a host under .microsoft.com, on port 443 \
+             and without a query or fragment, as the Defender portal writes it"
+        );
+        for key in ["geoLocationUrl", "vortexServerUrl"] {
+            each_shape_refuses(&eu_with(key, json!(url)), &format!("{key} {wanted}"));
+        }
+    }
+    // the default port is the URL without one
+    let body = eu_with("geoLocationUrl", json!("https://x.microsoft.com:443/edr/"));
+    let tenant = parse(super::outer(&blob(&body)).as_bytes(), "a.json").unwrap();
+    assert_eq!(
+        tenant.gateway.as_deref(),
+        Some("https://x.microsoft.com/edr/")
+    );
+}
+
+#[test]
+fn xml_errors_show_names_plainly_and_no_more_of_a_long_one_than_a_mask() {
+    // the quotes were escaped: `expected \'string\' tag`
+    let list = "<plist><dict>\n<key>OnboardingInfo</key><string>x</strin></dict></plist>";
+    assert_eq!(
+        error_of(list.as_bytes(), "a.plist"),
+        "a.plist:2: column 35: not well-formed XML (expected 'string' tag, not 'strin'): \
+         expected an XML property list as the Defender portal or an MDM writes it"
+    );
+    // a name may hold the tenant id, which is not known before the document parses
+    let list = format!(
+        "<plist><dict><key>OnboardingInfo</key><string>{}</str{ORG}></dict></plist>",
+        super::xml_escape(&blob(&eu_streamlined()))
+    );
+    let message = error_of(list.as_bytes(), "a.plist");
+    assert!(
+        message.contains("not well-formed XML (expected 'string' tag, not 'str0…'):"),
+        "{message}"
+    );
+    let list = format!("<plist><key>OnboardingInfo</key><string>&x{ORG};</string></plist>");
+    let message = error_of(list.as_bytes(), "a.plist");
+    assert!(
+        message.contains("not well-formed XML (unknown entity reference 'x0f1…'):"),
+        "{message}"
+    );
+    // control characters stay escaped
+    let list = "<plist><key>OnboardingInfo</key><string>\u{1b}</string></plist>";
+    let message = error_of(list.as_bytes(), "a.plist");
+    assert!(!message.contains('\u{1b}'), "{message}");
+}
+
+#[test]
+fn a_windows_script_cut_inside_its_value_is_reported_as_such() {
+    // a `/d "` value without its closing quote was read as a Python literal
+    let script = super::cmd_script(&blob(&eu_streamlined()));
+    let cut = script.replace("\" >> %TMP%", " >> %TMP%");
+    for file in [
+        "WindowsDefenderATPOnboardingScript.cmd",
+        "package.txt",
+        "a.py",
+    ] {
+        assert_eq!(
+            error_of(cut.as_bytes(), file),
+            format!(
+                "{file}:3: the /d value of OnboardingInfo has no closing quote: the Windows \
+                 script is cut short; download the package again from the Defender portal"
+            )
+        );
+    }
+}
+
+#[test]
+fn a_signed_configuration_profile_is_named_as_such() {
+    let list = super::plist(&blob(&eu_streamlined()));
+    for start in [[0x30, 0x80], [0x30, 0x82]] {
+        let mut signed = vec![start[0], start[1], 0x12, 0x34, 0x06, 0x09, 0x2a, 0x86];
+        signed.extend_from_slice(&[0x04, 0x82, 0x10, 0x00]);
+        signed.extend_from_slice(list.as_bytes());
+        signed.extend_from_slice(&[0xa0, 0x82, 0xff, 0x00, 0x00]);
+        assert_eq!(
+            error_of(&signed, "profile.mobileconfig"),
+            "profile.mobileconfig: a signed configuration profile: export the unsigned one or \
+             use the .xml/.plist of the Defender portal's package"
+        );
+    }
+}
+
+#[test]
+fn utf16_that_is_broken_or_cut_is_refused_with_its_line() {
+    let text: Vec<u8> = "{\n\"a\": 1}"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let unpaired = [&[0xff, 0xfe][..], &text, &[0x00, 0xd8, b'x', 0x00]].concat();
+    assert!(error_of(&unpaired, "a.json").starts_with(
+        "a.json:2: not UTF-16 text, though it starts as such: expected the onboarding package"
+    ));
+    let odd = [&[0xff, 0xfe][..], &text, b"x"].concat();
+    assert_eq!(
+        error_of(&odd, "a.json"),
+        "a.json:2: the UTF-16 text ends in half a character: the package is cut short; \
+         download it again from the Defender portal"
+    );
 }

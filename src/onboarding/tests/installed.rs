@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::super::installed::installed_within;
-use super::{blob, eu_streamlined, outer, us_standard, write};
+use super::{assert_no_org, blob, eu_streamlined, outer, us_standard, write, ORG};
 use crate::catalog::Geo;
 use crate::onboarding::Installed;
 
@@ -97,6 +97,16 @@ fn the_partner_geography_is_read_quoted_or_not() {
         notes[0].contains("\"GW_ZZ\" is not a known geography"),
         "{notes:?}"
     );
+    // the tenant id the output gives is not shown where its geography should be
+    let (geo, notes) = agent_says(&format!(
+        "org_id : \"{ORG}\"\nedr_partner_geo_location : \"{ORG}\""
+    ));
+    assert_eq!(geo, None);
+    assert!(
+        notes[0].contains("edr_partner_geo_location \"0f1e…e1f0\" is not a known geography"),
+        "{notes:?}"
+    );
+    assert_no_org(&notes[0]);
     let (geo, notes) = agent_says("healthy : true");
     assert_eq!(geo, None);
     assert!(
@@ -192,7 +202,8 @@ fn an_unreadable_or_malformed_package_is_a_note() {
         assert_eq!(
             found.notes,
             [format!(
-                "cannot read {}: permission denied (pinprobe does not ask for privileges)",
+                "cannot read the installed onboarding file {}: permission denied (pinprobe \
+                 does not ask for privileges)",
                 locked.display()
             )]
         );
@@ -201,7 +212,10 @@ fn an_unreadable_or_malformed_package_is_a_note() {
     let found = installed(&[&garbage], None, GENEROUS);
     assert_eq!(found.tenant, None);
     assert!(
-        found.notes[0].contains("garbage.json: no onboarding blob found"),
+        found.notes[0].starts_with(&format!(
+            "the installed onboarding file {}: no onboarding blob found",
+            garbage.display()
+        )),
         "{:?}",
         found.notes
     );
@@ -225,5 +239,92 @@ fn the_agent_and_its_package_disagreeing_is_a_note() {
              device may have been onboarded again since",
             package.display()
         )]
+    );
+}
+
+#[test]
+fn an_installed_file_too_large_is_named_as_installed() {
+    // the note said `--onboarding FILE: larger than ...`, though no flag named the file
+    let dir = tempfile::tempdir().unwrap();
+    let big = write(dir.path(), "mdatp_onboard.json", vec![b' '; (1 << 20) + 1]);
+    let found = installed(&[&big], None, GENEROUS);
+    assert_eq!(
+        found.notes,
+        [format!(
+            "the installed onboarding file {}: larger than the 1 MiB an onboarding package may be",
+            big.display()
+        )]
+    );
+}
+
+/// True while the process `pid` runs: it exists and is not a zombie left for its parent.
+fn running(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks that the process exists
+    let exists = unsafe { libc::kill(pid, 0) } == 0;
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z'))
+    });
+    exists && !zombie
+}
+
+#[test]
+fn an_mdatp_stopped_at_the_deadline_takes_what_it_started_with_it() {
+    // only the script was killed: the `sleep` it started ran on
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("child.pid");
+    let mdatp = fake_mdatp(
+        dir.path(),
+        &format!("sleep 100 &\necho $! > '{}'\nwait", pid_file.display()),
+    );
+    let found = installed(&[], Some(&mdatp), Duration::from_millis(500));
+    assert!(
+        found.notes.iter().any(|n| n.ends_with("it was stopped")),
+        "{:?}",
+        found.notes
+    );
+    let pid: libc::pid_t = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let start = Instant::now();
+    while running(pid) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left = running(pid);
+    if left {
+        // SAFETY: the test's own `sleep`, which must not outlive it
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert!(!left, "the sleep mdatp started still runs");
+}
+
+#[test]
+fn what_an_mdatp_wrote_is_kept_when_a_child_holds_its_output_open() {
+    // its valid output was thrown away: "its output stayed open after it ended"
+    let dir = tempfile::tempdir().unwrap();
+    let mdatp = fake_mdatp(
+        dir.path(),
+        "echo 'edr_partner_geo_location : \"GW_CH\"'\nsleep 4 &",
+    );
+    let found = installed(&[], Some(&mdatp), GENEROUS);
+    assert_eq!(found.partner_geo, Some(Geo::Ch), "{:?}", found.notes);
+    assert_eq!(found.notes, Vec::<String>::new());
+    // a line it had not ended is not read
+    let dir = tempfile::tempdir().unwrap();
+    let mdatp = fake_mdatp(
+        dir.path(),
+        "printf 'edr_partner_geo_location : GW_CH'\nsleep 4 &",
+    );
+    let found = installed(&[], Some(&mdatp), GENEROUS);
+    assert_eq!(found.partner_geo, None);
+    assert!(
+        found.notes[0].ends_with(
+            "health --details edr: its output stayed open after it ended, without \
+             edr_partner_geo_location in what it wrote"
+        ),
+        "{:?}",
+        found.notes
     );
 }

@@ -1,10 +1,12 @@
 //! Packages of every shape, made here from a fabricated body (no tenant's blob), wrapped as the
 //! portal wraps it, written under the portal's file names and read back.
 
+mod duplicates;
 mod errors;
 #[cfg(unix)]
 mod installed;
 mod scripts;
+mod tenant_id;
 
 use std::path::{Path, PathBuf};
 
@@ -195,14 +197,24 @@ pub(super) fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
     path
 }
 
-/// Asserts that `text` does not show the tenant id whole.
+/// Asserts that `text` shows no eight characters of the tenant id in a row, in any case: no
+/// more than its mask shows.
 pub(super) fn assert_no_org(text: &str) {
-    assert!(!text.contains(ORG), "the tenant id is shown whole: {text}");
-    let upper = ORG.to_ascii_uppercase();
-    assert!(
-        !text.contains(&upper),
-        "the tenant id is shown whole: {text}"
-    );
+    assert_hides(text, ORG);
+}
+
+/// Asserts that `text` shows no run of `org` longer than the eight characters a mask shows (all
+/// of a shorter id), in any case.
+pub(super) fn assert_hides(text: &str, org: &str) {
+    let text = text.to_ascii_lowercase();
+    let org: Vec<char> = org.to_ascii_lowercase().chars().collect();
+    for run in org.windows(8.min(org.len())) {
+        let run: String = run.iter().collect();
+        assert!(
+            !text.contains(&run),
+            "the tenant id is shown in part ({run}): {text}"
+        );
+    }
 }
 
 #[test]
@@ -308,7 +320,83 @@ fn shapes_are_named_for_people() {
 
 #[test]
 fn the_tenant_id_is_masked() {
-    assert_eq!(blob::mask(ORG), ORG_MASKED);
-    assert_eq!(blob::mask("short-id"), "…");
-    assert_eq!(blob::mask("\u{1b}[31mred-and-long\u{1b}[0m"), "…");
+    assert_eq!(org::mask(ORG), ORG_MASKED);
+    assert_eq!(org::mask("short-id"), "…");
+    assert_eq!(org::mask("\u{1b}[31mred-and-long\u{1b}[0m"), "…");
+}
+
+#[test]
+fn white_space_before_the_xml_declaration_is_skipped() {
+    // `<?xml` after a blank line was refused as a declaration out of place
+    let body = eu_streamlined();
+    for padding in ["\n\n   \t", "  ", "\r\n\u{feff}", "\u{feff}\n"] {
+        let text = format!("{padding}{}", plist(&blob(&body)));
+        let tenant = parse(text.as_bytes(), "a.plist").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((tenant.shape, tenant.geo), (Shape::MdmPlist, Geo::Eu));
+    }
+    // and the lines and columns of a message are the file's
+    let broken = "\n\n  <plist><dict>\n<key>OnboardingInfo</key><strin>x</string></dict></plist>";
+    let message = parse(broken.as_bytes(), "a.plist").unwrap_err().to_string();
+    assert!(
+        message.starts_with("a.plist:4: column 34: not well-formed XML (expected 'strin' tag"),
+        "{message}"
+    );
+    let broken = "\n\n  <plist><key>OnboardingInfo</key><string>x</strin></plist>";
+    let message = parse(broken.as_bytes(), "a.plist").unwrap_err().to_string();
+    assert!(
+        message.starts_with("a.plist:3: column 44: not well-formed XML (expected 'string' tag"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_partner_geography_is_read_in_any_case() {
+    for (partner, geo) in [
+        ("GW_us", Geo::Us),
+        ("gw_eu", Geo::Eu),
+        ("Gw_Uk", Geo::Uk),
+        ("GW_AU", Geo::Au),
+    ] {
+        let mut body = eu_streamlined();
+        body["partnerGeoLocation"] = json!(partner);
+        let tenant = parse(outer(&blob(&body)).as_bytes(), "a.json").unwrap();
+        assert_eq!((tenant.geo, tenant.catalog), (geo, Catalog::Streamlined));
+    }
+    for other in ["GW-EU", "GWEU", "GW_ EU", "EU", "XGW_EU", "GW_EUR"] {
+        let mut body = eu_streamlined();
+        body["partnerGeoLocation"] = json!(other);
+        let message = parse(outer(&blob(&body)).as_bytes(), "a.json")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("is not a known geography"), "{message}");
+    }
+}
+
+#[test]
+fn utf16_text_with_a_byte_order_mark_is_read() {
+    // as Windows tools may save a .cmd or an .xml; it was refused as "not UTF-8 text"
+    let body = eu_streamlined();
+    for (name, text, shape) in every_shape(&body) {
+        let units: Vec<u16> = text.encode_utf16().collect();
+        let le = [
+            &[0xff, 0xfe][..],
+            &units
+                .iter()
+                .flat_map(|u| u.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        ]
+        .concat();
+        let be = [
+            &[0xfe, 0xff][..],
+            &units
+                .iter()
+                .flat_map(|u| u.to_be_bytes())
+                .collect::<Vec<u8>>(),
+        ]
+        .concat();
+        for bytes in [le, be] {
+            let tenant = parse(&bytes, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!((tenant.shape, tenant.geo), (shape, Geo::Eu), "{name}");
+        }
+    }
 }
