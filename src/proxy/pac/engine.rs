@@ -1,21 +1,23 @@
 //! Running a PAC file in QuickJS: a fresh runtime per evaluation, with a memory limit, a stack
 //! limit and an interrupt handler that stops the script at the deadline; the helper functions
-//! of `helpers.js`, with name lookups and the machine's address supplied from Rust.
+//! of `helpers.js`, with name lookups and the machine's address supplied from Rust
+//! ([`super::dns`]).
 //!
 //! A fresh runtime per call keeps evaluations independent (a PAC file that changes its own
 //! globals cannot change the next endpoint's answer) and makes [`super::Pac`] usable from any
 //! thread, since a QuickJS runtime never leaves the thread that made it.
 
-use std::net::{IpAddr, Ipv4Addr, UdpSocket};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, MutexGuard, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rquickjs::allocator::{Allocator, RustAllocator};
 use rquickjs::context::EvalOptions;
 use rquickjs::{Array, Coerced, Context, Ctx, Function, Object, Runtime, Value};
 
-use super::{shorten, DnsCache, Inner, PacErrorKind};
+use super::dns::{lookup, machine_address};
+use super::{shorten, Inner, PacErrorKind};
 use crate::proxy::in_block;
 
 /// The helper functions every PAC file may call.
@@ -398,95 +400,4 @@ fn install(ctx: &Ctx, inner: &Arc<Inner>, port: u16, deadline: Instant) -> rquic
         host.set("clock", clock)?;
     }
     ctx.globals().set("__pacHost", host)
-}
-
-/// The addresses of `name`, through the PAC's resolver, waiting at most `dns_time` and never
-/// past the evaluation's deadline; None when it does not resolve in time. Results are kept for
-/// the life of the [`super::Pac`], as browsers cache them.
-fn lookup(inner: &Inner, name: &str, port: u16, deadline: Instant) -> Option<Vec<IpAddr>> {
-    let name = name.trim().to_ascii_lowercase();
-    if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return Some(vec![ip]);
-    }
-    let plausible = !name.is_empty()
-        && name.len() <= 253
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
-    if !plausible {
-        return None;
-    }
-    let key = (name, port);
-    if let Some(known) = cache(inner).get(&key) {
-        return known.clone();
-    }
-    let left = deadline.saturating_duration_since(Instant::now());
-    let wait = inner.limits.dns_time.min(left);
-    if wait.is_zero() {
-        return None;
-    }
-    let (tx, rx) = mpsc::channel();
-    let resolver = inner.resolver.clone();
-    let query = key.0.clone();
-    // The resolver is async and this code may run on a runtime's thread, where blocking on a
-    // future is not allowed; a thread of its own with a small runtime works from anywhere, and
-    // a lookup that hangs is left behind when the wait is over.
-    let spawned = std::thread::Builder::new()
-        .name("pac-dns".into())
-        .spawn(move || {
-            let result = tokio::runtime::Builder::new_current_thread()
-                .build()
-                .map_err(|e| e.to_string())
-                .and_then(|runtime| runtime.block_on(resolver.resolve(&query, port)));
-            // the receiver may have stopped waiting
-            let _ = tx.send(result);
-        });
-    if spawned.is_err() {
-        return None;
-    }
-    let (found, final_answer) = match rx.recv_timeout(wait) {
-        Ok(Ok((addrs, _))) => {
-            let mut ips: Vec<IpAddr> = Vec::new();
-            for ip in addrs.iter().map(|a| a.ip()) {
-                if !ips.contains(&ip) {
-                    ips.push(ip);
-                }
-            }
-            (Some(ips), true)
-        }
-        Ok(Err(_)) => (None, true),
-        // a lookup cut short by the evaluation's deadline may still succeed next time
-        Err(_) => (None, wait == inner.limits.dns_time),
-    };
-    if final_answer {
-        cache(inner).insert(key, found.clone());
-    }
-    found
-}
-
-fn cache(inner: &Inner) -> MutexGuard<'_, DnsCache> {
-    // a panic elsewhere cannot leave the map half-written: inserts are single calls
-    inner
-        .dns
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The address of the interface that routes towards the internet, as browsers answer
-/// `myIpAddress()`; 127.0.0.1 when there is none.
-fn machine_address() -> IpAddr {
-    static ADDRESS: OnceLock<IpAddr> = OnceLock::new();
-    *ADDRESS.get_or_init(|| {
-        // Connecting a UDP socket sends nothing: the kernel only picks the route and the
-        // source address. The destination is a documentation address (TEST-NET-2).
-        UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
-            .and_then(|socket| {
-                socket.connect((Ipv4Addr::new(198, 51, 100, 1), 9))?;
-                socket.local_addr()
-            })
-            .map(|a| a.ip())
-            .ok()
-            .filter(|ip| !ip.is_unspecified())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
-    })
 }

@@ -12,10 +12,11 @@
 //! A [`Pac`] is cheap to clone and can be used from several tasks at once: each evaluation runs
 //! in a fresh JavaScript runtime on the calling thread (about a millisecond for a typical
 //! file), so no state leaks from one endpoint's answer into another's. Evaluation is
-//! synchronous and may block on name lookups (`dnsResolve`) for at most the time limit; async
-//! callers run it in `spawn_blocking`.
+//! synchronous and may wait for name lookups (`dnsResolve`, answered by one thread for the
+//! process: `dns.rs`) for at most the time limit; async callers run it in `spawn_blocking`.
 
 mod answer;
+mod dns;
 mod engine;
 mod fetch;
 
@@ -225,7 +226,7 @@ pub struct Pac {
 struct Inner {
     name: String,
     script: String,
-    resolver: Resolver,
+    resolver: Arc<Resolver>,
     limits: Limits,
     /// what `myIpAddress()` answers, when fixed
     my_address: Option<IpAddr>,
@@ -311,7 +312,7 @@ impl Pac {
             inner: Arc::new(Inner {
                 name: name.into(),
                 script: script.into(),
-                resolver: resolver.clone(),
+                resolver: Arc::new(resolver.clone()),
                 limits,
                 my_address: None,
                 clock: None,

@@ -762,6 +762,34 @@ fn each_evaluation_starts_fresh() {
     }
 }
 
+#[test]
+fn many_lookups_start_no_thread_each() {
+    let names: Vec<String> = (0..500).map(|i| format!("n{i}.many.test")).collect();
+    let overrides = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Override::parse(&format!("{name}:443:10.7.{}.{}", i / 256, i % 256)))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let pac = Pac::from_script(
+        "many.pac",
+        "function FindProxyForURL(u, h) { return isInNet(dnsResolve(h), '10.7.0.0', '255.255.0.0') ? 'DIRECT' : 'PROXY p:1'; }",
+        &Resolver::fixed(overrides),
+        limits(),
+    )
+    .unwrap();
+    let ask = |name: &str| pac.find_proxy(&format!("https://{name}/"), name).unwrap();
+    // the first lookup of the process may start the lookup thread
+    assert_eq!(ask(&names[0]), [PacEntry::Direct]);
+    let started = dns::threads_started();
+    for name in &names[1..] {
+        assert_eq!(ask(name), [PacEntry::Direct], "{name}");
+    }
+    assert_eq!(dns::threads_started(), started);
+    assert_eq!(pac.inner.dns.lock().unwrap().len(), 500);
+    assert_eq!(ask("unknown.many.test"), [proxy("p", 1)]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pac_is_shared_by_concurrent_tasks() {
     fn shareable<T: Send + Sync + Clone + 'static>() {}
