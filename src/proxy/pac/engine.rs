@@ -1,55 +1,52 @@
-//! Running a PAC file in QuickJS: a fresh runtime per evaluation, with a memory limit, a stack
-//! limit and an interrupt handler that stops the script at the deadline; the helper functions
-//! of `helpers.js`, with name lookups and the machine's address supplied from Rust.
+//! Running a PAC file in QuickJS: a runtime with a memory limit, a stack limit and an interrupt
+//! handler that stops the script at its deadline; the helper functions of `helpers.js`, with
+//! name lookups and the machine's address supplied from Rust ([`super::dns`]).
 //!
-//! A fresh runtime per call keeps evaluations independent (a PAC file that changes its own
-//! globals cannot change the next endpoint's answer) and makes [`super::Pac`] usable from any
-//! thread, since a QuickJS runtime never leaves the thread that made it.
+//! An [`Engine`] belongs to one thread of the pool ([`super::pool`]), since a QuickJS runtime
+//! never leaves the thread that made it. It loads the file once (the helpers, then the file's
+//! own top-level code) and keeps that context for every later call of `FindProxyForURL`, as
+//! browsers keep one context per PAC file: what a call leaves in the globals, the next call of
+//! the same engine sees. A call that hits the time or the memory limit may have stopped halfway
+//! through changing them, and may have left the heap full: its context is thrown away, and the
+//! next call loads the file again.
+//!
+//! Each runtime compiles the file itself. QuickJS bytecode could be made once and read by every
+//! runtime, but rquickjs writes and reads it only for modules, and a PAC file is a sloppy-mode
+//! script whose top-level declarations must become globals. Loading costs about 1.5 ms (a
+//! runtime, the helpers, a thread), and about 0.7 ms more for a file of 22 KB: once per thread.
 
-use std::net::{IpAddr, Ipv4Addr, UdpSocket};
+use std::cell::Cell;
+use std::net::IpAddr;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, MutexGuard, OnceLock};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rquickjs::allocator::{Allocator, RustAllocator};
 use rquickjs::context::EvalOptions;
 use rquickjs::{Array, Coerced, Context, Ctx, Function, Object, Runtime, Value};
 
-use super::{shorten, DnsCache, Inner, PacErrorKind};
+use super::dns::{lookup, machine_address};
+use super::{shorten, Inner, Limits, PacErrorKind};
 use crate::proxy::in_block;
 
 /// The helper functions every PAC file may call.
 const HELPERS: &str = include_str!("helpers.js");
 
-/// Largest JavaScript stack: deep enough for any sane PAC file, small enough for the 2 MiB
-/// stacks of tokio's blocking threads.
+/// Largest JavaScript stack: deep enough for any sane PAC file, well within the stacks of the
+/// pool's threads ([`super::pool`]).
 const STACK: usize = 512 * 1024;
 
 /// Port used for name lookups made while the file loads (the endpoint's port is not known
 /// yet); `--resolve` entries are per port, and endpoints are https.
 const LOAD_PORT: u16 = 443;
 
-/// Runs the file once and checks that it defines `FindProxyForURL`.
-pub(super) fn check(inner: &Arc<Inner>) -> Result<(), PacErrorKind> {
-    evaluate(inner, None).map(|_| ())
-}
-
-/// Runs the file and calls `FindProxyForURL(url, host)`; the answer must be a string.
-pub(super) fn call(
-    inner: &Arc<Inner>,
-    url: &str,
-    host: &str,
-    during: &str,
-) -> Result<String, PacErrorKind> {
-    evaluate(inner, Some((url, host, during))).map(Option::unwrap_or_default)
-}
-
 /// How many times the time limit an evaluation may take on the wall clock.
 const WALL_FACTOR: u32 = 4;
 
 /// The CPU time this thread has used, where the platform says.
 #[cfg(unix)]
-fn thread_cpu_time() -> Option<std::time::Duration> {
+fn thread_cpu_time() -> Option<Duration> {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -57,7 +54,7 @@ fn thread_cpu_time() -> Option<std::time::Duration> {
     // SAFETY: `ts` is a valid, writable timespec for the duration of the call
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     (rc == 0).then(|| {
-        std::time::Duration::new(
+        Duration::new(
             u64::try_from(ts.tv_sec).unwrap_or(0),
             u32::try_from(ts.tv_nsec).unwrap_or(0),
         )
@@ -65,85 +62,188 @@ fn thread_cpu_time() -> Option<std::time::Duration> {
 }
 
 #[cfg(not(unix))]
-fn thread_cpu_time() -> Option<std::time::Duration> {
+fn thread_cpu_time() -> Option<Duration> {
     None
 }
 
-fn evaluate(
-    inner: &Arc<Inner>,
-    call: Option<(&str, &str, &str)>,
-) -> Result<Option<String>, PacErrorKind> {
-    let limits = inner.limits;
-    // The limit counts the script's own running time (this thread's CPU time), so that a
-    // machine busy with other work does not fail a correct script; the wall clock bounds what
-    // does not run (name lookups, which have their own limit each) at a few times the limit.
-    let deadline = Instant::now() + limits.eval_time * WALL_FACTOR;
-    let cpu_deadline = thread_cpu_time().map(|start| start + limits.eval_time);
-    let engine = |e: rquickjs::Error| PacErrorKind::Engine(e.to_string());
-    let out_of_memory = Arc::new(AtomicBool::new(false));
-    let allocator = Bounded {
-        used: 0,
-        limit: limits.memory,
-        hit: out_of_memory.clone(),
-    };
-    let runtime = Runtime::new_with_alloc(allocator).map_err(engine)?;
-    runtime.set_max_stack_size(STACK);
-    let fired = Arc::new(AtomicBool::new(false));
-    let flag = fired.clone();
-    runtime.set_interrupt_handler(Some(Box::new(move || {
-        let over_cpu = match (cpu_deadline, thread_cpu_time()) {
-            (Some(limit), Some(now)) => now >= limit,
-            // no CPU clock: the limit is counted on the wall clock
-            _ => Instant::now() >= deadline - limits.eval_time * (WALL_FACTOR - 1),
-        };
-        let late = over_cpu || Instant::now() >= deadline;
-        if late {
-            flag.store(true, Ordering::Relaxed);
-        }
-        late
-    })));
-    let context = Context::full(&runtime).map_err(|e| match e {
-        _ if out_of_memory.load(Ordering::Relaxed) => PacErrorKind::MemoryLimit {
-            during: "starting the engine".into(),
-            limit: limits.memory,
-        },
-        e => engine(e),
-    })?;
-    // name lookups use the endpoint's port, so that `--resolve HOST:PORT:ADDR` applies
-    let port = call
-        .and_then(|(url, _, _)| url::Url::parse(url).ok())
-        .and_then(|u| u.port_or_known_default())
-        .unwrap_or(LOAD_PORT);
+/// The PAC file as one thread of the pool runs it: loaded on first use, then kept.
+pub(super) struct Engine {
+    inner: Arc<Inner>,
+    loaded: Option<Loaded>,
+}
 
-    context.with(|ctx| {
-        let fail = |e: rquickjs::Error, during: &str| {
-            failure(&ctx, e, during, &fired, &out_of_memory, inner)
-        };
-        install(&ctx, inner, port, deadline).map_err(|e| fail(e, "starting the engine"))?;
-        ctx.eval_with_options::<Value, _>(HELPERS, options("pac-helpers.js"))
-            .map_err(|e| fail(e, "the helper functions"))?;
-        ctx.eval_with_options::<Value, _>(inner.script.as_str(), options(&inner.name))
-            .map_err(|e| fail(e, "loading the file"))?;
-        let function = find_function(&ctx).map_err(|e| fail(e, "loading the file"))?;
-        let Some(function) = function else {
-            return Err(PacErrorKind::NotPac(not_pac(&inner.script)));
-        };
-        let Some((url, host, during)) = call else {
-            return Ok(None);
-        };
-        let answer: Value = function
-            .call((url, host))
-            .map_err(|e| fail(e, during))?;
-        match answer.as_string() {
-            Some(text) => text.to_string().map(Some).map_err(|e| fail(e, during)),
-            None => Err(PacErrorKind::Garbage {
-                during: during.to_string(),
-                answer: show(&answer),
-                why: "not a string; FindProxyForURL must return text such as \"PROXY host:port; DIRECT\""
-                    .into(),
-            }),
+/// A runtime with the helpers and the file loaded.
+struct Loaded {
+    context: Context,
+    runtime: Runtime,
+    /// what the Rust side of the helpers needs to know of the current evaluation
+    current: Rc<Cell<Current>>,
+    /// set by the interrupt handler when it stopped the script
+    fired: Arc<AtomicBool>,
+    /// set by the allocator when it refused an allocation at the memory limit
+    out_of_memory: Arc<AtomicBool>,
+}
+
+/// The evaluation under way: the port of name lookups (the endpoint's, so that
+/// `--resolve HOST:PORT:ADDR` applies) and the deadline they may not pass.
+#[derive(Clone, Copy)]
+struct Current {
+    port: u16,
+    deadline: Instant,
+}
+
+impl Engine {
+    /// An engine for the file of `inner`; nothing is loaded until it is used.
+    pub(super) fn new(inner: Arc<Inner>) -> Engine {
+        Engine {
+            inner,
+            loaded: None,
         }
-    })
+    }
+
+    /// Loads the file, if this engine has not yet, and checks that it defines
+    /// `FindProxyForURL`.
+    pub(super) fn check(&mut self) -> Result<(), PacErrorKind> {
+        load(&self.inner, &mut self.loaded).map(|_| ())
+    }
+
+    /// Calls `FindProxyForURL(url, host)`; the answer must be a string. `during` names the call
+    /// in errors.
+    pub(super) fn call(
+        &mut self,
+        url: &str,
+        host: &str,
+        during: &str,
+    ) -> Result<String, PacErrorKind> {
+        let limits = self.inner.limits;
+        let loaded = load(&self.inner, &mut self.loaded)?;
+        let port = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.port_or_known_default())
+            .unwrap_or(LOAD_PORT);
+        loaded.arm(limits, port);
+        let answer = loaded.context.with(|ctx| {
+            let fail = |e| loaded.failure(&ctx, e, during, limits);
+            let Some(function) = find_function(&ctx).map_err(fail)? else {
+                return Err(PacErrorKind::NotPac(not_pac(&self.inner.script)));
+            };
+            let answer: Value = function.call((url, host)).map_err(fail)?;
+            match answer.as_string() {
+                Some(text) => text.to_string().map_err(fail),
+                None => Err(PacErrorKind::Garbage {
+                    during: during.to_string(),
+                    answer: show(&answer),
+                    why: "not a string; FindProxyForURL must return text such as \"PROXY host:port; DIRECT\""
+                        .into(),
+                }),
+            }
+        });
+        if let Err(
+            PacErrorKind::TimeLimit { .. }
+            | PacErrorKind::MemoryLimit { .. }
+            | PacErrorKind::Engine(_),
+        ) = &answer
+        {
+            self.loaded = None;
+        }
+        answer
+    }
+}
+
+/// The loaded runtime in `slot`, loading the file first when there is none.
+fn load<'a>(inner: &Arc<Inner>, slot: &'a mut Option<Loaded>) -> Result<&'a Loaded, PacErrorKind> {
+    let loaded = match slot.take() {
+        Some(loaded) => loaded,
+        None => Loaded::new(inner)?,
+    };
+    Ok(slot.insert(loaded))
+}
+
+impl Loaded {
+    /// A runtime within the limits, with the helpers and the file run in it; the file must
+    /// define `FindProxyForURL`.
+    fn new(inner: &Arc<Inner>) -> Result<Loaded, PacErrorKind> {
+        let limits = inner.limits;
+        let engine = |e: rquickjs::Error| PacErrorKind::Engine(e.to_string());
+        let out_of_memory = Arc::new(AtomicBool::new(false));
+        let allocator = Bounded {
+            used: 0,
+            limit: limits.memory,
+            hit: out_of_memory.clone(),
+        };
+        let runtime = Runtime::new_with_alloc(allocator).map_err(engine)?;
+        runtime.set_max_stack_size(STACK);
+        let context = Context::full(&runtime).map_err(|e| match e {
+            _ if out_of_memory.load(Ordering::Relaxed) => PacErrorKind::MemoryLimit {
+                during: "starting the engine".into(),
+                limit: limits.memory,
+            },
+            e => engine(e),
+        })?;
+        let loaded = Loaded {
+            context,
+            runtime,
+            current: Rc::new(Cell::new(Current {
+                port: LOAD_PORT,
+                deadline: Instant::now(),
+            })),
+            fired: Arc::new(AtomicBool::new(false)),
+            out_of_memory,
+        };
+        loaded.arm(limits, LOAD_PORT);
+        inner.loads.fetch_add(1, Ordering::Relaxed);
+        loaded.context.with(|ctx| {
+            let fail = |e, during: &str| loaded.failure(&ctx, e, during, limits);
+            install(&ctx, inner, loaded.current.clone())
+                .map_err(|e| fail(e, "starting the engine"))?;
+            ctx.eval_with_options::<Value, _>(HELPERS, options("pac-helpers.js"))
+                .map_err(|e| fail(e, "the helper functions"))?;
+            ctx.eval_with_options::<Value, _>(inner.script.as_str(), options(&inner.name))
+                .map_err(|e| fail(e, "loading the file"))?;
+            match find_function(&ctx).map_err(|e| fail(e, "loading the file"))? {
+                Some(_) => Ok(()),
+                None => Err(PacErrorKind::NotPac(not_pac(&inner.script))),
+            }
+        })?;
+        Ok(loaded)
+    }
+
+    /// Starts the clocks of one evaluation (loading the file, or one call): the limit counts
+    /// the script's own running time (this thread's CPU time), so that a machine busy with
+    /// other work does not fail a correct script; the wall clock bounds what does not run
+    /// (name lookups, which have their own limit each) at a few times the limit.
+    fn arm(&self, limits: Limits, port: u16) {
+        let deadline = Instant::now() + limits.eval_time * WALL_FACTOR;
+        let cpu_deadline = thread_cpu_time().map(|start| start + limits.eval_time);
+        self.current.set(Current { port, deadline });
+        self.fired.store(false, Ordering::Relaxed);
+        self.out_of_memory.store(false, Ordering::Relaxed);
+        let fired = self.fired.clone();
+        self.runtime.set_interrupt_handler(Some(Box::new(move || {
+            let over_cpu = match (cpu_deadline, thread_cpu_time()) {
+                (Some(limit), Some(now)) => now >= limit,
+                // no CPU clock: the limit is counted on the wall clock
+                _ => Instant::now() >= deadline - limits.eval_time * (WALL_FACTOR - 1),
+            };
+            let late = over_cpu || Instant::now() >= deadline;
+            if late {
+                fired.store(true, Ordering::Relaxed);
+            }
+            late
+        })));
+    }
+
+    /// What an error of the engine means: the time limit, the memory limit, or the script's
+    /// own exception.
+    fn failure(
+        &self,
+        ctx: &Ctx,
+        error: rquickjs::Error,
+        during: &str,
+        limits: Limits,
+    ) -> PacErrorKind {
+        failure(ctx, error, during, &self.fired, &self.out_of_memory, limits)
+    }
 }
 
 fn options(filename: &str) -> EvalOptions {
@@ -206,9 +306,8 @@ fn failure(
     during: &str,
     fired: &AtomicBool,
     out_of_memory: &AtomicBool,
-    inner: &Inner,
+    limits: Limits,
 ) -> PacErrorKind {
-    let limits = inner.limits;
     if fired.load(Ordering::Relaxed) {
         return PacErrorKind::TimeLimit {
             during: during.into(),
@@ -343,14 +442,16 @@ unsafe impl Allocator for Bounded {
     }
 }
 
-/// Defines `__pacHost`, the Rust side of the helper functions.
-fn install(ctx: &Ctx, inner: &Arc<Inner>, port: u16, deadline: Instant) -> rquickjs::Result<()> {
+/// Defines `__pacHost`, the Rust side of the helper functions; name lookups read the port and
+/// deadline of the evaluation under way from `current`.
+fn install(ctx: &Ctx, inner: &Arc<Inner>, current: Rc<Cell<Current>>) -> rquickjs::Result<()> {
     let host = Object::new(ctx.clone())?;
 
-    let shared = inner.clone();
+    let (shared, now) = (inner.clone(), current.clone());
     host.set(
         "resolve",
         Function::new(ctx.clone(), move |name: String, all: bool| {
+            let Current { port, deadline } = now.get();
             let addrs = lookup(&shared, &name, port, deadline)?;
             if all {
                 let all: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
@@ -373,7 +474,7 @@ fn install(ctx: &Ctx, inner: &Arc<Inner>, port: u16, deadline: Instant) -> rquic
         })?,
     )?;
 
-    let shared = inner.clone();
+    let (shared, now) = (inner.clone(), current);
     host.set(
         "inPrefix",
         Function::new(ctx.clone(), move |name: String, net: String, bits: f64| {
@@ -384,6 +485,7 @@ fn install(ctx: &Ctx, inner: &Arc<Inner>, port: u16, deadline: Instant) -> rquic
             if !(0.0..=max).contains(&bits) || bits.fract() != 0.0 {
                 return false;
             }
+            let Current { port, deadline } = now.get();
             lookup(&shared, &name, port, deadline)
                 .unwrap_or_default()
                 .into_iter()
@@ -398,95 +500,4 @@ fn install(ctx: &Ctx, inner: &Arc<Inner>, port: u16, deadline: Instant) -> rquic
         host.set("clock", clock)?;
     }
     ctx.globals().set("__pacHost", host)
-}
-
-/// The addresses of `name`, through the PAC's resolver, waiting at most `dns_time` and never
-/// past the evaluation's deadline; None when it does not resolve in time. Results are kept for
-/// the life of the [`super::Pac`], as browsers cache them.
-fn lookup(inner: &Inner, name: &str, port: u16, deadline: Instant) -> Option<Vec<IpAddr>> {
-    let name = name.trim().to_ascii_lowercase();
-    if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return Some(vec![ip]);
-    }
-    let plausible = !name.is_empty()
-        && name.len() <= 253
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
-    if !plausible {
-        return None;
-    }
-    let key = (name, port);
-    if let Some(known) = cache(inner).get(&key) {
-        return known.clone();
-    }
-    let left = deadline.saturating_duration_since(Instant::now());
-    let wait = inner.limits.dns_time.min(left);
-    if wait.is_zero() {
-        return None;
-    }
-    let (tx, rx) = mpsc::channel();
-    let resolver = inner.resolver.clone();
-    let query = key.0.clone();
-    // The resolver is async and this code may run on a runtime's thread, where blocking on a
-    // future is not allowed; a thread of its own with a small runtime works from anywhere, and
-    // a lookup that hangs is left behind when the wait is over.
-    let spawned = std::thread::Builder::new()
-        .name("pac-dns".into())
-        .spawn(move || {
-            let result = tokio::runtime::Builder::new_current_thread()
-                .build()
-                .map_err(|e| e.to_string())
-                .and_then(|runtime| runtime.block_on(resolver.resolve(&query, port)));
-            // the receiver may have stopped waiting
-            let _ = tx.send(result);
-        });
-    if spawned.is_err() {
-        return None;
-    }
-    let (found, final_answer) = match rx.recv_timeout(wait) {
-        Ok(Ok((addrs, _))) => {
-            let mut ips: Vec<IpAddr> = Vec::new();
-            for ip in addrs.iter().map(|a| a.ip()) {
-                if !ips.contains(&ip) {
-                    ips.push(ip);
-                }
-            }
-            (Some(ips), true)
-        }
-        Ok(Err(_)) => (None, true),
-        // a lookup cut short by the evaluation's deadline may still succeed next time
-        Err(_) => (None, wait == inner.limits.dns_time),
-    };
-    if final_answer {
-        cache(inner).insert(key, found.clone());
-    }
-    found
-}
-
-fn cache(inner: &Inner) -> MutexGuard<'_, DnsCache> {
-    // a panic elsewhere cannot leave the map half-written: inserts are single calls
-    inner
-        .dns
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The address of the interface that routes towards the internet, as browsers answer
-/// `myIpAddress()`; 127.0.0.1 when there is none.
-fn machine_address() -> IpAddr {
-    static ADDRESS: OnceLock<IpAddr> = OnceLock::new();
-    *ADDRESS.get_or_init(|| {
-        // Connecting a UDP socket sends nothing: the kernel only picks the route and the
-        // source address. The destination is a documentation address (TEST-NET-2).
-        UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
-            .and_then(|socket| {
-                socket.connect((Ipv4Addr::new(198, 51, 100, 1), 9))?;
-                socket.local_addr()
-            })
-            .map(|a| a.ip())
-            .ok()
-            .filter(|ip| !ip.is_unspecified())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
-    })
 }

@@ -9,19 +9,24 @@
 //! loops, allocates without end or throws becomes a clear error naming the file, and the other
 //! endpoints go on.
 //!
-//! A [`Pac`] is cheap to clone and can be used from several tasks at once: each evaluation runs
-//! in a fresh JavaScript runtime on the calling thread (about a millisecond for a typical
-//! file), so no state leaks from one endpoint's answer into another's. Evaluation is
-//! synchronous and may block on name lookups (`dnsResolve`) for at most the time limit; async
-//! callers run it in `spawn_blocking`.
+//! A [`Pac`] is cheap to clone and can be used from several tasks at once. Its evaluations run
+//! on a pool of threads, one per core at most (`pool.rs`), each keeping a runtime with the file
+//! loaded once (`engine.rs`): as in browsers, which keep one context per PAC file, what a call
+//! leaves in the file's globals stays for the later calls of that runtime. Asking is
+//! synchronous and may wait for a free thread and, within the time limit, for name lookups
+//! (`dnsResolve`, answered by one thread for the process: `dns.rs`); async callers run it in
+//! `spawn_blocking`.
 
 mod answer;
+mod dns;
 mod engine;
 mod fetch;
+mod pool;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -73,14 +78,16 @@ pub struct Limits {
     pub max_bytes: usize,
     /// one evaluation: loading the file, or one call of `FindProxyForURL`, name lookups included
     pub eval_time: Duration,
-    /// memory of the JavaScript runtime of one evaluation
+    /// memory of each JavaScript runtime (one per thread of the pool): the file loaded, its
+    /// globals and the evaluation under way
     pub memory: usize,
     /// one name lookup of `dnsResolve`, `isResolvable` or `isInNet` (within `eval_time`)
     pub dns_time: Duration,
 }
 
 impl Default for Limits {
-    /// 10 s to fetch at most 1 MiB; 2 s and 32 MiB per evaluation; 1 s per name lookup.
+    /// 10 s to fetch at most 1 MiB; 2 s per evaluation and 32 MiB per runtime; 1 s per name
+    /// lookup.
     fn default() -> Limits {
         Limits {
             fetch_time: Duration::from_secs(10),
@@ -219,13 +226,15 @@ impl From<PacError> for crate::error::Error {
 #[derive(Clone)]
 pub struct Pac {
     inner: Arc<Inner>,
+    /// the threads that evaluate it; they end with the last clone
+    pool: Arc<pool::Pool>,
 }
 
-/// What an evaluation needs; shared by the clones of a [`Pac`].
+/// What an evaluation needs; shared by the clones of a [`Pac`] and the threads of its pool.
 struct Inner {
     name: String,
     script: String,
-    resolver: Resolver,
+    resolver: Arc<Resolver>,
     limits: Limits,
     /// what `myIpAddress()` answers, when fixed
     my_address: Option<IpAddr>,
@@ -236,51 +245,13 @@ struct Inner {
     /// the answers already given, per (URL, host) as the script is called with them: browsers
     /// ask once per host too, and a sweep of one host's endpoints costs one evaluation
     answers: Mutex<AnswerCache>,
-    /// evaluations run at most this many at a time, so that each one's time limit counts its
-    /// own running time, not the time spent waiting for a core, and the memory of all of them
-    /// together stays within this many times the limit of one
-    slots: Slots,
+    /// how many times the file was loaded (once per thread of the pool, and again after a call
+    /// that hit a limit)
+    loads: AtomicUsize,
 }
 
 /// Most answers kept per run; later ones are evaluated each time.
 const MAX_CACHED_ANSWERS: usize = 65_536;
-
-/// A counting semaphore for synchronous evaluations (they run on blocking threads).
-struct Slots {
-    free: Mutex<usize>,
-    freed: std::sync::Condvar,
-}
-
-impl Slots {
-    /// As many slots as the machine has cores.
-    fn new() -> Slots {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Slots {
-            free: Mutex::new(cores),
-            freed: std::sync::Condvar::new(),
-        }
-    }
-
-    /// Waits for a free slot; it is given back when the guard is dropped.
-    fn take(&self) -> SlotGuard<'_> {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
-        }
-        *free -= 1;
-        SlotGuard(self)
-    }
-}
-
-struct SlotGuard<'a>(&'a Slots);
-
-impl Drop for SlotGuard<'_> {
-    fn drop(&mut self) {
-        let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
-        *free += 1;
-        self.0.freed.notify_one();
-    }
-}
 
 /// (URL, host) as `FindProxyForURL` is called -> what it answered.
 type AnswerCache = HashMap<(String, String), Result<Vec<PacEntry>, PacError>>;
@@ -299,29 +270,39 @@ impl std::fmt::Debug for Pac {
 
 impl Pac {
     /// A PAC file from its text; `name` (a path or URL) is what errors and routes show. The
-    /// script is run once, within the limits, to check that it loads and defines
-    /// `FindProxyForURL`. Synchronous: it may take up to `limits.eval_time`.
+    /// file is loaded on a thread of its pool, within the limits, to check that it loads and
+    /// defines `FindProxyForURL`; that thread keeps it loaded for the first calls.
+    /// Synchronous: it may take up to `limits.eval_time`.
     pub fn from_script(
         name: impl Into<String>,
         script: impl Into<String>,
         resolver: &Resolver,
         limits: Limits,
     ) -> Result<Pac, PacError> {
-        let pac = Pac {
-            inner: Arc::new(Inner {
-                name: name.into(),
-                script: script.into(),
-                resolver: resolver.clone(),
-                limits,
-                my_address: None,
-                clock: None,
-                dns: Mutex::new(HashMap::new()),
-                answers: Mutex::new(HashMap::new()),
-                slots: Slots::new(),
-            }),
-        };
-        engine::check(&pac.inner).map_err(|kind| pac.error(kind))?;
+        let pac = Pac::new(Inner {
+            name: name.into(),
+            script: script.into(),
+            resolver: Arc::new(resolver.clone()),
+            limits,
+            my_address: None,
+            clock: None,
+            dns: Mutex::new(HashMap::new()),
+            answers: Mutex::new(HashMap::new()),
+            loads: AtomicUsize::new(0),
+        });
+        pac.pool
+            .run(|engine| engine.check())
+            .and_then(|checked| checked)
+            .map_err(|kind| pac.inner.error(kind))?;
         Ok(pac)
+    }
+
+    fn new(inner: Inner) -> Pac {
+        let inner = Arc::new(inner);
+        Pac {
+            pool: Arc::new(pool::Pool::new(inner.clone())),
+            inner,
+        }
     }
 
     /// The file or URL it was loaded from, as errors and routes name it.
@@ -353,20 +334,20 @@ impl Pac {
         self.rebuilt(self.inner.my_address, Some((unix_ms, utc_offset_minutes)))
     }
 
+    /// The same file with other settings: its own caches and pool, the file loaded again when
+    /// it is first asked.
     fn rebuilt(&self, my_address: Option<IpAddr>, clock: Option<(i64, i32)>) -> Pac {
-        Pac {
-            inner: Arc::new(Inner {
-                name: self.inner.name.clone(),
-                script: self.inner.script.clone(),
-                resolver: self.inner.resolver.clone(),
-                limits: self.inner.limits,
-                my_address,
-                clock,
-                dns: Mutex::new(HashMap::new()),
-                answers: Mutex::new(HashMap::new()),
-                slots: Slots::new(),
-            }),
-        }
+        Pac::new(Inner {
+            name: self.inner.name.clone(),
+            script: self.inner.script.clone(),
+            resolver: self.inner.resolver.clone(),
+            limits: self.inner.limits,
+            my_address,
+            clock,
+            dns: Mutex::new(HashMap::new()),
+            answers: Mutex::new(HashMap::new()),
+            loads: AtomicUsize::new(0),
+        })
     }
 
     /// Calls `FindProxyForURL(url, host)` and reads its answer, in order: an empty list never
@@ -374,31 +355,44 @@ impl Pac {
     /// The answer for the same arguments is given again from the run's cache, and at most as
     /// many evaluations as the machine has cores run at once.
     pub fn find_proxy(&self, url: &str, host: &str) -> Result<Vec<PacEntry>, PacError> {
-        let key = (url.to_string(), host.to_string());
-        let cached =
-            |answers: &HashMap<_, Result<Vec<PacEntry>, PacError>>| answers.get(&key).cloned();
-        if let Some(hit) = self.inner.answers.lock().ok().and_then(|a| cached(&a)) {
+        if let Some(hit) = self.inner.cached(url, host) {
             return hit;
         }
-        let answer = {
-            let _slot = self.inner.slots.take();
-            // another thread may have answered while this one waited
-            match self.inner.answers.lock().ok().and_then(|a| cached(&a)) {
-                Some(hit) => return hit,
-                None => self.evaluate(url, host),
-            }
-        };
-        if let Ok(mut answers) = self.inner.answers.lock() {
-            if answers.len() < MAX_CACHED_ANSWERS {
-                answers.insert(key, answer.clone());
-            }
-        }
-        answer
+        let inner = self.inner.clone();
+        let (url, host) = (url.to_string(), host.to_string());
+        self.pool
+            .run(move |engine| {
+                // another thread may have answered while this call waited in the queue
+                if let Some(hit) = inner.cached(&url, &host) {
+                    return hit;
+                }
+                let answer = inner.evaluate(engine, &url, &host);
+                if let Ok(mut answers) = inner.answers.lock() {
+                    if answers.len() < MAX_CACHED_ANSWERS {
+                        answers.insert((url, host), answer.clone());
+                    }
+                }
+                answer
+            })
+            .unwrap_or_else(|kind| Err(self.inner.error(kind)))
+    }
+}
+
+impl Inner {
+    /// The answer already given for these arguments.
+    fn cached(&self, url: &str, host: &str) -> Option<Result<Vec<PacEntry>, PacError>> {
+        let answers = self.answers.lock().ok()?;
+        answers.get(&(url.to_string(), host.to_string())).cloned()
     }
 
-    fn evaluate(&self, url: &str, host: &str) -> Result<Vec<PacEntry>, PacError> {
+    fn evaluate(
+        &self,
+        engine: &mut engine::Engine,
+        url: &str,
+        host: &str,
+    ) -> Result<Vec<PacEntry>, PacError> {
         let during = format!("FindProxyForURL({url:?}, {host:?})");
-        let answer = engine::call(&self.inner, url, host, &during).map_err(|k| self.error(k))?;
+        let answer = engine.call(url, host, &during).map_err(|k| self.error(k))?;
         parse_answer(&answer).map_err(|why| {
             self.error(PacErrorKind::Garbage {
                 during,
@@ -410,7 +404,7 @@ impl Pac {
 
     fn error(&self, kind: PacErrorKind) -> PacError {
         PacError {
-            pac: self.inner.name.clone(),
+            pac: self.name.clone(),
             kind,
         }
     }

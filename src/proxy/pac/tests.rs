@@ -2,6 +2,7 @@
 //! through fixed resolvers only, so nothing leaves the machine.
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::*;
@@ -52,7 +53,10 @@ fn js_pac() -> Pac {
 }
 
 fn js(pac: &Pac, expr: &str) -> Result<String, PacErrorKind> {
-    engine::call(&pac.inner, expr, "host", "test")
+    let expr = expr.to_string();
+    pac.pool
+        .run(move |engine| engine.call(&expr, "host", "test"))
+        .and_then(|answer| answer)
 }
 
 fn proxy(host: &str, port: u16) -> PacEntry {
@@ -435,7 +439,8 @@ fn deep_recursion_is_a_script_error_not_a_crash() {
     let pac = script(
         "function f(n) { return f(n + 1); } function FindProxyForURL(u, h) { return f(0); }",
     );
-    // on a thread with a small stack, as tokio's blocking threads have
+    // asked from a thread with a small stack, as tokio's blocking threads have; the call runs
+    // on a thread of the pool, whose stack holds the engine's whole JavaScript stack
     let e = std::thread::Builder::new()
         .stack_size(2 << 20)
         .spawn(move || pac.find_proxy("https://a/", "a").unwrap_err())
@@ -750,16 +755,114 @@ fn date_and_time_functions_reject_arguments_they_cannot_read() {
 }
 
 #[test]
-fn each_evaluation_starts_fresh() {
+fn the_file_is_loaded_once_and_its_globals_persist_as_in_browsers() {
+    // the top level counts its runs, the function its calls
     let pac = script(
-        "var calls = 0; function FindProxyForURL(u, h) { calls++; return calls == 1 ? 'DIRECT' : 'PROXY changed:1'; }",
+        "var loads = (typeof loads == 'number' ? loads : 0) + 1; var calls = 0;\n\
+         function FindProxyForURL(u, h) { calls++; return 'PROXY l' + loads + '-c' + calls + ':1'; }",
     );
-    for _ in 0..3 {
+    // one caller after another: one thread, one load, and each call sees the ones before
+    for i in 1..=50 {
+        let host = format!("h{i}.test");
         assert_eq!(
-            pac.find_proxy("https://a/", "a").unwrap(),
-            [PacEntry::Direct]
+            pac.find_proxy(&format!("https://{host}/"), &host).unwrap(),
+            [proxy(&format!("l1-c{i}"), 1)]
         );
     }
+    assert_eq!(pac.inner.loads.load(Ordering::Relaxed), 1);
+
+    // many callers at once: at most one load per thread of the pool
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let callers: Vec<_> = (0..4 * cores)
+        .map(|t| {
+            let pac = pac.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let host = format!("t{t}-{i}.test");
+                    pac.find_proxy(&format!("https://{host}/"), &host).unwrap();
+                }
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.join().unwrap();
+    }
+    let loads = pac.inner.loads.load(Ordering::Relaxed);
+    assert!(
+        (1..=cores).contains(&loads),
+        "{loads} loads on {cores} cores"
+    );
+}
+
+#[test]
+fn a_call_that_hits_a_limit_leaves_a_fresh_load_for_the_next() {
+    // the file fills a global until the memory limit, once; the load after it starts empty
+    let pac = Pac::from_script(
+        "fills.pac",
+        "var keep = [];\n\
+         function FindProxyForURL(u, h) {\n\
+           if (h == 'fill') for (;;) keep.push([u, h, keep.length]);\n\
+           if (h == 'spin') for (;;) {}\n\
+           return 'PROXY k' + keep.length + ':1';\n\
+         }",
+        &resolver(),
+        Limits {
+            memory: 4 << 20,
+            eval_time: Duration::from_secs(1),
+            ..Limits::default()
+        },
+    )
+    .unwrap();
+    let ask = |host: &str| pac.find_proxy(&format!("https://{host}/"), host);
+    assert!(matches!(
+        ask("fill").unwrap_err().kind,
+        PacErrorKind::MemoryLimit { .. }
+    ));
+    assert_eq!(ask("a").unwrap(), [proxy("k0", 1)]);
+    let started = Instant::now();
+    assert!(matches!(
+        ask("spin").unwrap_err().kind,
+        PacErrorKind::TimeLimit { .. }
+    ));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(ask("b").unwrap(), [proxy("k0", 1)]);
+    // the first load, and one after each limit
+    assert_eq!(pac.inner.loads.load(Ordering::Relaxed), 3);
+    // a script error is the script's answer: the context stays
+    let pac = script(
+        "var calls = 0; function FindProxyForURL(u, h) { calls++; if (h == 'x') throw 'no'; return 'PROXY c' + calls + ':1'; }",
+    );
+    assert!(pac.find_proxy("https://x/", "x").is_err());
+    assert_eq!(pac.find_proxy("https://y/", "y").unwrap(), [proxy("c2", 1)]);
+    assert_eq!(pac.inner.loads.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn many_lookups_start_no_thread_each() {
+    let names: Vec<String> = (0..500).map(|i| format!("n{i}.many.test")).collect();
+    let overrides = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Override::parse(&format!("{name}:443:10.7.{}.{}", i / 256, i % 256)))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let pac = Pac::from_script(
+        "many.pac",
+        "function FindProxyForURL(u, h) { return isInNet(dnsResolve(h), '10.7.0.0', '255.255.0.0') ? 'DIRECT' : 'PROXY p:1'; }",
+        &Resolver::fixed(overrides),
+        limits(),
+    )
+    .unwrap();
+    let ask = |name: &str| pac.find_proxy(&format!("https://{name}/"), name).unwrap();
+    // the first lookup of the process may start the lookup thread
+    assert_eq!(ask(&names[0]), [PacEntry::Direct]);
+    let started = dns::threads_started();
+    for name in &names[1..] {
+        assert_eq!(ask(name), [PacEntry::Direct], "{name}");
+    }
+    assert_eq!(dns::threads_started(), started);
+    assert_eq!(pac.inner.dns.lock().unwrap().len(), 500);
+    assert_eq!(ask("unknown.many.test"), [proxy("p", 1)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
