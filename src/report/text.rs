@@ -81,12 +81,18 @@ impl Text {
                 (None, Some(_)) => "no answer",
                 (None, None) => "nothing reachable",
             };
-            format!(
-                "{} (PAC \"{}\" -> {})",
-                Shown(&r.url),
-                Shown(&pac.returned),
-                Shown(used)
-            )
+            // a script that threw or answered nothing usable has no answer to quote; the
+            // evidence says why
+            if pac.returned.is_empty() && pac.error.is_some() {
+                format!("{} (PAC -> {})", Shown(&r.url), Shown(used))
+            } else {
+                format!(
+                    "{} (PAC \"{}\" -> {})",
+                    Shown(&r.url),
+                    Shown(&pac.returned),
+                    Shown(used)
+                )
+            }
         } else if self.compare || r.route.proxy.is_some() || r.route.source.is_some() {
             let route = if r.route.proxy.is_some() {
                 format!("via {}", Shown(&r.route.via))

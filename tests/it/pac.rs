@@ -232,6 +232,25 @@ async fn scripts_that_throw_loop_or_answer_garbage_fail_their_endpoint_only() {
         assert_verdict(&results[1], "ok", 0);
         out.assert_code(1);
     }
+    // a script that threw has no answer to quote on the line
+    let probe = Probe::new();
+    let pac = probe.file(
+        "throws.pac",
+        "function FindProxyForURL(url, host) { throw new Error('down'); }\n",
+    );
+    let out = probe
+        .args([std::ffi::OsString::from("--pac"), pac.into_os_string()])
+        .args([url(server.port())])
+        .run()
+        .await;
+    assert!(
+        out.stdout.contains(&format!(
+            "Testing connection with {} (PAC -> no answer) ... [ERROR] pac-failed (curl 5)",
+            url(server.port())
+        )),
+        "{}",
+        out.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
