@@ -128,6 +128,10 @@ pub async fn run_to<W: Write>(
     let mut report = Report::new(out, config.format, config.verbose, info).map_err(write_error)?;
     report.fail_on_warning(config.fail_on_warning);
     report.pin_format(config.pin_format);
+    report.pinned_expired(crate::report::prometheus::pinned_expired_counts(
+        &context,
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    ));
     let context = Arc::new(context);
     // NDJSON writes each result as it finishes; the others keep the order of the endpoints
     let order = match config.format {

@@ -50,6 +50,9 @@ pub enum FormatArg {
     Ndjson,
     /// JUnit XML: one testsuite per profile, one testcase per endpoint and route
     Junit,
+    /// Prometheus text format, for node_exporter's textfile collector: a series per endpoint
+    /// and route
+    Prometheus,
 }
 
 impl FormatArg {
@@ -59,6 +62,7 @@ impl FormatArg {
             FormatArg::Json => Format::Json,
             FormatArg::Ndjson => Format::Ndjson,
             FormatArg::Junit => Format::Junit,
+            FormatArg::Prometheus => Format::Prometheus,
         }
     }
 }

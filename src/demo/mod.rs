@@ -123,7 +123,7 @@ pub async fn run_checked<W: Write>(
     let sink: &mut dyn Write = match format {
         Format::Text => &mut out,
         // `cmd::demo::run` admits text and json only
-        Format::Json | Format::Ndjson | Format::Junit => &mut document,
+        Format::Json | Format::Ndjson | Format::Junit | Format::Prometheus => &mut document,
     };
     let (report_summary, got) = probe(context, &config, world.routes, sink)
         .await
@@ -236,7 +236,7 @@ fn write_checks(
 ) -> io::Result<()> {
     match format {
         Format::Text => check_lines(out, checks, mismatches)?,
-        Format::Json | Format::Ndjson | Format::Junit => {
+        Format::Json | Format::Ndjson | Format::Junit | Format::Prometheus => {
             let section = DemoSection {
                 simulation: true,
                 note: "every server ran inside pinprobe on 127.0.0.1; the public root and the OS store were lab stand-ins",

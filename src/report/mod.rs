@@ -7,6 +7,7 @@
 pub mod inspect;
 pub mod json;
 pub mod junit;
+pub mod prometheus;
 mod shown;
 pub mod text;
 
@@ -32,6 +33,8 @@ pub enum Format {
     Ndjson,
     /// JUnit XML
     Junit,
+    /// the Prometheus text exposition format (node_exporter's textfile collector)
+    Prometheus,
 }
 
 /// What the run was about, for report headers.
@@ -161,6 +164,7 @@ pub struct Report<W: Write> {
     text: text::Text,
     json: json::Json,
     junit: junit::Junit,
+    prometheus: prometheus::Prometheus,
     /// counts for the line-oriented format, which keeps nothing else
     ndjson: Summary,
     fail_on_warning: bool,
@@ -175,6 +179,7 @@ impl<W: Write> Report<W> {
             text: text::Text::new(verbose),
             json: json::Json::new(info.clone()),
             junit: junit::Junit::new(info.clone(), false),
+            prometheus: prometheus::Prometheus::new(),
             ndjson: Summary::default(),
             fail_on_warning: false,
         };
@@ -196,6 +201,12 @@ impl<W: Write> Report<W> {
     /// The format of the pins a drifted chain needs (`--pin-format`).
     pub fn pin_format(&mut self, format: crate::pin_formats::PinFormat) {
         self.text.pin_format(format);
+    }
+
+    /// The expired anchors of each pin set, for the Prometheus format (see
+    /// [`prometheus::pinned_expired_counts`]).
+    pub fn pinned_expired(&mut self, counts: BTreeMap<String, usize>) {
+        self.prometheus.pinned_expired(counts);
     }
 
     /// Adds one result (in input order).
@@ -221,6 +232,10 @@ impl<W: Write> Report<W> {
                 self.junit.result(&result);
                 Ok(())
             }
+            Format::Prometheus => {
+                self.prometheus.result(&result);
+                Ok(())
+            }
         }
     }
 
@@ -232,6 +247,7 @@ impl<W: Write> Report<W> {
             Format::Json => self.json.finish(&mut buf)?,
             Format::Ndjson => self.ndjson.clone(),
             Format::Junit => self.junit.finish(&mut buf)?,
+            Format::Prometheus => self.prometheus.finish(&mut buf)?,
         };
         summary.fail_on_warning = self.fail_on_warning;
         self.write(&buf)?;
