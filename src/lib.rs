@@ -27,5 +27,6 @@ pub mod progress;
 pub mod proxy;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod targets;
 pub mod verdict;

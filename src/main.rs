@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         cli::Run::Demo(options) => cmd::demo::run(&options),
         cli::Run::Pin(options) => cmd::pin::run(&options),
         cli::Run::Convert(options) => cmd::convert::run(&options),
+        cli::Run::Serve(options) => cmd::serve::run(&options),
     };
     match outcome {
         Ok(summary) if summary.passed() => ExitCode::SUCCESS,

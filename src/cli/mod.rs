@@ -33,7 +33,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use pinprobe::cmd;
 
 use mistyped::subcommand_in_url_position;
-use subcommands::{DemoArgs, InspectArgs, PinArgs, PinsArgs, PinsCommand, TestArgs};
+use subcommands::{DemoArgs, InspectArgs, PinArgs, PinsArgs, PinsCommand, ServeArgs, TestArgs};
 use tips::with_tip;
 
 /// Finds out why a pinned TLS connection fails, and who is intercepting it.
@@ -61,6 +61,8 @@ pub enum Command {
     Pin(PinArgs),
     /// Work with pin files of other tools
     Pins(PinsArgs),
+    /// Answer Prometheus: probe a target per request to /probe (a multi-target exporter)
+    Serve(ServeArgs),
 }
 
 /// The command to run, with its options for the library.
@@ -70,6 +72,7 @@ pub enum Run {
     Demo(cmd::demo::Options),
     Pin(cmd::pin::Options),
     Convert(cmd::convert::Options),
+    Serve(cmd::serve::Options),
 }
 
 /// Parses the process's arguments; a usage error ends the process with exit status 2.
@@ -100,5 +103,6 @@ fn parse_from(args: Vec<OsString>) -> Run {
         Some(Command::Pins(PinsArgs {
             command: PinsCommand::Convert(args),
         })) => Run::Convert(args.options()),
+        Some(Command::Serve(args)) => Run::Serve(args.options()),
     }
 }

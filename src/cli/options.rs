@@ -5,7 +5,7 @@ use pinprobe::cmd;
 use pinprobe::config::Network;
 
 use super::groups::{ReachArgs, TrustArgs};
-use super::subcommands::{ConvertArgs, DemoArgs, InspectArgs, PinArgs, TestArgs};
+use super::subcommands::{ConvertArgs, DemoArgs, InspectArgs, PinArgs, ServeArgs, TestArgs};
 use super::values::FailOnArg;
 
 /// The options `test`, `inspect` and `pin` share, from the two groups that hold them.
@@ -113,6 +113,23 @@ impl ConvertArgs {
             output: self.output,
             force: self.force,
             hosts: self.hosts,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// The library's options.
+    pub fn options(self) -> cmd::serve::Options {
+        cmd::serve::Options {
+            listen: self.listen,
+            max_concurrent: self.max_concurrent,
+            network: network(self.trust, self.reach),
+            profile: self.profile,
+            pins: self.pins,
+            pinset: self.pinset,
+            pac: self.discovery.pac,
+            wpad: self.discovery.wpad,
+            system_proxy: self.discovery.system_proxy,
         }
     }
 }

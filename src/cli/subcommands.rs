@@ -10,6 +10,7 @@ use super::groups::{
     DiscoveryArgs, JobsArgs, ProfileArgs, ReachArgs, ReportArgs, SweepArgs, TenantArgs, TrustArgs,
 };
 use super::values::{DocumentFormatArg, PinFormatArg};
+use pinprobe::serve::{DEFAULT_LISTEN, DEFAULT_MAX_CONCURRENT};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -168,4 +169,38 @@ pub struct ConvertArgs {
     /// of several. Repeatable; replaces the hosts the input names for that set
     #[arg(long = "host", value_name = "[SET=]HOST")]
     pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, HOST:PORT: 127.0.0.1:9780, [::1]:9780 (port 0: any free port)
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: String,
+
+    /// Probes run at the same time; a /probe request beyond them is answered 503
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONCURRENT)]
+    pub max_concurrent: usize,
+
+    /// Profile whose pin sets pinset= names and whose endpoints profile-endpoint= names (TOML);
+    /// replaces the bundled Defender profile; - for standard input
+    #[arg(long, value_name = "FILE", help_heading = "Profile and pins")]
+    pub profile: Option<PathBuf>,
+
+    /// Extra pin sets (TOML, same format as profiles); repeatable
+    #[arg(long, value_name = "FILE", help_heading = "Profile and pins")]
+    pub pins: Vec<PathBuf>,
+
+    /// Pin set of a target asked without pinset= or profile-endpoint= (without it, the verdict
+    /// rests on trust alone)
+    #[arg(long, value_name = "NAME", help_heading = "Profile and pins")]
+    pub pinset: Option<String>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub reach: ReachArgs,
+
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
 }

@@ -10,4 +10,5 @@ pub mod convert;
 pub mod demo;
 pub mod inspect;
 pub mod pin;
+pub mod serve;
 pub mod test;
