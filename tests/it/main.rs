@@ -11,7 +11,9 @@
 //! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
 //! `output` the files pinprobe writes, `agent` the pin sets that carry their own anchors and
-//! the Defender catalogs and onboarding packages. `support` holds the shared builders.
+//! the Defender catalogs and onboarding packages, `prometheus` the exporter of `serve` scraped
+//! by a real Prometheus and the textfile of `--format prometheus`. `support` holds the shared
+//! builders.
 
 mod agent;
 mod ci;
@@ -26,6 +28,7 @@ mod inspect;
 mod os_store;
 mod output;
 mod pac;
+mod prometheus;
 mod proxy;
 mod readme;
 mod scale;
