@@ -220,7 +220,8 @@ impl Measured {
             (Phase::Total, Some(t.total)),
         ]
         .into_iter()
-        .filter_map(|(phase, ms)| ms.map(|ms| (phase, ms / 1000.0)))
+        // milliseconds to a tenth, so seconds to a ten-thousandth: no binary fraction's tail
+        .filter_map(|(phase, ms)| ms.map(|ms| (phase, (ms * 10.0).round() / 10_000.0)))
         .collect();
         Measured {
             verdict: r.verdict,
