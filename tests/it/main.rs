@@ -8,7 +8,7 @@
 //! `generate` the profiles `pinprobe pin` writes, `convert` pin files of other tools
 //! (`tests/data/pins/`) to profiles and back, `proxy` probes through real squid instances
 //! (`squid`) and misbehaving lab proxies, `ci` the drift reports, expiry warnings and CI report
-//! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
+//! formats, `scale` target lists and shards, `progress` the progress bar on a pseudo-terminal, `readme` the README's CI examples, `os_store` where the OS
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
 //! `output` the files pinprobe writes, `agent` the pin sets that carry their own anchors and
 //! the Defender catalogs and onboarding packages. `support` holds the shared builders.
@@ -26,6 +26,7 @@ mod inspect;
 mod os_store;
 mod output;
 mod pac;
+mod progress;
 mod proxy;
 mod readme;
 mod scale;
