@@ -5,7 +5,7 @@
 //! command line's contract (exit status, order, reports, configuration errors), `demo` the
 //! self-contained lab of `pinprobe demo`, `inspect` the chain analysis of one endpoint or file, `input` the size limits of the files
 //! read and `-` for standard input,
-//! `generate` the profiles `pinprobe pin` writes, `convert` pin files of other tools
+//! `generate` the profiles `pinprobe pin` writes, `convert` pin files of other tools, `curl` `--pinnedpubkey` next to the real curl,
 //! (`tests/data/pins/`) to profiles and back, `proxy` probes through real squid instances
 //! (`squid`) and misbehaving lab proxies, `ci` the drift reports, expiry warnings and CI report
 //! formats, `scale` target lists and shards, `progress` the progress bar on a pseudo-terminal, `readme` the README's CI examples, `os_store` where the OS
@@ -17,6 +17,7 @@ mod agent;
 mod ci;
 mod cli;
 mod convert;
+mod curl;
 mod demo;
 mod generate;
 mod hostile;
