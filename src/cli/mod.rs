@@ -14,11 +14,13 @@
 //! - `values`: the closed sets of flag values;
 //! - `options`: the translation into the library's options;
 //! - `mistyped`: a subcommand-looking word where a URL is read;
-//! - `tips`: why a subcommand does not take a flag of `test`.
+//! - `tips`: why a subcommand does not take a flag of `test`;
+//! - `reference`: the shell completions and the man page.
 
 mod groups;
 mod mistyped;
 mod options;
+mod reference;
 mod subcommands;
 mod tips;
 mod values;
@@ -33,7 +35,9 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use pinprobe::cmd;
 
 use mistyped::subcommand_in_url_position;
-use subcommands::{DemoArgs, InspectArgs, PinArgs, PinsArgs, PinsCommand, TestArgs};
+use subcommands::{
+    CompletionsArgs, DemoArgs, InspectArgs, PinArgs, PinsArgs, PinsCommand, TestArgs,
+};
 use tips::with_tip;
 
 /// Finds out why a pinned TLS connection fails, and who is intercepting it.
@@ -61,6 +65,10 @@ pub enum Command {
     Pin(PinArgs),
     /// Work with pin files of other tools
     Pins(PinsArgs),
+    /// Write the completions of a shell to standard output
+    Completions(CompletionsArgs),
+    /// Write the man page (roff) to standard output
+    Man,
 }
 
 /// The command to run, with its options for the library.
@@ -70,6 +78,8 @@ pub enum Run {
     Demo(cmd::demo::Options),
     Pin(cmd::pin::Options),
     Convert(cmd::convert::Options),
+    /// text for standard output, made from these definitions (completions, the man page)
+    Text(std::io::Result<Vec<u8>>),
 }
 
 /// Parses the process's arguments; a usage error ends the process with exit status 2.
@@ -100,5 +110,7 @@ fn parse_from(args: Vec<OsString>) -> Run {
         Some(Command::Pins(PinsArgs {
             command: PinsCommand::Convert(args),
         })) => Run::Convert(args.options()),
+        Some(Command::Completions(args)) => Run::Text(Ok(reference::completions(args.shell))),
+        Some(Command::Man) => Run::Text(reference::man_page()),
     }
 }

@@ -141,6 +141,13 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `pinprobe completions bash > ~/.local/share/bash-completion/completions/pinprobe`
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
 pub struct PinsArgs {
     #[command(subcommand)]
     pub command: PinsCommand,

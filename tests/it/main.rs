@@ -5,13 +5,15 @@
 //! command line's contract (exit status, order, reports, configuration errors), `demo` the
 //! self-contained lab of `pinprobe demo`, `inspect` the chain analysis of one endpoint or file, `input` the size limits of the files
 //! read and `-` for standard input,
-//! `generate` the profiles `pinprobe pin` writes, `convert` pin files of other tools, `curl` `--pinnedpubkey` next to the real curl,
+//! `generate` the profiles `pinprobe pin` writes, `convert` pin files of other tools
 //! (`tests/data/pins/`) to profiles and back, `proxy` probes through real squid instances
 //! (`squid`) and misbehaving lab proxies, `ci` the drift reports, expiry warnings and CI report
-//! formats, `scale` target lists and shards, `progress` the progress bar on a pseudo-terminal, `readme` the README's CI examples, `os_store` where the OS
+//! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
 //! `output` the files pinprobe writes, `agent` the pin sets that carry their own anchors and
 //! the Defender catalogs and onboarding packages. `support` holds the shared builders.
+//! `curl` runs the real curl beside `--pinnedpubkey`, `progress` reads the progress bar from a
+//! pseudo-terminal, `reference` the shell completions and the man page.
 
 mod agent;
 mod ci;
@@ -30,6 +32,7 @@ mod pac;
 mod progress;
 mod proxy;
 mod readme;
+mod reference;
 mod scale;
 mod squid;
 mod support;
