@@ -133,10 +133,12 @@ fn hashes(value: &str) -> Result<Vec<PinEntry>, Error> {
 /// The pin of the public key in the file at `path`.
 fn key(path: &Path, value: &str) -> Result<PinEntry, Error> {
     if !input::is_stdin(path) && !path.exists() {
-        let looks_like_a_pin = value.starts_with("sha256/")
-            || value.starts_with("pin-sha256")
-            || value.contains(';')
-            || (value.len() == 64 && value.chars().all(|c| c.is_ascii_hexdigit()));
+        // curl reads ` sha256//...` as a file too: the hint looks past the space
+        let text = value.trim();
+        let looks_like_a_pin = text.starts_with("sha256/")
+            || text.starts_with("pin-sha256")
+            || text.contains(';')
+            || (text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()));
         let why = if looks_like_a_pin {
             format!("{value:?} is neither curl's list of pins nor a file: curl's pins are sha256//<base64> (two slashes), separated by ';'")
         } else {
@@ -179,10 +181,10 @@ fn spki_der(bytes: &[u8], name: &str) -> Result<Vec<u8>, String> {
     };
     match SubjectPublicKeyInfo::from_der(&der) {
         Ok(([], _)) => Ok(der),
-        Ok((rest, _)) => Err(format!(
-            "{} bytes follow the public key: give the key alone",
-            rest.len()
-        )),
+        Ok((rest, _)) => Err(match rest.len() {
+            1 => "1 byte follows the public key: give the key alone".to_string(),
+            n => format!("{n} bytes follow the public key: give the key alone"),
+        }),
         Err(_) if x509_parser::parse_x509_certificate(&der).is_ok() => {
             Err(not_a_key("CERTIFICATE", name))
         }
@@ -275,6 +277,9 @@ mod tests {
         let okhttp = format!("sha256/{}", Pin::of_spki(b"a").to_base64());
         let e = message(pin_set(&okhttp).unwrap_err());
         assert!(e.contains("two slashes"), "{e}");
+        let spaced = format!(" sha256//{}", Pin::of_spki(b"a").to_base64());
+        let e = message(pin_set(&spaced).unwrap_err());
+        assert!(e.contains("two slashes"), "{e}");
         let e = message(pin_set("/nonexistent/key.pem").unwrap_err());
         assert!(
             e.contains("is no file: give a file holding a public key"),
@@ -318,7 +323,7 @@ mod tests {
             ),
             (pki.leaf.key_pem().into_bytes(), "holds a private key"),
             (format!("{key}{key}").into_bytes(), "2 public keys"),
-            (trailing, "1 bytes follow the public key"),
+            (trailing, "1 byte follows the public key"),
             (b"hello".to_vec(), "neither a PEM public key"),
         ];
         let dir = tempfile::tempdir().unwrap();
