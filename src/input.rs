@@ -85,6 +85,13 @@ pub const PIN_FILE: Limit = Limit {
     what: "a pin file",
 };
 
+/// `--pinnedpubkey FILE`: one public key, within curl's own limit for that file.
+pub const PINNED_PUBKEY: Limit = Limit {
+    flag: "--pinnedpubkey",
+    bytes: MIB,
+    what: "a public key file",
+};
+
 /// `--pac FILE`: the limit the PAC file has always had (`proxy::pac::Limits`), on disk as on
 /// the network.
 pub const PAC: Limit = Limit {

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use pinprobe::chain::trust::os_store;
 use pinprobe::cmd;
-use pinprobe::report::Shown;
+use pinprobe::error::Error;
+use pinprobe::report::{Quiet, Shown, Summary};
 
 fn main() -> ExitCode {
     // a copy of pinprobe started by `--os-store platform|both` to read the platform's store
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         cli::Run::Pin(options) => cmd::pin::run(&options),
         cli::Run::Convert(options) => cmd::convert::run(&options),
         cli::Run::Serve(options) => cmd::serve::run(&options),
+        cli::Run::Text(text) => write_text(text),
     };
     match outcome {
         Ok(summary) if summary.passed() => ExitCode::SUCCESS,
@@ -41,4 +43,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes text made by the command line (completions, the man page) to standard output; a
+/// closed pipe ends it quietly.
+fn write_text(text: std::io::Result<Vec<u8>>) -> Result<Summary, Error> {
+    let failed = |source| Error::Write {
+        target: "standard output".into(),
+        source,
+    };
+    let text = text.map_err(failed)?;
+    let mut out = Quiet::new(std::io::stdout().lock());
+    out.write_all(&text)
+        .and_then(|()| out.flush())
+        .map_err(failed)?;
+    Ok(Summary::default())
 }

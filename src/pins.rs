@@ -87,7 +87,8 @@ impl Pin {
         }
     }
 
-    fn from_digest(bytes: &[u8]) -> Result<Pin, PinError> {
+    /// The pin whose digest is `bytes`, which must be 32 bytes long.
+    pub fn from_digest(bytes: &[u8]) -> Result<Pin, PinError> {
         <[u8; 32]>::try_from(bytes)
             .map(Pin)
             .map_err(|_| PinError::Length(bytes.len()))

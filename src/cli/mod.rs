@@ -14,11 +14,13 @@
 //! - `values`: the closed sets of flag values;
 //! - `options`: the translation into the library's options;
 //! - `mistyped`: a subcommand-looking word where a URL is read;
-//! - `tips`: why a subcommand does not take a flag of `test`.
+//! - `tips`: why a subcommand does not take a flag of `test`;
+//! - `reference`: the shell completions and the man page.
 
 mod groups;
 mod mistyped;
 mod options;
+mod reference;
 mod subcommands;
 mod tips;
 mod values;
@@ -33,7 +35,9 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use pinprobe::cmd;
 
 use mistyped::subcommand_in_url_position;
-use subcommands::{DemoArgs, InspectArgs, PinArgs, PinsArgs, PinsCommand, ServeArgs, TestArgs};
+use subcommands::{
+    CompletionsArgs, DemoArgs, InspectArgs, PinArgs, PinsArgs, PinsCommand, ServeArgs, TestArgs,
+};
 use tips::with_tip;
 
 /// Finds out why a pinned TLS connection fails, and who is intercepting it.
@@ -63,6 +67,10 @@ pub enum Command {
     Pins(PinsArgs),
     /// Answer Prometheus: probe a target per request to /probe (a multi-target exporter)
     Serve(ServeArgs),
+    /// Write the completions of a shell to standard output
+    Completions(CompletionsArgs),
+    /// Write the man page (roff) to standard output
+    Man,
 }
 
 /// The command to run, with its options for the library.
@@ -73,6 +81,8 @@ pub enum Run {
     Pin(cmd::pin::Options),
     Convert(cmd::convert::Options),
     Serve(cmd::serve::Options),
+    /// text for standard output, made from these definitions (completions, the man page)
+    Text(std::io::Result<Vec<u8>>),
 }
 
 /// Parses the process's arguments; a usage error ends the process with exit status 2.
@@ -104,5 +114,7 @@ fn parse_from(args: Vec<OsString>) -> Run {
             command: PinsCommand::Convert(args),
         })) => Run::Convert(args.options()),
         Some(Command::Serve(args)) => Run::Serve(args.options()),
+        Some(Command::Completions(args)) => Run::Text(Ok(reference::completions(args.shell))),
+        Some(Command::Man) => Run::Text(reference::man_page()),
     }
 }

@@ -30,6 +30,7 @@ impl TestArgs {
             profile: self.profile.profile,
             pins: self.profile.pins,
             pinset: self.profile.pinset,
+            pinnedpubkey: self.pinnedpubkey,
             warn_days: self.profile.warn_days,
             pac: self.discovery.pac,
             wpad: self.discovery.wpad,

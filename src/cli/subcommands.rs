@@ -19,6 +19,17 @@ pub struct TestArgs {
     #[arg(value_name = "URL")]
     pub urls: Vec<String>,
 
+    /// Pins for the URL arguments and --targets, as curl's --pinnedpubkey: sha256//<base64>
+    /// entries separated by ';', or a file holding a public key (PEM or DER). Any certificate
+    /// of the verified path matches, not only the leaf as in curl
+    #[arg(
+        long,
+        value_name = "PINS|FILE",
+        conflicts_with = "pinset",
+        help_heading = "Profile and pins"
+    )]
+    pub pinnedpubkey: Option<String>,
+
     #[command(flatten)]
     pub trust: TrustArgs,
 
@@ -128,6 +139,13 @@ pub struct DemoArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DocumentFormatArg::Text)]
     pub format: DocumentFormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `pinprobe completions bash > ~/.local/share/bash-completion/completions/pinprobe`
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -1,11 +1,13 @@
-//! Unit tests of the command line: its definitions are consistent, and the rule for a
-//! subcommand-looking word in URL position.
+//! Unit tests of the command line: its definitions are consistent, the rule for a
+//! subcommand-looking word in URL position, and the completions and man page made from them.
 
 use std::ffi::OsString;
 
-use clap::CommandFactory;
+use clap::{CommandFactory, ValueEnum};
+use clap_complete::Shell;
 
 use super::mistyped::{edit_distance, shell_word, subcommand_in_url_position};
+use super::reference::{completions, man_page};
 use super::Cli;
 
 #[test]
@@ -99,4 +101,65 @@ fn arguments_are_quoted_for_the_shell() {
     assert_eq!(shell_word(&"a b".into()), "'a b'");
     assert_eq!(shell_word(&"it's".into()), r"'it'\''s'");
     assert_eq!(shell_word(&"".into()), "''");
+}
+
+/// The words of every subcommand after `pinprobe` (`["pins", "convert"]`), from clap's own
+/// definitions, so that a new subcommand is checked without changing the test.
+fn every_subcommand(command: &clap::Command, above: &[String]) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for sub in command.get_subcommands() {
+        let mut words = above.to_vec();
+        words.push(sub.get_name().to_string());
+        found.extend(every_subcommand(sub, &words));
+        found.push(words);
+    }
+    found
+}
+
+#[test]
+fn completions_and_the_man_page_name_every_subcommand() {
+    let subcommands = every_subcommand(&Cli::command(), &[]);
+    assert!(
+        subcommands.iter().any(|w| w == &["pins", "convert"]),
+        "{subcommands:?}"
+    );
+    for shell in Shell::value_variants() {
+        let script = String::from_utf8(completions(*shell)).unwrap();
+        assert!(script.len() > 1000, "{shell}: {script}");
+        for words in &subcommands {
+            let name = words.last().unwrap();
+            assert!(
+                script.contains(name.as_str()),
+                "{shell} completions lack {name}"
+            );
+        }
+    }
+    // roff writes a hyphen as \-
+    let page = String::from_utf8(man_page().unwrap())
+        .unwrap()
+        .replace("\\-", "-");
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH PINPROBE 1"),
+        "{page}"
+    );
+    for words in &subcommands {
+        let name = format!("pinprobe {}", words.join(" "));
+        assert!(
+            page.contains(&format!("\\fB{name}\\fR")),
+            "the man page lacks {name}"
+        );
+        assert!(
+            page.contains(&format!(".SH \"{}\"", name.to_uppercase())),
+            "no section for {name}"
+        );
+    }
+    // every flag of every command is in the page, under its command
+    for flag in [
+        "--pinnedpubkey",
+        "--shared-set",
+        "--allow-untrusted",
+        "--host",
+    ] {
+        assert!(page.contains(flag), "the man page lacks {flag}");
+    }
 }

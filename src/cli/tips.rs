@@ -27,6 +27,16 @@ const TIPS: &[(&str, &[&str], &str)] = &[
         "inspect always shows every detail, with pins in base64 and hex",
     ),
     (
+        "inspect",
+        &["--pinnedpubkey"],
+        "inspect takes a pin set by name: --pinset NAME, from the profile or a file of --pins",
+    ),
+    (
+        "pin",
+        &["--pinnedpubkey"],
+        "pin takes its pins from live chains; to turn curl's pins into a profile, use `pinprobe pins convert --from curl FILE`",
+    ),
+    (
         "pin",
         &["--profile"],
         "pin writes a profile: to rewrite an existing one, give it with --update FILE",

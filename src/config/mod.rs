@@ -9,6 +9,7 @@
 //! here.
 
 mod options;
+pub mod pinnedpubkey;
 mod sweep;
 
 #[cfg(test)]
@@ -129,13 +130,16 @@ impl Config {
     /// Validates the options: loads the profile and pin files, parses URLs, pins and
     /// `--resolve` entries, and checks every pin set reference.
     ///
-    /// The checks run in a fixed order (profile and pins, `--pinset`, the endpoints, `--shard`,
-    /// `--resolve`, `-j`, the timeouts, `--cacert`, the proxy), so that of several mistakes the
-    /// same one is reported first.
+    /// The checks run in a fixed order (profile and pins, `--pinnedpubkey`, `--pinset`, the
+    /// endpoints, `--shard`, `--resolve`, `-j`, the timeouts, `--cacert`, the proxy), so that of
+    /// several mistakes the same one is reported first.
     pub fn from_options(o: &Options) -> Result<Config, Error> {
         input::stdin_once(stdin_uses(o))?;
         let (profile, profile_name) = load_profile(o)?;
-        let pinsets = pin_sets(&profile, &o.pins)?;
+        let mut pinsets = pin_sets(&profile, &o.pins)?;
+        // from here on, its set is the one --pinset names
+        let applied = pinnedpubkey::apply(o, &mut pinsets)?;
+        let o: &Options = &applied;
         check_pinset(o.pinset.as_deref(), &pinsets, &profile_name)?;
         let sweep = sweep::endpoints(o, &profile, profile_name, &pinsets)?;
         let resolve = resolve_overrides(&o.resolve)?;
@@ -275,6 +279,12 @@ pub fn stdin_uses(o: &Options) -> Vec<(&'static str, &Path)> {
     uses.extend(o.targets.iter().map(|p| ("--targets", p.as_path())));
     uses.extend(o.cacert.iter().map(|p| ("--cacert", p.as_path())));
     uses.extend(o.pac.iter().map(|p| ("--pac", Path::new(p.as_str()))));
+    uses.extend(
+        o.pinnedpubkey
+            .iter()
+            .filter_map(|v| pinnedpubkey::key_file(v))
+            .map(|p| ("--pinnedpubkey", p)),
+    );
     uses
 }
 

@@ -73,6 +73,8 @@ pub struct Options {
     pub pins: Vec<PathBuf>,
     /// `--pinset NAME`, for URL arguments
     pub pinset: Option<String>,
+    /// `--pinnedpubkey PINS|FILE`: an ad-hoc pin set for URL arguments, in curl's syntax
+    pub pinnedpubkey: Option<String>,
     /// `--cacert FILE`, repeatable
     pub cacert: Vec<PathBuf>,
     /// `--os-store`
@@ -141,6 +143,7 @@ impl Default for Options {
             profile: None,
             pins: Vec::new(),
             pinset: None,
+            pinnedpubkey: None,
             cacert: Vec::new(),
             os_store: OsStoreChoice::Auto,
             resolve: Vec::new(),

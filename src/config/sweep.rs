@@ -207,6 +207,12 @@ pub(super) fn endpoints(
     };
     let (mut endpoints, source) = if o.urls.is_empty() && o.targets.is_none() {
         if let Some(name) = &o.pinset {
+            if o.pinnedpubkey.is_some() {
+                return Err(Error::usage(
+                    "--pinnedpubkey",
+                    "pins the URL arguments and --targets; give the endpoints to probe (a profile's endpoints name their own pin set)",
+                ));
+            }
             return Err(Error::usage(
                 "--pinset",
                 format!("--pinset {name} applies to URL arguments and --targets; give the endpoints to probe, or set `pinset` on the endpoints of the profile"),

@@ -12,13 +12,15 @@
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
 //! `output` the files pinprobe writes, `agent` the pin sets that carry their own anchors and
 //! the Defender catalogs and onboarding packages, `prometheus` the exporter of `serve` scraped
-//! by a real Prometheus and the textfile of `--format prometheus`. `support` holds the shared
-//! builders.
+//! by a real Prometheus and the textfile of `--format prometheus`, `curl` runs the real curl
+//! beside `--pinnedpubkey`, `progress` reads the progress bar from a pseudo-terminal,
+//! `reference` the shell completions and the man page. `support` holds the shared builders.
 
 mod agent;
 mod ci;
 mod cli;
 mod convert;
+mod curl;
 mod demo;
 mod generate;
 mod hostile;
@@ -28,9 +30,11 @@ mod inspect;
 mod os_store;
 mod output;
 mod pac;
+mod progress;
 mod prometheus;
 mod proxy;
 mod readme;
+mod reference;
 mod scale;
 mod squid;
 mod support;
