@@ -1,6 +1,7 @@
 //! The closed sets of flag values (`--format`, `--pin-format`, `--fail-on`, `--from`/`--to`,
-//! `--os-store`) and the library's value for each.
+//! `--os-store`) and the library's value for each; `--fail-on`'s names are the library's.
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::ValueEnum;
 use pinprobe::catalog::{Catalog, Choice, Geo};
 use pinprobe::chain::trust::OsStoreChoice;
@@ -50,6 +51,8 @@ pub enum FormatArg {
     Ndjson,
     /// JUnit XML: one testsuite per profile, one testcase per endpoint and route
     Junit,
+    /// one line for fleet inventories: the worst verdict first, then the counts
+    Summary,
 }
 
 impl FormatArg {
@@ -59,6 +62,7 @@ impl FormatArg {
             FormatArg::Json => Format::Json,
             FormatArg::Ndjson => Format::Ndjson,
             FormatArg::Junit => Format::Junit,
+            FormatArg::Summary => Format::Summary,
         }
     }
 }
@@ -81,11 +85,14 @@ impl DocumentFormatArg {
     }
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum FailOnArg {
-    /// any warning (expires-soon, weak-key, sha1-signature, pin-drift,
-    /// pinned-certificate-expired) fails the run
-    Warning,
+/// The names `--fail-on` takes, from the library's list (verdict codes are accepted but not
+/// listed: they fail the run already).
+pub fn fail_on_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        pinprobe::policy::names()
+            .into_iter()
+            .map(|n| PossibleValue::new(n.name).help(n.help).hide(n.hidden)),
+    )
 }
 
 /// Which stores make up the OS anchor set.
