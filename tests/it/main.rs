@@ -11,7 +11,9 @@
 //! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
 //! `output` the files pinprobe writes, `agent` the pin sets that carry their own anchors and
-//! the Defender catalogs and onboarding packages. `support` holds the shared builders.
+//! the Defender catalogs and onboarding packages, `reports` several reports of one run, how
+//! they agree with the exit status, `--fail-on` and the summary line. `support` holds the
+//! shared builders.
 
 mod agent;
 mod ci;
@@ -28,6 +30,7 @@ mod output;
 mod pac;
 mod proxy;
 mod readme;
+mod reports;
 mod scale;
 mod squid;
 mod support;
