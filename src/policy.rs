@@ -58,12 +58,12 @@ const CATEGORIES: [Category; 7] = [
     Category {
         name: "weak-key",
         covers: &["weak-key"],
-        help: "an RSA key under 2048 bits or the like on the verified path",
+        help: "an RSA key under 2048 bits on the verified path",
     },
     Category {
         name: "sha1-signature",
         covers: &["sha1-signature"],
-        help: "a SHA-1 signature on the verified path",
+        help: "a SHA-1 or MD5 signature below the anchor",
     },
     Category {
         name: "pinned-certificate-expired",
@@ -99,7 +99,7 @@ pub fn names() -> Vec<Name> {
         .collect();
     names.push(Name {
         name: INTERCEPTION,
-        help: "the verdict ssl-interception; it, like every verdict other than ok (any verdict code is accepted), fails the run already",
+        help: "the verdict ssl-interception: it fails the run already, as every verdict other than ok does (any verdict code is accepted, and changes nothing either)",
         hidden: false,
     });
     names.extend(

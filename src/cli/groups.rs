@@ -153,7 +153,8 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub jobs: JobsArgs,
 
-    /// No progress bar (it shows only when standard error is a terminal)
+    /// No progress bar (it shows only when standard error is a terminal), and no summary line
+    /// on standard error
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -163,7 +164,7 @@ pub struct SweepArgs {
 #[command(next_help_heading = "Report")]
 #[command(group = clap::ArgGroup::new("report_files").multiple(true))]
 pub struct ReportArgs {
-    /// Output format
+    /// Format of the report on standard output (or in the -o file)
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
 

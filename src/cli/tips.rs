@@ -27,6 +27,11 @@ const TIPS: &[(&str, &[&str], &str)] = &[
         "inspect always shows every detail, with pins in base64 and hex",
     ),
     (
+        "inspect",
+        &["--json", "--ndjson", "--junit"],
+        "inspect writes one report: --format json -o FILE for its JSON",
+    ),
+    (
         "pin",
         &["--profile"],
         "pin writes a profile: to rewrite an existing one, give it with --update FILE",
@@ -38,7 +43,15 @@ const TIPS: &[(&str, &[&str], &str)] = &[
     ),
     (
         "pin",
-        &["--format", "--verbose", "-v", "--pin-format"],
+        &[
+            "--format",
+            "--verbose",
+            "-v",
+            "--pin-format",
+            "--json",
+            "--ndjson",
+            "--junit",
+        ],
         "pin writes a TOML profile, and what it pinned to standard error; reports are `pinprobe test`'s",
     ),
     (
