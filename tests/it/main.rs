@@ -11,15 +11,16 @@
 //! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
 //! `output` the files pinprobe writes, `agent` the pin sets that carry their own anchors and
-//! the Defender catalogs and onboarding packages, `reports` several reports of one run, how
-//! they agree with the exit status, `--fail-on` and the summary line. `support` holds the
-//! shared builders.
+//! the Defender catalogs and onboarding packages, `fleet` the Jamf and Intune scripts of
+//! `docs/fleet.md`, `reports` several reports of one run, how they agree with the exit status,
+//! `--fail-on` and the summary line. `support` holds the shared builders.
 
 mod agent;
 mod ci;
 mod cli;
 mod convert;
 mod demo;
+mod fleet;
 mod generate;
 mod hostile;
 mod hostile_names;
