@@ -21,6 +21,7 @@ pub mod onboarding;
 pub mod output;
 pub mod pin_formats;
 pub mod pins;
+pub mod policy;
 pub mod probe;
 pub mod profile;
 pub mod progress;

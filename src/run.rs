@@ -1,5 +1,5 @@
-//! A run: the endpoints of a validated `Config` probed concurrently, the results written as a
-//! report in input order.
+//! A run: the endpoints of a validated `Config` probed concurrently, the results written to
+//! each of its reports (see `crate::report`).
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
@@ -11,10 +11,10 @@ use crate::error::Error;
 use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
 use crate::output::Output;
-use crate::probe::{self, Context, Order, ProbeResult};
+use crate::probe::{self, Context, ProbeResult};
 use crate::progress::Progress;
 use crate::proxy::Route;
-use crate::report::{Report, RunInfo, Shown, Summary};
+use crate::report::{Format, Report, RunInfo, Shown, Sink, Summary, Target};
 
 /// Probes every endpoint of `config` and writes the report; the summary decides the exit
 /// status. Only configuration and output problems are errors.
@@ -39,16 +39,31 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
 pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, Error> {
     let proxies = config.proxy.load(&resolver).await?;
     let context = context(config, resolver)?.with_proxies(proxies);
-    match &config.output {
-        Some(path) => {
-            // the report appears at its path whole, once the run is done
-            let mut output = Output::create(path, config.existing)?;
-            let summary = run_to(config, context, &mut output, &path.display().to_string()).await?;
-            output.commit()?;
-            Ok(summary)
+    // every file is started before the first probe, so that one refused ends the run before it
+    // begins; each appears at its path whole, once the run is done
+    let mut files = Vec::new();
+    for (_, target) in &config.reports {
+        if let Target::File(path) = target {
+            files.push((path, Output::create(path, config.existing)?));
         }
-        None => run_to(config, context, io::stdout(), "standard output").await,
     }
+    let mut opened = files.iter_mut();
+    let mut sinks = Vec::new();
+    for (format, target) in &config.reports {
+        match target {
+            Target::Stdout => sinks.push(Sink::new(*format, "standard output", io::stdout())),
+            Target::File(path) => {
+                if let Some((_, output)) = opened.next() {
+                    sinks.push(Sink::new(*format, path.display().to_string(), output));
+                }
+            }
+        }
+    }
+    let summary = run_to_sinks(config, context, sinks).await?;
+    for (_, output) in files {
+        output.commit()?;
+    }
+    Ok(summary)
 }
 
 /// Builds the shared context: provider, both anchor sets (read once), pin sets, names, and
@@ -78,21 +93,28 @@ pub fn context(config: &Config, resolver: Resolver) -> Result<Context, Error> {
 pub fn say_skipped(config: &Config) {
     let mut stderr = io::stderr();
     for line in &config.skipped {
-        let _ = writeln!(stderr, "pinprobe: {}", Shown(line));
+        let _ = writeln!(stderr, "pinprobe: {}", Shown(&line.to_string()));
     }
 }
 
-/// Runs the probes of `config` with `context` and writes the report to `out`.
+/// Runs the probes of `config` with `context` and writes its first report (the one of
+/// `--format`) to `out`; `target` names it in errors.
 pub async fn run_to<W: Write>(
     config: &Config,
     context: Context,
     out: W,
     target: &str,
 ) -> Result<Summary, Error> {
-    let write_error = |source: io::Error| Error::Write {
-        target: target.to_string(),
-        source,
-    };
+    let format = config.reports.first().map_or(Format::Text, |(f, _)| *f);
+    run_to_sinks(config, context, vec![Sink::new(format, target, out)]).await
+}
+
+/// Runs the probes of `config` with `context` and writes every report to its sink.
+pub async fn run_to_sinks(
+    config: &Config,
+    context: Context,
+    sinks: Vec<Sink<'_>>,
+) -> Result<Summary, Error> {
     let mut jobs = Vec::new();
     for endpoint in &config.endpoints {
         for route in context
@@ -120,55 +142,62 @@ pub async fn run_to<W: Write>(
         advice: config.advice.clone(),
     };
     say_skipped(config);
-    // a bar on the terminal while the report goes elsewhere (a file, a pipe): never mixed
-    // with report lines on the same screen
-    let report_to_terminal = config.output.is_none() && io::stdout().is_terminal();
+    // a bar on the terminal while the reports go elsewhere (files, a pipe): never mixed with
+    // report lines on the same screen
+    let report_to_terminal = config
+        .reports
+        .iter()
+        .any(|(_, target)| *target == Target::Stdout)
+        && io::stdout().is_terminal();
     let progress = Progress::start(jobs.len(), config.progress && !report_to_terminal);
     let context = context.with_progress(progress);
-    let mut report = Report::new(out, config.format, config.verbose, info).map_err(write_error)?;
-    report.fail_on_warning(config.fail_on_warning);
+    let mut report = Report::new(sinks, config.verbose, info)?;
+    report.fail_on(config.fail_on.clone());
     report.pin_format(config.pin_format);
     report.pinned_expired(crate::report::prometheus::pinned_expired_counts(
         &context,
         time::OffsetDateTime::now_utc().unix_timestamp(),
     ));
+    if config.status_line {
+        let files = config
+            .reports
+            .iter()
+            .filter_map(|(_, target)| match target {
+                Target::File(path) => Some(path.display().to_string()),
+                Target::Stdout => None,
+            })
+            .collect();
+        report.status_to(io::stderr(), files);
+    }
     let context = Arc::new(context);
-    // NDJSON writes each result as it finishes; the others keep the order of the endpoints
-    let order = match config.format {
-        crate::report::Format::Ndjson => Order::Completion,
-        _ => Order::Input,
-    };
     feed(
         Arc::clone(&context),
         jobs,
         config.concurrency,
-        order,
         &mut report,
         |_, _| {},
     )
-    .await
-    .map_err(write_error)?;
+    .await?;
     context.finish_progress();
-    let mut summary = report.finish().map_err(write_error)?;
-    summary.skipped = config.skipped.len();
-    Ok(summary)
+    report.finish()
 }
 
-/// Runs `jobs` and hands each result, in input order, to `observe` and then to `report`. The
-/// first write error stops the writing (the probes still finish) and is returned.
-pub async fn feed<W: Write>(
+/// Runs `jobs` and hands each result to `observe` and then to `report`, in the order the
+/// report asks for. The first write error stops the writing (the probes still finish) and is
+/// returned.
+pub async fn feed(
     context: Arc<Context>,
     jobs: Vec<(Endpoint, Route)>,
     concurrency: usize,
-    order: Order,
-    report: &mut Report<W>,
+    report: &mut Report<'_>,
     mut observe: impl FnMut(usize, &ProbeResult),
-) -> io::Result<()> {
+) -> Result<(), Error> {
     let mut failed = None;
+    let order = report.order();
     probe::run_jobs(context, jobs, concurrency, order, |index, result| {
         observe(index, &result);
         if failed.is_none() {
-            if let Err(e) = report.result(result) {
+            if let Err(e) = report.result(index, result) {
                 failed = Some(e);
             }
         }

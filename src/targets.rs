@@ -37,6 +37,37 @@ pub struct BadLine {
     pub message: String,
 }
 
+/// A line of a `--targets` file that was not probed: the file, the line and why. Shown (and
+/// serialised in JSON) as `FILE:LINE: why (line skipped)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// the file, as the user named it (`standard input` for `-`)
+    pub file: String,
+    /// 1-based line number
+    pub line: usize,
+    /// what is wrong and which form is expected
+    pub why: String,
+}
+
+impl Skipped {
+    /// `FILE:LINE`, where the line is.
+    pub fn place(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} (line skipped)", self.place(), self.why)
+    }
+}
+
+impl serde::Serialize for Skipped {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// Reads a targets list: one URL or `host[:port]` per line, `#` starts a comment, blank lines
 /// are skipped. Returns the endpoints and the lines that are not endpoints (among them a line
 /// longer than [`TARGETS_LINE`] bytes and one that is not UTF-8).

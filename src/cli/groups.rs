@@ -10,7 +10,7 @@ use pinprobe::config::{
     DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WARN_DAYS,
 };
 
-use super::values::{CatalogArg, FailOnArg, FormatArg, GeoArg, OsStoreArg, PinFormatArg};
+use super::values::{fail_on_names, CatalogArg, FormatArg, GeoArg, OsStoreArg, PinFormatArg};
 
 /// How chains are trusted: `test`, `inspect` (also with `--file`) and `pin`.
 #[derive(Debug, Args)]
@@ -122,7 +122,7 @@ pub struct TenantArgs {
 
     /// Print the endpoints the run would probe (method, URL, expected status, pin set) and
     /// exit, without connecting
-    #[arg(long, conflicts_with = "format")]
+    #[arg(long, conflicts_with_all = ["format", "json", "ndjson", "junit"])]
     pub list: bool,
 }
 
@@ -153,34 +153,50 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub jobs: JobsArgs,
 
-    /// No progress bar (it shows only when standard error is a terminal)
+    /// No progress bar (it shows only when standard error is a terminal), and no summary line
+    /// on standard error
     #[arg(short, long)]
     pub quiet: bool,
 }
 
-/// The report of a sweep: `test` only.
+/// The reports of a sweep: `test` only.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Report")]
+#[command(group = clap::ArgGroup::new("report_files").multiple(true))]
 pub struct ReportArgs {
-    /// Output format
+    /// Format of the report on standard output (or in the -o file)
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
 
     /// Write the report to FILE instead of standard output
-    #[arg(short = 'o', long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE", group = "report_files")]
     pub output: Option<PathBuf>,
 
-    /// Replace the -o file if it exists (its permissions are kept)
-    #[arg(long, requires = "output")]
+    /// Also write a JSON report to FILE (with the report of --format)
+    #[arg(long, value_name = "FILE", group = "report_files")]
+    pub json: Option<PathBuf>,
+
+    /// Also write an NDJSON report to FILE, a line per probe as it finishes
+    #[arg(long, value_name = "FILE", group = "report_files")]
+    pub ndjson: Option<PathBuf>,
+
+    /// Also write a JUnit XML report to FILE
+    #[arg(long, value_name = "FILE", group = "report_files")]
+    pub junit: Option<PathBuf>,
+
+    /// Replace the report files (-o, --json, --ndjson, --junit) if they exist (their
+    /// permissions are kept)
+    #[arg(long, requires = "report_files")]
     pub force: bool,
 
     /// Show each chain, both paths, the pins and the evidence under each line
     #[arg(short, long)]
     pub verbose: bool,
 
-    /// Also fail the run (exit 1) on warnings, not only on verdicts
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub fail_on: Option<FailOnArg>,
+    /// Also fail the run (exit 1) on these warnings; every verdict other than ok fails it
+    /// anyway. Comma-separated, repeatable
+    #[arg(long, value_name = "WHAT", value_delimiter = ',', value_parser = fail_on_names())]
+    pub fail_on: Vec<String>,
 
     /// Format of the pins a drifted chain needs, in the report (written for the endpoint's host)
     #[arg(long, value_enum, default_value_t = PinFormatArg::Okhttp)]

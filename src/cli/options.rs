@@ -6,7 +6,6 @@ use pinprobe::config::Network;
 
 use super::groups::{ReachArgs, TrustArgs};
 use super::subcommands::{ConvertArgs, DemoArgs, InspectArgs, PinArgs, ServeArgs, TestArgs};
-use super::values::FailOnArg;
 
 /// The options `test`, `inspect` and `pin` share, from the two groups that hold them.
 fn network(trust: TrustArgs, reach: ReachArgs) -> Network {
@@ -43,8 +42,11 @@ impl TestArgs {
             format: self.report.format.format(),
             output: self.report.output,
             force: self.report.force,
+            json: self.report.json,
+            ndjson: self.report.ndjson,
+            junit: self.report.junit,
             verbose: self.report.verbose,
-            fail_on_warning: matches!(self.report.fail_on, Some(FailOnArg::Warning)),
+            fail_on: self.report.fail_on,
             pin_format: self.report.pin_format.format(),
             geo: self.tenant.geo.map(|g| g.geo()),
             catalog: self.tenant.catalog.map(|c| c.choice()),

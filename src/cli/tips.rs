@@ -32,6 +32,11 @@ const TIPS: &[(&str, &[&str], &str)] = &[
         "inspect takes a pin set by name: --pinset NAME, from the profile or a file of --pins",
     ),
     (
+        "inspect",
+        &["--json", "--ndjson", "--junit"],
+        "inspect writes one report: --format json -o FILE for its JSON",
+    ),
+    (
         "pin",
         &["--pinnedpubkey"],
         "pin takes its pins from live chains; to turn curl's pins into a profile, use `pinprobe pins convert --from curl FILE`",
@@ -48,7 +53,15 @@ const TIPS: &[(&str, &[&str], &str)] = &[
     ),
     (
         "pin",
-        &["--format", "--verbose", "-v", "--pin-format"],
+        &[
+            "--format",
+            "--verbose",
+            "-v",
+            "--pin-format",
+            "--json",
+            "--ndjson",
+            "--junit",
+        ],
         "pin writes a TOML profile, and what it pinned to standard error; reports are `pinprobe test`'s",
     ),
     (

@@ -1,6 +1,7 @@
 //! The closed sets of flag values (`--format`, `--pin-format`, `--fail-on`, `--from`/`--to`,
-//! `--os-store`) and the library's value for each.
+//! `--os-store`) and the library's value for each; `--fail-on`'s names are the library's.
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::ValueEnum;
 use pinprobe::catalog::{Catalog, Choice, Geo};
 use pinprobe::chain::trust::OsStoreChoice;
@@ -53,6 +54,8 @@ pub enum FormatArg {
     /// Prometheus text format, for node_exporter's textfile collector: a series per endpoint
     /// and route
     Prometheus,
+    /// one line for fleet inventories: the worst verdict first, then the counts
+    Summary,
 }
 
 impl FormatArg {
@@ -63,6 +66,7 @@ impl FormatArg {
             FormatArg::Ndjson => Format::Ndjson,
             FormatArg::Junit => Format::Junit,
             FormatArg::Prometheus => Format::Prometheus,
+            FormatArg::Summary => Format::Summary,
         }
     }
 }
@@ -85,11 +89,14 @@ impl DocumentFormatArg {
     }
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum FailOnArg {
-    /// any warning (expires-soon, weak-key, sha1-signature, pin-drift,
-    /// pinned-certificate-expired) fails the run
-    Warning,
+/// The names `--fail-on` takes, from the library's list (verdict codes are accepted but not
+/// listed: they fail the run already).
+pub fn fail_on_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        pinprobe::policy::names()
+            .into_iter()
+            .map(|n| PossibleValue::new(n.name).help(n.help).hide(n.hidden)),
+    )
 }
 
 /// Which stores make up the OS anchor set.

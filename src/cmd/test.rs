@@ -21,10 +21,7 @@ pub fn run(options: &Options) -> Result<Summary, Error> {
             source,
         })?;
         // a line of --targets skipped fails the list as it fails the run
-        return Ok(Summary {
-            skipped: config.skipped.len(),
-            ..Summary::default()
-        });
+        return Ok(Summary::new(config.fail_on, config.skipped.len()));
     }
     crate::run::run(&config)
 }

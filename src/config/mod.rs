@@ -26,10 +26,11 @@ use crate::net::resolve::Override;
 use crate::output;
 use crate::pin_formats::PinFormat;
 use crate::pins::PinSet;
+use crate::policy::FailOn;
 use crate::probe::Settings;
 use crate::profile::{Profile, BUNDLED_MDE_NAME};
 use crate::proxy;
-use crate::report::Format;
+use crate::report::{Format, Target};
 use crate::verdict::Advice;
 
 pub use options::{Network, Options};
@@ -66,12 +67,14 @@ pub struct Config {
     pub os_store: OsStoreChoice,
     /// `--resolve` entries
     pub resolve: Vec<Override>,
-    /// the output format
-    pub format: Format,
-    /// `-o FILE`, else standard output
-    pub output: Option<PathBuf>,
-    /// whether `-o` may replace an existing file (`--force`)
+    /// the reports of the run, the one of `--format` (to standard output or `-o`) first, then
+    /// those of `--json`, `--ndjson` and `--junit`
+    pub reports: Vec<(Format, Target)>,
+    /// whether the report files may replace existing files (`--force`)
     pub existing: output::Existing,
+    /// the one-line summary goes to standard error: no report on standard output says how
+    /// the run went, and `-q` was not given
+    pub status_line: bool,
     /// details under each line
     pub verbose: bool,
     /// probes at a time
@@ -83,10 +86,10 @@ pub struct Config {
     pub proxy: proxy::Setting,
     /// probe every endpoint directly and through the proxy
     pub compare_direct: bool,
-    /// warnings fail the run
-    pub fail_on_warning: bool,
-    /// lines of --targets that are not endpoints, as messages
-    pub skipped: Vec<String>,
+    /// the warnings that fail the run (`--fail-on`)
+    pub fail_on: FailOn,
+    /// lines of --targets that are not endpoints
+    pub skipped: Vec<crate::targets::Skipped>,
     /// show a progress bar when standard error is a terminal
     pub progress: bool,
     /// format of the pins in drift reports
@@ -108,15 +111,15 @@ impl Default for Config {
             cacerts: Vec::new(),
             os_store: OsStoreChoice::Auto,
             resolve: Vec::new(),
-            format: Format::Text,
-            output: None,
+            reports: vec![(Format::Text, Target::Stdout)],
             existing: output::Existing::Refuse,
+            status_line: false,
             verbose: false,
             concurrency: DEFAULT_CONCURRENCY,
             settings: Settings::default(),
             proxy: proxy::Setting::default(),
             compare_direct: false,
-            fail_on_warning: false,
+            fail_on: FailOn::default(),
             skipped: Vec::new(),
             progress: false,
             pin_format: PinFormat::Okhttp,
@@ -131,8 +134,8 @@ impl Config {
     /// `--resolve` entries, and checks every pin set reference.
     ///
     /// The checks run in a fixed order (profile and pins, `--pinnedpubkey`, `--pinset`, the
-    /// endpoints, `--shard`, `--resolve`, `-j`, the timeouts, `--cacert`, the proxy), so that of
-    /// several mistakes the same one is reported first.
+    /// endpoints, `--shard`, `--resolve`, `-j`, the timeouts, `--cacert`, the proxy, the report
+    /// files, `--fail-on`), so that of several mistakes the same one is reported first.
     pub fn from_options(o: &Options) -> Result<Config, Error> {
         input::stdin_once(stdin_uses(o))?;
         let (profile, profile_name) = load_profile(o)?;
@@ -147,6 +150,8 @@ impl Config {
         let settings = settings(o)?;
         check_cacerts(&o.cacert)?;
         let proxy = proxy_setting(o)?;
+        let reports = reports(o)?;
+        let fail_on = FailOn::parse(&o.fail_on).map_err(|m| Error::usage("--fail-on", m))?;
         // the profile speaks for its own endpoints; ad-hoc URLs and --targets without a profile
         // of the user's are not the bundled profile's service, and get the generic advice
         let adhoc_only = o.profile.is_none() && (!o.urls.is_empty() || o.targets.is_some());
@@ -162,15 +167,15 @@ impl Config {
             cacerts: o.cacert.clone(),
             os_store: o.os_store,
             resolve,
-            format: o.format,
-            output: o.output.clone(),
+            status_line: !o.quiet && status_wanted(&reports),
+            reports,
             existing: output::Existing::forced(o.force),
             verbose: o.verbose,
             concurrency: o.concurrency,
             settings,
             proxy,
             compare_direct: o.compare_direct,
-            fail_on_warning: o.fail_on_warning,
+            fail_on,
             skipped: sweep.skipped,
             progress: !o.quiet,
             pin_format: o.pin_format,
@@ -178,6 +183,60 @@ impl Config {
             selection: sweep.selection,
         })
     }
+}
+
+/// The reports of a run: the one of `--format`, to `-o FILE` or standard output, then those of
+/// `--json`, `--ndjson` and `--junit`, each to its file. Two reports may not share a file.
+fn reports(o: &Options) -> Result<Vec<(Format, Target)>, Error> {
+    let first = match &o.output {
+        Some(path) => Target::File(path.clone()),
+        None => Target::Stdout,
+    };
+    let mut reports = vec![(o.format, first)];
+    let mut files: Vec<(&str, &Path)> = o.output.iter().map(|p| ("-o", p.as_path())).collect();
+    for (flag, format, path) in [
+        ("--json", Format::Json, &o.json),
+        ("--ndjson", Format::Ndjson, &o.ndjson),
+        ("--junit", Format::Junit, &o.junit),
+    ] {
+        let Some(path) = path else {
+            continue;
+        };
+        if let Some((other, _)) = files.iter().find(|(_, p)| same_file(p, path)) {
+            return Err(Error::usage(
+                flag,
+                format!(
+                    "{} is the file of {other} too: give each report its own file",
+                    path.display()
+                ),
+            ));
+        }
+        files.push((flag, path));
+        reports.push((format, Target::File(path.clone())));
+    }
+    Ok(reports)
+}
+
+/// Whether two paths name the same file, as far as can be told before either exists: the
+/// same absolute path, or the same file on disk.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if absolute(a) == absolute(b) {
+        return true;
+    }
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(x), Ok(y)) if x == y
+    )
+}
+
+/// True when no report on standard output says how the run went (the text report and the
+/// summary line do; JSON, NDJSON and JUnit are read by programs, and `-o` leaves standard
+/// output empty): the one-line summary then goes to standard error.
+fn status_wanted(reports: &[(Format, Target)]) -> bool {
+    !reports.iter().any(|(format, target)| {
+        *target == Target::Stdout && matches!(format, Format::Text | Format::Summary)
+    })
 }
 
 /// The profile's pin sets and those of `--pins`, checked: no name defined twice, and every

@@ -87,8 +87,14 @@ pub struct Options {
     pub format: Format,
     /// `-o FILE`
     pub output: Option<PathBuf>,
-    /// `--force`: `-o` may replace an existing file
+    /// `--force`: `-o` and the report files may replace existing files
     pub force: bool,
+    /// `--json FILE`: a JSON report besides the one of `--format`
+    pub json: Option<PathBuf>,
+    /// `--ndjson FILE`: an NDJSON report besides the one of `--format`
+    pub ndjson: Option<PathBuf>,
+    /// `--junit FILE`: a JUnit report besides the one of `--format`
+    pub junit: Option<PathBuf>,
     /// `-v`
     pub verbose: bool,
     /// `-j N`
@@ -119,8 +125,8 @@ pub struct Options {
     pub quiet: bool,
     /// `--warn-days N`
     pub warn_days: u32,
-    /// `--fail-on warning`
-    pub fail_on_warning: bool,
+    /// `--fail-on NAME[,NAME]`, repeatable: the warnings that fail the run too
+    pub fail_on: Vec<String>,
     /// `--pin-format`
     pub pin_format: PinFormat,
     /// `--geo`: the tenant's geography
@@ -151,6 +157,9 @@ impl Default for Options {
             format: Format::Text,
             output: None,
             force: false,
+            json: None,
+            ndjson: None,
+            junit: None,
             verbose: false,
             concurrency: DEFAULT_CONCURRENCY,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
@@ -166,7 +175,7 @@ impl Default for Options {
             shard: None,
             quiet: false,
             warn_days: DEFAULT_WARN_DAYS,
-            fail_on_warning: false,
+            fail_on: Vec::new(),
             pin_format: PinFormat::Okhttp,
             geo: None,
             catalog: None,

@@ -11,13 +11,13 @@ use crate::input;
 use crate::onboarding::{self, Tenant};
 use crate::pins::PinSet;
 use crate::profile::Profile;
-use crate::targets::{self, Shard};
+use crate::targets::{self, Shard, Skipped};
 
 /// The endpoints of a run, where they came from, and the lines of `--targets` skipped.
 pub(super) struct Sweep {
     pub(super) endpoints: Vec<Endpoint>,
     pub(super) source: String,
-    pub(super) skipped: Vec<String>,
+    pub(super) skipped: Vec<Skipped>,
     /// which of the profile's lists was chosen, and why, when the profile has several
     pub(super) selection: Option<Selection>,
 }
@@ -257,8 +257,8 @@ pub(super) fn endpoints(
 }
 
 /// The ad-hoc endpoints: URL arguments, then the lines of `--targets`, each with the pin set
-/// of `--pinset`; and the lines of `--targets` that are not endpoints, as messages.
-fn adhoc_endpoints(o: &Options) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
+/// of `--pinset`; and the lines of `--targets` that are not endpoints.
+fn adhoc_endpoints(o: &Options) -> Result<(Vec<Endpoint>, Vec<Skipped>), Error> {
     let mut adhoc = Vec::new();
     for url in &o.urls {
         let endpoint = Endpoint::parse(url).map_err(|m| Error::usage(url.clone(), m))?;
@@ -277,8 +277,8 @@ fn adhoc_endpoints(o: &Options) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
 }
 
 /// The endpoints of a `--targets` file (`-` for standard input), and its lines that are not
-/// endpoints, as messages that name the file and line.
-fn read_targets(path: &Path) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
+/// endpoints, with the file and line.
+fn read_targets(path: &Path) -> Result<(Vec<Endpoint>, Vec<Skipped>), Error> {
     let name = input::name(path);
     let read = if input::is_stdin(path) {
         targets::read(std::io::stdin().lock())
@@ -301,7 +301,11 @@ fn read_targets(path: &Path) -> Result<(Vec<Endpoint>, Vec<String>), Error> {
     })?;
     let skipped = bad
         .into_iter()
-        .map(|b| format!("{name}:{}: {} (line skipped)", b.line, b.message))
+        .map(|b| Skipped {
+            file: name.clone(),
+            line: b.line,
+            why: b.message,
+        })
         .collect();
     Ok((endpoints, skipped))
 }

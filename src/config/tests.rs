@@ -49,6 +49,11 @@ fn bad_options_name_the_flag() {
         ("--cacert", |o| {
             o.cacert = vec!["/nonexistent/ca.pem".into()]
         }),
+        ("--fail-on", |o| o.fail_on = vec!["pin-drift,drift".into()]),
+        ("--junit", |o| {
+            o.json = Some("report.json".into());
+            o.junit = Some("./report.json".into());
+        }),
     ];
     for (flag, change) in cases {
         let mut o = Options::default();
@@ -119,4 +124,62 @@ fn a_profile_without_a_default_list_is_probed_whole() {
     .unwrap();
     assert_eq!(c.endpoints.len(), 1);
     assert_eq!(c.endpoints[0].host, "b.example");
+}
+
+#[test]
+fn one_place_decides_the_reports_of_a_run_and_the_line_on_standard_error() {
+    let stdout = |format| (format, Target::Stdout);
+    let file = |format, name: &str| (format, Target::File(name.into()));
+    // (options, reports, summary line on standard error)
+    type Case = (fn(&mut Options), Vec<(Format, Target)>, bool);
+    let cases: Vec<Case> = vec![
+        (|_| {}, vec![stdout(Format::Text)], false),
+        (
+            |o| o.format = Format::Json,
+            vec![stdout(Format::Json)],
+            true,
+        ),
+        (
+            |o| o.output = Some("out.txt".into()),
+            vec![file(Format::Text, "out.txt")],
+            true,
+        ),
+        (
+            |o| {
+                o.format = Format::Json;
+                o.quiet = true;
+            },
+            vec![stdout(Format::Json)],
+            false,
+        ),
+        (
+            |o| o.format = Format::Summary,
+            vec![stdout(Format::Summary)],
+            false,
+        ),
+        (
+            |o| {
+                o.junit = Some("r.xml".into());
+                o.ndjson = Some("r.ndjson".into());
+                o.json = Some("r.json".into());
+            },
+            vec![
+                stdout(Format::Text),
+                file(Format::Json, "r.json"),
+                file(Format::Ndjson, "r.ndjson"),
+                file(Format::Junit, "r.xml"),
+            ],
+            false,
+        ),
+    ];
+    for (change, reports, status_line) in cases {
+        let mut o = Options::default();
+        change(&mut o);
+        let c = Config::from_options(&o).unwrap();
+        assert_eq!(
+            (&c.reports, c.status_line),
+            (&reports, status_line),
+            "{o:?}"
+        );
+    }
 }

@@ -26,7 +26,7 @@ use crate::evidence::Interceptors;
 use crate::probe::{Context, Settings};
 use crate::profile::Profile;
 use crate::proxy::Route;
-use crate::report::{Format, Quiet, Report, RunInfo, Summary};
+use crate::report::{Format, Quiet, Report, RunInfo, Sink, Summary, Target};
 use crate::run::{self, now_rfc3339};
 use crate::verdict::Verdict;
 
@@ -123,11 +123,11 @@ pub async fn run_checked<W: Write>(
     let sink: &mut dyn Write = match format {
         Format::Text => &mut out,
         // `cmd::demo::run` admits text and json only
-        Format::Json | Format::Ndjson | Format::Junit | Format::Prometheus => &mut document,
+        Format::Json | Format::Ndjson | Format::Junit | Format::Prometheus | Format::Summary => {
+            &mut document
+        }
     };
-    let (report_summary, got) = probe(context, &config, world.routes, sink)
-        .await
-        .map_err(write_error)?;
+    let (report_summary, got) = probe(context, &config, world.routes, format, sink).await?;
 
     let checks = checks(&world.addresses, got);
     let mismatches = checks.iter().filter(|c| !c.ok).count();
@@ -150,7 +150,7 @@ fn config(world: &world::World, format: Format, verbose: bool) -> Result<Config,
         source: SOURCE.into(),
         endpoints: world.endpoints.clone(),
         pinsets: world.pinsets.clone(),
-        format,
+        reports: vec![(format, Target::Stdout)],
         verbose,
         concurrency: SCENARIOS.len().max(1),
         settings: Settings {
@@ -170,8 +170,9 @@ async fn probe(
     context: Context,
     config: &Config,
     routes: Vec<Route>,
+    format: Format,
     sink: &mut dyn Write,
-) -> io::Result<(Summary, Vec<Option<Verdict>>)> {
+) -> Result<(Summary, Vec<Option<Verdict>>), Error> {
     let info = RunInfo {
         version: env!("CARGO_PKG_VERSION"),
         profile: config.source.clone(),
@@ -186,13 +187,13 @@ async fn probe(
         advice: config.advice.clone(),
     };
     let mut got = vec![None; SCENARIOS.len()];
-    let mut report = Report::new(sink, config.format, config.verbose, info)?;
+    let sinks = vec![Sink::new(format, "standard output", sink)];
+    let mut report = Report::new(sinks, config.verbose, info)?;
     let jobs = config.endpoints.iter().cloned().zip(routes).collect();
     run::feed(
         Arc::new(context),
         jobs,
         config.concurrency,
-        crate::probe::Order::Input,
         &mut report,
         |index, result| {
             if let Some(slot) = got.get_mut(index) {
@@ -236,7 +237,7 @@ fn write_checks(
 ) -> io::Result<()> {
     match format {
         Format::Text => check_lines(out, checks, mismatches)?,
-        Format::Json | Format::Ndjson | Format::Junit | Format::Prometheus => {
+        Format::Json | Format::Ndjson | Format::Junit | Format::Prometheus | Format::Summary => {
             let section = DemoSection {
                 simulation: true,
                 note: "every server ran inside pinprobe on 127.0.0.1; the public root and the OS store were lab stand-ins",

@@ -7,48 +7,56 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{RunInfo, Summary};
+use crate::policy::Failure;
 use crate::probe::ProbeResult;
 
-/// The results collected so far.
+/// The run a document is about.
 pub struct Json {
     info: RunInfo,
-    results: Vec<ProbeResult>,
 }
 
 #[derive(Serialize)]
 struct Document<'a> {
     pinprobe: &'a RunInfo,
-    summary: &'a Summary,
+    summary: SummaryObject<'a>,
     results: &'a [ProbeResult],
 }
 
+/// The counts, and what they mean for the run: whether it passed, the rules that failed it,
+/// and the warning categories `--fail-on` named.
+#[derive(Serialize)]
+struct SummaryObject<'a> {
+    #[serde(flatten)]
+    counts: &'a Summary,
+    passed: bool,
+    failed_by: Vec<Failure>,
+    fail_on: &'a [&'static str],
+}
+
 impl Json {
-    /// An empty report.
+    /// A report about the run `info` describes.
     pub fn new(info: RunInfo) -> Json {
-        Json {
-            info,
-            results: Vec::new(),
-        }
+        Json { info }
     }
 
-    /// Keeps one result.
-    pub fn result(&mut self, result: ProbeResult) {
-        self.results.push(result);
-    }
-
-    /// Writes the document.
-    pub fn finish(&mut self, out: &mut impl Write) -> io::Result<Summary> {
-        let mut summary = Summary::default();
-        for r in &self.results {
-            summary.add(r);
-        }
+    /// Writes the document of `results`, in input order, with `summary`.
+    pub fn finish(
+        &mut self,
+        out: &mut impl Write,
+        summary: &Summary,
+        results: &[ProbeResult],
+    ) -> io::Result<()> {
         let doc = Document {
             pinprobe: &self.info,
-            summary: &summary,
-            results: &self.results,
+            summary: SummaryObject {
+                counts: summary,
+                passed: summary.passed(),
+                failed_by: summary.failures(),
+                fail_on: summary.fail_on.names(),
+            },
+            results,
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
-        writeln!(out)?;
-        Ok(summary)
+        writeln!(out)
     }
 }

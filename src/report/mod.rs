@@ -1,9 +1,14 @@
-//! Reports: the text report in the Defender guide's shape and the JSON document.
+//! Reports: the text report in the Defender guide's shape, the JSON document, NDJSON, JUnit
+//! and the one-line summary fleet inventories store.
 //!
-//! All output of a run goes through here, to standard output or the `-o` file. Results arrive
-//! in input order, one at a time; the text report prints each line at once, the JSON report
-//! writes its document at the end. A closed pipe (`pinprobe | head`) ends the output quietly.
+//! All output of a run goes through here. A run writes one report or several (`--format` to
+//! standard output or `-o`, and the files of `--json`, `--ndjson` and `--junit`), each a
+//! [`Sink`] of one [`Report`], which hands every result to each: NDJSON lines as the probes
+//! finish, the others in input order (the text report prints each line at once, the documents
+//! are written at the end). Every report ends with the same [`Summary`], whose `passed` is the
+//! exit status. A closed pipe (`pinprobe | head`) ends the output quietly.
 
+pub mod fleet;
 pub mod inspect;
 pub mod json;
 pub mod junit;
@@ -13,13 +18,17 @@ pub mod text;
 
 pub use shown::{is_escaped, Shown};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::chain::trust::OsStoreReport;
-use crate::probe::ProbeResult;
+use crate::error::Error;
+use crate::policy::{FailOn, Failure, Rule};
+use crate::probe::{Order, ProbeResult};
+use crate::targets::Skipped;
 use crate::verdict::{Advice, Verdict};
 
 /// The output format.
@@ -33,6 +42,8 @@ pub enum Format {
     Ndjson,
     /// JUnit XML
     Junit,
+    /// one line for fleet inventories (a Jamf extension attribute, an Intune custom attribute)
+    Summary,
     /// the Prometheus text exposition format (node_exporter's textfile collector)
     Prometheus,
 }
@@ -54,9 +65,9 @@ pub struct RunInfo {
     pub compare_direct: bool,
     /// where the OS store was read from, how many anchors it held, and the problems met
     pub os_store: OsStoreReport,
-    /// lines of --targets that were not endpoints (`FILE:LINE: why`)
+    /// lines of --targets that were not endpoints (`FILE:LINE: why (line skipped)`)
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub skipped: Vec<String>,
+    pub skipped: Vec<Skipped>,
     /// which of the profile's lists was probed, and why (`streamlined endpoints for EU
     /// (--geo)`), when the profile has several
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,7 +80,8 @@ pub struct RunInfo {
     pub advice: Advice,
 }
 
-/// Counts by verdict, in the order of the verdict table.
+/// Counts by verdict, in the order of the verdict table, and what fails the run: one summary
+/// per run, which every report and the exit status read.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
     /// endpoints reported
@@ -84,12 +96,30 @@ pub struct Summary {
     pub warned: usize,
     /// lines of --targets that were not endpoints
     pub skipped: usize,
-    /// warnings fail the run (`--fail-on warning`)
+    /// endpoints with a warning that fails the run (`--fail-on`)
     #[serde(skip)]
-    pub fail_on_warning: bool,
+    pub warned_failing: usize,
+    /// per warning code that fails the run, the endpoints that carry it
+    #[serde(skip)]
+    pub failing_warnings: BTreeMap<&'static str, usize>,
+    /// the interception products named by the results of each verdict
+    #[serde(skip)]
+    pub vendors: BTreeMap<Verdict, BTreeSet<String>>,
+    /// the warnings that fail the run (`--fail-on`)
+    #[serde(skip)]
+    pub fail_on: FailOn,
 }
 
 impl Summary {
+    /// No result yet, under `fail_on`, with `skipped` lines of --targets.
+    pub fn new(fail_on: FailOn, skipped: usize) -> Summary {
+        Summary {
+            fail_on,
+            skipped,
+            ..Summary::default()
+        }
+    }
+
     /// Counts one result.
     pub fn add(&mut self, result: &ProbeResult) {
         self.total += 1;
@@ -101,13 +131,80 @@ impl Summary {
         if !result.warnings.is_empty() {
             self.warned += 1;
         }
+        let failing = self.fail_on.failing(&result.warnings);
+        if !failing.is_empty() {
+            self.warned_failing += 1;
+        }
+        for code in failing {
+            *self.failing_warnings.entry(code).or_default() += 1;
+        }
         *self.verdicts.entry(result.verdict).or_default() += 1;
+        // the product is named only where the verdict is the interception it made
+        if let Some(vendor) = result
+            .interception
+            .vendor
+            .as_ref()
+            .filter(|_| result.verdict == Verdict::SslInterception)
+        {
+            self.vendors
+                .entry(result.verdict)
+                .or_default()
+                .insert(vendor.clone());
+        }
     }
 
-    /// True when the run passes: every verdict ok, every target line read, and no warning when
-    /// warnings fail it.
+    /// True when the run passes: every verdict ok, every target line read, and no warning
+    /// that `--fail-on` names.
     pub fn passed(&self) -> bool {
-        self.failed == 0 && self.skipped == 0 && !(self.fail_on_warning && self.warned > 0)
+        self.failures().is_empty()
+    }
+
+    /// The rules that failed the run, in the order verdicts, skipped lines, `--fail-on`;
+    /// empty when it passed.
+    pub fn failures(&self) -> Vec<Failure> {
+        let mut failures = Vec::new();
+        if self.failed > 0 {
+            let counts: Vec<String> = self
+                .verdicts
+                .iter()
+                .filter(|(v, _)| **v != Verdict::Ok)
+                .map(|(v, n)| format!("{v} on {n}"))
+                .collect();
+            failures.push(Failure {
+                rule: Rule::Verdict,
+                count: self.failed,
+                detail: counts.join(", "),
+            });
+        }
+        if self.skipped > 0 {
+            failures.push(Failure {
+                rule: Rule::SkippedLine,
+                count: self.skipped,
+                detail: format!(
+                    "{} line{} of --targets skipped",
+                    self.skipped,
+                    plural(self.skipped)
+                ),
+            });
+        }
+        if self.warned_failing > 0 {
+            failures.push(Failure {
+                rule: Rule::FailOn,
+                count: self.warned_failing,
+                detail: format!("{}: {}", self.fail_on.flag(), self.failing_warnings()),
+            });
+        }
+        failures
+    }
+
+    /// The warnings that fail the run, with the endpoints that carry each: `pin-drift on 1`.
+    pub fn failing_warnings(&self) -> String {
+        let counts: Vec<String> = self
+            .failing_warnings
+            .iter()
+            .map(|(code, n)| format!("{code} on {n}"))
+            .collect();
+        counts.join(", ")
     }
 }
 
@@ -157,111 +254,247 @@ impl<W: Write> Write for Quiet<W> {
     }
 }
 
-/// A report being written.
-pub struct Report<W: Write> {
-    out: Quiet<W>,
-    format: Format,
-    text: text::Text,
-    json: json::Json,
-    junit: junit::Junit,
-    prometheus: prometheus::Prometheus,
-    /// counts for the line-oriented format, which keeps nothing else
-    ndjson: Summary,
-    fail_on_warning: bool,
+/// Where a report goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// standard output
+    Stdout,
+    /// a file, which appears at its path whole once the run is done (see `crate::output`)
+    File(PathBuf),
 }
 
-impl<W: Write> Report<W> {
-    /// Starts a report; the text header is written at once.
-    pub fn new(out: W, format: Format, verbose: bool, info: RunInfo) -> io::Result<Report<W>> {
-        let mut report = Report {
-            out: Quiet::new(out),
+/// One report of a run being written: its format, and the writer of its target.
+pub struct Sink<'w> {
+    format: Format,
+    /// where it goes, for messages: `standard output` or the file's path
+    target: String,
+    out: Quiet<Box<dyn Write + 'w>>,
+}
+
+impl<'w> Sink<'w> {
+    /// A report in `format` written to `out`; `target` names it in errors.
+    pub fn new(format: Format, target: impl Into<String>, out: impl Write + 'w) -> Sink<'w> {
+        Sink {
             format,
-            text: text::Text::new(verbose),
-            json: json::Json::new(info.clone()),
-            junit: junit::Junit::new(info.clone(), false),
-            prometheus: prometheus::Prometheus::new(),
-            ndjson: Summary::default(),
-            fail_on_warning: false,
-        };
-        if format == Format::Text {
-            let mut buf = Vec::new();
-            report.text.header(&mut buf, &info)?;
-            report.write(&buf)?;
+            target: target.into(),
+            out: Quiet::new(Box::new(out)),
         }
-        Ok(report)
     }
 
-    /// Makes warnings fail the run (`--fail-on warning`): the summary says so, and JUnit
-    /// reports them as failures.
-    pub fn fail_on_warning(&mut self, yes: bool) {
-        self.fail_on_warning = yes;
-        self.junit.fail_on_warning(yes);
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let result = self.out.write_all(bytes).and_then(|()| {
+            // a line printed is a line the user can act on while the rest runs
+            if matches!(self.format, Format::Text | Format::Ndjson) {
+                self.out.flush()
+            } else {
+                Ok(())
+            }
+        });
+        result.map_err(|source| Error::Write {
+            target: self.target.clone(),
+            source,
+        })
+    }
+}
+
+/// What each format keeps between results.
+enum State {
+    Text(Box<text::Text>),
+    Json(Box<json::Json>),
+    Ndjson,
+    Junit(Box<junit::Junit>),
+    Summary,
+    Prometheus(Box<prometheus::Prometheus>),
+}
+
+/// The reports of a run: each result goes to every sink, NDJSON as it comes, the others in
+/// input order; all of them end with the same [`Summary`].
+pub struct Report<'w> {
+    sinks: Vec<(Sink<'w>, State)>,
+    summary: Summary,
+    /// results that finished before one ahead of them, for the sinks that keep input order
+    pending: BTreeMap<usize, ProbeResult>,
+    /// the index of the next result in input order
+    next: usize,
+    /// every result in input order, when a JSON document is written at the end
+    kept: Option<Vec<ProbeResult>>,
+    /// where the one-line summary goes when no report on standard output has one, and the
+    /// files the reports went to
+    status: Option<(Box<dyn Write + 'w>, Vec<String>)>,
+}
+
+impl<'w> Report<'w> {
+    /// Starts the reports; the text header is written at once.
+    pub fn new(sinks: Vec<Sink<'w>>, verbose: bool, info: RunInfo) -> Result<Report<'w>, Error> {
+        let mut opened = Vec::new();
+        for mut sink in sinks {
+            let state = match sink.format {
+                Format::Text => {
+                    let mut text = text::Text::new(verbose);
+                    let mut buf = Vec::new();
+                    text.header(&mut buf, &info)
+                        .map_err(|source| Error::Write {
+                            target: sink.target.clone(),
+                            source,
+                        })?;
+                    sink.write(&buf)?;
+                    State::Text(Box::new(text))
+                }
+                Format::Json => State::Json(Box::new(json::Json::new(info.clone()))),
+                Format::Ndjson => State::Ndjson,
+                Format::Junit => State::Junit(Box::new(junit::Junit::new(info.clone()))),
+                Format::Summary => State::Summary,
+                Format::Prometheus => State::Prometheus(Box::new(prometheus::Prometheus::new())),
+            };
+            opened.push((sink, state));
+        }
+        let kept = opened
+            .iter()
+            .any(|(_, state)| matches!(state, State::Json(_)))
+            .then(Vec::new);
+        Ok(Report {
+            sinks: opened,
+            summary: Summary::new(FailOn::default(), info.skipped.len()),
+            pending: BTreeMap::new(),
+            next: 0,
+            kept,
+            status: None,
+        })
+    }
+
+    /// The warnings that fail the run (`--fail-on`), before the first result: the summaries
+    /// say so, and JUnit reports them as failures.
+    pub fn fail_on(&mut self, fail_on: FailOn) {
+        self.summary.fail_on = fail_on;
     }
 
     /// The format of the pins a drifted chain needs (`--pin-format`).
     pub fn pin_format(&mut self, format: crate::pin_formats::PinFormat) {
-        self.text.pin_format(format);
+        for (_, state) in &mut self.sinks {
+            if let State::Text(text) = state {
+                text.pin_format(format);
+            }
+        }
     }
 
     /// The expired anchors of each pin set, for the Prometheus format (see
     /// [`prometheus::pinned_expired_counts`]).
     pub fn pinned_expired(&mut self, counts: BTreeMap<String, usize>) {
-        self.prometheus.pinned_expired(counts);
-    }
-
-    /// Adds one result (in input order).
-    pub fn result(&mut self, result: ProbeResult) -> io::Result<()> {
-        match self.format {
-            Format::Text => {
-                let mut buf = Vec::new();
-                self.text.result(&mut buf, &result)?;
-                self.write(&buf)
-            }
-            Format::Json => {
-                self.json.result(result);
-                Ok(())
-            }
-            Format::Ndjson => {
-                // written at once and dropped: memory stays flat whatever the count
-                self.ndjson.add(&result);
-                let mut line = serde_json::to_vec(&result).map_err(io::Error::other)?;
-                line.push(b'\n');
-                self.write(&line)
-            }
-            Format::Junit => {
-                self.junit.result(&result);
-                Ok(())
-            }
-            Format::Prometheus => {
-                self.prometheus.result(&result);
-                Ok(())
+        for (_, state) in &mut self.sinks {
+            if let State::Prometheus(prometheus) = state {
+                prometheus.pinned_expired(counts.clone());
             }
         }
     }
 
-    /// Ends the report (summary and advice, or the JSON document) and returns the counts.
-    pub fn finish(mut self) -> io::Result<Summary> {
-        let mut buf = Vec::new();
-        let mut summary = match self.format {
-            Format::Text => self.text.finish(&mut buf, self.fail_on_warning)?,
-            Format::Json => self.json.finish(&mut buf)?,
-            Format::Ndjson => self.ndjson.clone(),
-            Format::Junit => self.junit.finish(&mut buf)?,
-            Format::Prometheus => self.prometheus.finish(&mut buf)?,
-        };
-        summary.fail_on_warning = self.fail_on_warning;
-        self.write(&buf)?;
-        self.out.flush()?;
-        Ok(summary)
+    /// Ends the run with the one-line summary written to `out` (standard error when no
+    /// report on standard output says how the run went), naming the `files` written.
+    pub fn status_to(&mut self, out: impl Write + 'w, files: Vec<String>) {
+        self.status = Some((Box::new(out), files));
     }
 
-    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.out.write_all(bytes)?;
-        // a line printed is a line the user can act on while the rest runs
-        if matches!(self.format, Format::Text | Format::Ndjson) {
-            self.out.flush()?;
+    /// The order the results must come in: as they finish when an NDJSON report is written
+    /// (the others are put back in input order here), else input order.
+    pub fn order(&self) -> Order {
+        if self
+            .sinks
+            .iter()
+            .any(|(_, state)| matches!(state, State::Ndjson))
+        {
+            Order::Completion
+        } else {
+            Order::Input
+        }
+    }
+
+    /// Adds the result of the job at `index` (results may come in any order).
+    pub fn result(&mut self, index: usize, result: ProbeResult) -> Result<(), Error> {
+        self.summary.add(&result);
+        for (sink, state) in &mut self.sinks {
+            if matches!(state, State::Ndjson) {
+                // written at once and dropped: memory stays flat whatever the count
+                let mut line = serde_json::to_vec(&result).map_err(|e| Error::Write {
+                    target: sink.target.clone(),
+                    source: io::Error::other(e),
+                })?;
+                line.push(b'\n');
+                sink.write(&line)?;
+            }
+        }
+        let in_order = self.kept.is_some()
+            || self.sinks.iter().any(|(_, state)| {
+                matches!(
+                    state,
+                    State::Text(_) | State::Junit(_) | State::Prometheus(_)
+                )
+            });
+        if !in_order {
+            return Ok(());
+        }
+        self.pending.insert(index, result);
+        while let Some(result) = self.pending.remove(&self.next) {
+            self.next += 1;
+            self.in_order(result)?;
         }
         Ok(())
+    }
+
+    /// Hands one result, in input order, to the sinks that keep that order.
+    fn in_order(&mut self, result: ProbeResult) -> Result<(), Error> {
+        for (sink, state) in &mut self.sinks {
+            match state {
+                State::Text(text) => {
+                    let mut buf = Vec::new();
+                    text.result(&mut buf, &result)
+                        .map_err(|source| Error::Write {
+                            target: sink.target.clone(),
+                            source,
+                        })?;
+                    sink.write(&buf)?;
+                }
+                State::Junit(junit) => junit.result(&result, &self.summary.fail_on),
+                State::Prometheus(prometheus) => prometheus.result(&result),
+                State::Json(_) | State::Ndjson | State::Summary => {}
+            }
+        }
+        if let Some(kept) = &mut self.kept {
+            kept.push(result);
+        }
+        Ok(())
+    }
+
+    /// Ends every report (the summaries, the advice, the documents) and returns the counts.
+    pub fn finish(mut self) -> Result<Summary, Error> {
+        // a result that never came would hold back those after it: none is left unwritten
+        for result in std::mem::take(&mut self.pending).into_values() {
+            self.in_order(result)?;
+        }
+        let kept = self.kept.take().unwrap_or_default();
+        for (sink, state) in &mut self.sinks {
+            let mut buf = Vec::new();
+            let written = match state {
+                State::Text(text) => text.finish(&mut buf, &self.summary),
+                State::Json(json) => json.finish(&mut buf, &self.summary, &kept),
+                State::Ndjson => Ok(()),
+                State::Junit(junit) => junit.finish(&mut buf, &self.summary),
+                State::Summary => writeln!(buf, "{}", fleet::line(&self.summary)),
+                State::Prometheus(prometheus) => prometheus.finish(&mut buf).map(|_| ()),
+            };
+            written.map_err(|source| Error::Write {
+                target: sink.target.clone(),
+                source,
+            })?;
+            sink.write(&buf)?;
+            sink.out.flush().map_err(|source| Error::Write {
+                target: sink.target.clone(),
+                source,
+            })?;
+        }
+        if let Some((mut out, files)) = self.status.take() {
+            // a note beside the reports: a failure to print it fails nothing
+            let _ = writeln!(out, "{}", fleet::status(&self.summary, &files));
+        }
+        Ok(self.summary)
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{truncate, RunInfo, Shown, Summary};
+use super::{plural, truncate, RunInfo, Shown, Summary};
 use crate::chain::trust::PathReport;
 use crate::drift::Drift;
 use crate::pin_formats::PinFormat;
@@ -14,7 +14,8 @@ use crate::verdict::{Advice, Verdict};
 /// The state of a text report between results.
 pub struct Text {
     verbose: bool,
-    summary: Summary,
+    /// where the lines of --targets that were skipped are (`FILE:LINE`)
+    skipped: Vec<String>,
     /// failing URLs per verdict for the advice block, each with the interception product its
     /// evidence names
     failures: BTreeMap<Verdict, Vec<(String, Option<String>)>>,
@@ -33,7 +34,7 @@ impl Text {
     pub fn new(verbose: bool) -> Text {
         Text {
             verbose,
-            summary: Summary::default(),
+            skipped: Vec::new(),
             failures: BTreeMap::new(),
             compare: false,
             previous: None,
@@ -51,6 +52,7 @@ impl Text {
     pub fn header(&mut self, out: &mut impl Write, info: &RunInfo) -> io::Result<()> {
         self.compare = info.compare_direct;
         self.advice = info.advice.clone();
+        self.skipped = info.skipped.iter().map(|s| s.place()).collect();
         let s = if info.endpoints == 1 { "" } else { "s" };
         writeln!(
             out,
@@ -72,7 +74,6 @@ impl Text {
 
     /// The line of one result, and its details when verbose.
     pub fn result(&mut self, out: &mut impl Write, r: &ProbeResult) -> io::Result<()> {
-        self.summary.add(r);
         // the route is shown when it is not the plain direct one, and always when comparing
         let shown_url = if let Some(pac) = &r.route.pac {
             // the PAC decision on the line itself: what it returned and what was used
@@ -155,29 +156,32 @@ impl Text {
         Ok(())
     }
 
-    /// The summary and the advice block.
-    pub fn finish(&mut self, out: &mut impl Write, fail_on_warning: bool) -> io::Result<Summary> {
-        let s = &self.summary;
+    /// The summary (with each rule that failed the run) and the advice block.
+    pub fn finish(&mut self, out: &mut impl Write, s: &Summary) -> io::Result<()> {
         writeln!(out)?;
         if s.warned > 0 {
-            let failing = if fail_on_warning {
-                " (--fail-on warning: they fail the run)"
-            } else {
-                ""
-            };
-            writeln!(out, "{} with warnings{failing}", s.warned)?;
+            writeln!(out, "{} with warnings{}", s.warned, warnings_rule(s))?;
         }
         // with --compare-direct each endpoint gives two results, one per route
         let what = if self.compare { "probes" } else { "endpoints" };
         if s.failed == 0 {
             writeln!(out, "{} of {} {what} ok", s.ok, s.total)?;
-            return Ok(s.clone());
+        } else {
+            writeln!(
+                out,
+                "{} of {} {what} failed ({} ok)",
+                s.failed, s.total, s.ok
+            )?;
         }
-        writeln!(
-            out,
-            "{} of {} {what} failed ({} ok)",
-            s.failed, s.total, s.ok
-        )?;
+        if s.skipped > 0 {
+            writeln!(
+                out,
+                "{} line{} of --targets skipped ({}): they fail the run",
+                s.skipped,
+                plural(s.skipped),
+                Shown(&places(&self.skipped))
+            )?;
+        }
         for (verdict, urls) in &self.failures {
             writeln!(out)?;
             writeln!(
@@ -202,8 +206,48 @@ impl Text {
             // a profile's [advice] is an input file's text
             writeln!(out, "  What to do: {}", Shown(self.advice.text(*verdict)))?;
         }
-        Ok(s.clone())
+        Ok(())
     }
+}
+
+/// What `--fail-on` makes of the warnings, after their count: ` (--fail-on warning: they fail
+/// the run)`, ` (--fail-on pin-drift: pin-drift on 1 fails the run)`, or nothing without it.
+fn warnings_rule(s: &Summary) -> String {
+    if s.fail_on.adds_nothing() {
+        String::new()
+    } else if s.fail_on.every() {
+        format!(" ({}: they fail the run)", s.fail_on.flag())
+    } else if s.warned_failing == 0 {
+        format!(" ({}: none of them fails the run)", s.fail_on.flag())
+    } else {
+        let verb = if s.warned_failing == 1 {
+            "fails"
+        } else {
+            "fail"
+        };
+        format!(
+            " ({}: {} {verb} the run)",
+            s.fail_on.flag(),
+            s.failing_warnings()
+        )
+    }
+}
+
+/// Most places of skipped lines named in the summary; the rest are counted.
+const SHOWN_PLACES: usize = 5;
+
+/// `a.txt:2, a.txt:4`, the first few places and how many more.
+fn places(places: &[String]) -> String {
+    let mut text = places
+        .iter()
+        .take(SHOWN_PLACES)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if places.len() > SHOWN_PLACES {
+        text.push_str(&format!(" and {} more", places.len() - SHOWN_PLACES));
+    }
+    text
 }
 
 /// The details under a result's line (`-v`): how it was reached, the chain, the checks.

@@ -14,7 +14,9 @@
 //! the Defender catalogs and onboarding packages, `prometheus` the exporter of `serve` scraped
 //! by a real Prometheus and the textfile of `--format prometheus`, `curl` runs the real curl
 //! beside `--pinnedpubkey`, `progress` reads the progress bar from a pseudo-terminal,
-//! `reference` the shell completions and the man page. `support` holds the shared builders.
+//! `reference` the shell completions and the man page, `fleet` the Jamf and Intune scripts of
+//! `docs/fleet.md`, `reports` several reports of one run, how they agree with the exit status,
+//! `--fail-on` and the summary line. `support` holds the shared builders.
 
 mod agent;
 mod ci;
@@ -22,6 +24,7 @@ mod cli;
 mod convert;
 mod curl;
 mod demo;
+mod fleet;
 mod generate;
 mod hostile;
 mod hostile_names;
@@ -35,6 +38,7 @@ mod prometheus;
 mod proxy;
 mod readme;
 mod reference;
+mod reports;
 mod scale;
 mod squid;
 mod support;

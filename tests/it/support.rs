@@ -102,6 +102,8 @@ pub struct Probe {
     envs: Vec<(String, String)>,
     removed: Vec<String>,
     open_files: Option<u64>,
+    /// a shell script to run instead of the binary, and the `PATH` it gets
+    script: Option<(PathBuf, String)>,
 }
 
 impl Default for Probe {
@@ -120,7 +122,24 @@ impl Probe {
             envs: Vec::new(),
             removed: Vec::new(),
             open_files: None,
+            script: None,
         }
+    }
+
+    /// Runs `/bin/sh SCRIPT` with the arguments instead of the binary, with the directory of
+    /// the built binary first on its `PATH` (as `pinprobe`), then `/usr/bin` and `/bin`.
+    pub fn script(mut self, script: PathBuf) -> Probe {
+        let bin = Path::new(env!("CARGO_BIN_EXE_pinprobe"))
+            .parent()
+            .expect("the binary's directory");
+        self.script = Some((script, format!("{}:/usr/bin:/bin", bin.display())));
+        self
+    }
+
+    /// As [`Probe::script`], with no `pinprobe` on the `PATH`.
+    pub fn script_without_pinprobe(mut self, script: PathBuf) -> Probe {
+        self.script = Some((script, "/usr/bin:/bin".to_string()));
+        self
     }
 
     /// Sets an environment variable on the child (proxy variables are otherwise removed).
@@ -213,7 +232,14 @@ impl Probe {
         std::fs::create_dir(&store_dir).expect("empty certificate directory");
         let stdout_path = self.dir.path().join("child.stdout");
         let stderr_path = self.dir.path().join("child.stderr");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pinprobe"));
+        let mut command = match &self.script {
+            Some((script, path)) => {
+                let mut command = Command::new("/bin/sh");
+                command.arg(script).env("PATH", path);
+                command
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_pinprobe")),
+        };
         command
             .args(&self.args)
             .current_dir(self.dir.path())

@@ -28,7 +28,7 @@ pub fn write<W: Write>(out: W, format: Format, inspection: &Inspection) -> io::R
     match format {
         Format::Text => text(&mut buf, inspection)?,
         // cmd::inspect::run refuses the line-oriented formats; JSON is the document for all others
-        Format::Json | Format::Ndjson | Format::Junit | Format::Prometheus => {
+        Format::Json | Format::Ndjson | Format::Junit | Format::Prometheus | Format::Summary => {
             let doc = Document {
                 pinprobe: &inspection.info,
                 inspect: &inspection.result,
