@@ -171,6 +171,9 @@ pub struct PinSet {
     /// the set's own trust anchors (`anchors = [...]`): a client that trusts only these (the
     /// Defender agent's CA bundle) verifies against them, not the public roots or the OS store
     pub anchors: Vec<PinnedAnchor>,
+    /// every pin is an alternative, as curl's `--pinnedpubkey` list is: the pins not on the
+    /// path are never stale, so the set never drifts while one of them matches
+    pub alternatives: bool,
 }
 
 /// A certificate a pin set carries as a trust anchor of its own, with the file it was read from.
@@ -273,8 +276,12 @@ pub fn check(set: &PinSet, path: &[PathKey], seen: &[(String, Pin)]) -> PinRepor
         .pins
         .iter()
         // the set's own anchors are alternatives: a path reaches one of them, never all
+        // (and every pin of a set of alternatives: curl's --pinnedpubkey list)
         .filter(|e| {
-            !on_path(&e.pin) && !e.is_backup() && !set.anchors.iter().any(|a| a.pin == e.pin)
+            !set.alternatives
+                && !on_path(&e.pin)
+                && !e.is_backup()
+                && !set.anchors.iter().any(|a| a.pin == e.pin)
         })
         .cloned()
         .collect();

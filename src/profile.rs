@@ -254,6 +254,7 @@ impl Profile {
                 expect_issuer_orgs: set.expect_issuer_orgs,
                 origin: file.to_string(),
                 anchors,
+                alternatives: false,
             });
         }
 

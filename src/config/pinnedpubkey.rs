@@ -79,6 +79,8 @@ pub fn pin_set(value: &str) -> Result<PinSet, Error> {
         description: Some(format!("{FLAG}, in curl's syntax")),
         pins,
         origin: FLAG.to_string(),
+        // curl passes a chain when any of them matches: the others are not stale
+        alternatives: true,
         ..PinSet::default()
     })
 }

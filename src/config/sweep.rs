@@ -247,6 +247,30 @@ pub(super) fn endpoints(
     if let Some(text) = &o.shard {
         let shard = Shard::parse(text).map_err(|m| Error::usage("--shard", m))?;
         endpoints.retain(|e| shard.holds(e));
+        if endpoints.is_empty() && skipped.is_empty() {
+            return Err(Error::usage(
+                "--shard",
+                format!("{text} holds none of the endpoints of {source}: a run that probes nothing proves nothing; give fewer shards"),
+            ));
+        }
+    }
+    // a CI job whose list came out empty must not pass having probed nothing (skipped lines
+    // fail the run already)
+    if endpoints.is_empty() && skipped.is_empty() {
+        return Err(match &o.targets {
+            Some(path) => Error::usage(
+                "--targets",
+                format!(
+                    "{} holds no endpoint (only blank lines and comments): a run that probes nothing proves nothing",
+                    input::name(path)
+                ),
+            ),
+            None => Error::File {
+                file: source,
+                message: "gives no endpoint to probe: a run that probes nothing proves nothing"
+                    .into(),
+            },
+        });
     }
     Ok(Sweep {
         endpoints,

@@ -317,6 +317,7 @@ fn pin_sets(ca: &Authorities, rotated_pins: Vec<PinEntry>) -> Result<Vec<PinSet>
         expect_issuer_orgs: vec![DEMO_ORG.into()],
         origin: SOURCE.into(),
         anchors: Vec::new(),
+        alternatives: false,
     };
     let leaf_pinned = PinSet {
         name: LEAF_PINSET.into(),
@@ -326,6 +327,7 @@ fn pin_sets(ca: &Authorities, rotated_pins: Vec<PinEntry>) -> Result<Vec<PinSet>
         expect_issuer_orgs: vec![DEMO_ORG.into()],
         origin: SOURCE.into(),
         anchors: Vec::new(),
+        alternatives: false,
     };
     Ok(vec![cloud, leaf_pinned])
 }

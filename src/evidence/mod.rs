@@ -416,7 +416,11 @@ fn appended_genuine(inputs: &Inputs<'_>, out: &mut Vec<Signal>) {
         .chain
         .iter()
         .skip(1)
-        .filter(|c| c.parse_error.is_none() && c.is_ca && !on_path(c.index))
+        // a certificate with a key TLS clients refuse (RSA under 2048 bits) can verify
+        // nothing, so whether it signs the chain cannot be told: it is not counted as appended
+        .filter(|c| {
+            c.parse_error.is_none() && c.is_ca && !on_path(c.index) && c.weak_key().is_none()
+        })
         .filter_map(|c| {
             let pin = c.pin?;
             if (inputs.public_has_key)(&pin) {

@@ -393,4 +393,30 @@ fn appended_genuine_certificates_fire_only_off_the_path() {
             .any(|s| s.signal == SignalKind::AppendedGenuine),
         "{found:?}"
     );
+
+    // a CA certificate with an RSA key under 2048 bits verifies nothing for a TLS client, so
+    // whether it signs the chain cannot be told: never counted as appended
+    let mut weak = chain.clone();
+    for c in weak.iter_mut().skip(2) {
+        c.key = "RSA-1024".into();
+        c.key_bits = 1024;
+    }
+    let found = collect(&Inputs {
+        chain: &weak,
+        public: &path(Store::Public, None),
+        os: &path(Store::Os, None),
+        public_has_key: &|p: &Pin| *p == public_root_key,
+        public_has_subject: &|s: &str| s == "CN=Genuine Root",
+        pinset: None,
+        denied: None,
+        interceptors: &interceptors,
+        now: 0,
+    });
+    assert!(
+        !found
+            .evidence
+            .iter()
+            .any(|s| s.signal == SignalKind::AppendedGenuine),
+        "{found:?}"
+    );
 }

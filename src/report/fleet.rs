@@ -34,8 +34,9 @@ pub fn line(s: &Summary) -> String {
         .collect();
     let mut tail = Vec::new();
     let mut ok = format!("ok {}", s.ok);
-    if s.warned > 0 {
-        ok.push_str(&format!(" ({} with warnings)", s.warned));
+    // the warnings of the ok endpoints: a failed endpoint's are said by its verdict
+    if s.ok_warned > 0 {
+        ok.push_str(&format!(" ({} with warnings)", s.ok_warned));
     }
     tail.push(ok);
     if s.warned_failing > 0 {
@@ -179,12 +180,17 @@ mod tests {
             "ssl-interception (Zscaler) on 2/14; pin-mismatch on 1/14; dns-failed on 1/14; ok 10"
         );
         assert_eq!(line(&summary(&[(Verdict::Ok, 14)])), "ok 14");
+        // a failed endpoint's warnings are not the ok endpoints'
+        let mut s = summary(&[(Verdict::Ok, 1), (Verdict::HandshakeFailed, 1)]);
+        s.warned = 1;
+        assert_eq!(line(&s), "handshake-failed on 1/2; ok 1");
     }
 
     #[test]
     fn warnings_that_fail_the_run_and_skipped_lines_are_counted() {
         let mut s = summary(&[(Verdict::Ok, 2)]);
         s.warned = 2;
+        s.ok_warned = 2;
         s.fail_on = FailOn::parse(&["pin-drift"]).unwrap();
         s.warned_failing = 1;
         s.failing_warnings.insert("pin-drift", 1);

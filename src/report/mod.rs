@@ -96,6 +96,9 @@ pub struct Summary {
     pub warned: usize,
     /// lines of --targets that were not endpoints
     pub skipped: usize,
+    /// endpoints whose verdict is `ok` and that carry a warning
+    #[serde(skip)]
+    pub ok_warned: usize,
     /// endpoints with a warning that fails the run (`--fail-on`)
     #[serde(skip)]
     pub warned_failing: usize,
@@ -130,6 +133,9 @@ impl Summary {
         }
         if !result.warnings.is_empty() {
             self.warned += 1;
+            if result.verdict == Verdict::Ok {
+                self.ok_warned += 1;
+            }
         }
         let failing = self.fail_on.failing(&result.warnings);
         if !failing.is_empty() {

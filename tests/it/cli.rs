@@ -582,3 +582,29 @@ async fn list_prints_what_a_run_would_probe_and_fails_on_a_skipped_line_as_a_run
         out.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_would_probe_nothing_is_refused() {
+    let probe = Probe::new();
+    let empty = probe.file("empty.txt", "# nothing yet\n\n");
+    let out = probe
+        .args(["--targets".as_ref(), empty.as_os_str()])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("empty.txt holds no endpoint"),
+        "{}",
+        out.stderr
+    );
+    let out = Probe::new()
+        .args(["--shard", "5/5", "https://a.lab.test/"])
+        .run()
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("--shard: 5/5 holds none"),
+        "{}",
+        out.stderr
+    );
+}

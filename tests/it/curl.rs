@@ -203,3 +203,32 @@ async fn pinnedpubkey_pins_the_targets_too() {
     assert_verdict(&result, "pin-mismatch", 90);
     assert_eq!(result["pins"]["set"], "pinnedpubkey");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spare_pinnedpubkey_beside_the_leaf_is_no_drift() {
+    // curl passes when any pin of the list matches: a spare key kept beside the leaf's is the
+    // usual setup, not a pin gone stale
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let out = Probe::new()
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .args([
+            "--fail-on".to_string(),
+            "pin-drift".to_string(),
+            "--pinnedpubkey".to_string(),
+            format!(
+                "sha256//{};sha256//{}",
+                pin_base64(&pki.leaf.cert),
+                unrelated_pin("spare")
+            ),
+            url(server.port()),
+        ])
+        .json()
+        .run()
+        .await;
+    out.assert_code(0);
+    let result = out.result();
+    assert_verdict(&result, "ok", 0);
+    assert_eq!(result["warnings"], serde_json::json!([]), "{result:#}");
+}

@@ -204,6 +204,19 @@ fn describe(e: &webpki::Error, set: &AnchorSet, infos: &[CertInfo]) -> String {
             set.len(),
             set.name
         ),
+        E::InvalidSignatureForPublicKey
+        | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+            if infos.iter().any(|c| c.weak_key().is_some()) =>
+        {
+            // rustls refuses RSA keys under 2048 bits, so a signature made with one reads as
+            // one that does not verify; curl says "key too weak"
+            let weak: Vec<String> = infos.iter().filter_map(CertInfo::weak_key).collect();
+            format!(
+                "{}, which TLS clients refuse as too weak (curl: key too weak), so the path cannot be verified",
+                weak.join("; ")
+            )
+        }
         E::InvalidSignatureForPublicKey => {
             "a signature on the path does not verify with its issuer's key".into()
         }
