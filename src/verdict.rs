@@ -202,6 +202,9 @@ pub enum Stop {
     Handshake,
     /// the handshake ended without a certificate
     NoCertificate,
+    /// the leaf's key is one TLS clients refuse (RSA under 2048 bits), so the server's
+    /// handshake signature could not be checked: the chain is refused, as curl's "key too weak"
+    WeakLeafKey,
     /// the probe itself failed (a bug): the other endpoints still run
     Internal,
     /// this machine could not give the probe what it needed (no open file left for a
@@ -355,7 +358,8 @@ impl Classified {
 ///
 /// 1. **The probe stopped** before a chain could be judged: PAC failed, DNS, connect, a
 ///    timeout, a proxy that answered CONNECT with 407 (`proxy-auth-required`) or another
-///    status (`proxy-refused`), a broken handshake, no certificate, or pinprobe's own failure
+///    status (`proxy-refused`), a broken handshake, no certificate, a leaf whose key is too
+///    weak to check the handshake with (`untrusted-chain`, curl 60), or pinprobe's own failure
 ///    (`internal-error`, also when this machine ran out of open files: never a network
 ///    verdict).
 /// 2. **A deny pin** is on the chain: `ssl-interception`, whatever else matches.
@@ -476,6 +480,7 @@ fn stopped(stop: Stop) -> Verdict {
         Stop::ProxyStatus(407) => Verdict::ProxyAuthRequired,
         Stop::ProxyStatus(_) | Stop::ProxyBroken => Verdict::ProxyRefused,
         Stop::Handshake | Stop::NoCertificate => Verdict::HandshakeFailed,
+        Stop::WeakLeafKey => Verdict::UntrustedChain,
         Stop::Internal | Stop::Local => Verdict::InternalError,
     }
 }
@@ -569,6 +574,7 @@ mod tests {
             (Stop::ProxyBroken, Verdict::ProxyRefused, 56),
             (Stop::Handshake, Verdict::HandshakeFailed, 35),
             (Stop::NoCertificate, Verdict::HandshakeFailed, 35),
+            (Stop::WeakLeafKey, Verdict::UntrustedChain, 60),
             (Stop::Internal, Verdict::InternalError, 2),
             (Stop::Local, Verdict::InternalError, 2),
         ];

@@ -55,10 +55,22 @@ pub(super) async fn handshake(
             })
         }
         Ok(Err(e)) => {
-            return Err(NetFailure {
-                stop: Stop::Handshake,
-                detail: handshake_text(&e, signature_error.as_deref(), chain.len()),
-            })
+            // a signature that could not be checked because the leaf's key is one TLS
+            // clients refuse is that key's fault, not the handshake's
+            let weak = signature_error
+                .as_ref()
+                .and_then(|_| chain.first())
+                .and_then(|leaf| crate::chain::cert::CertInfo::analyse(0, leaf).weak_key());
+            return Err(match weak {
+                Some(weak) => NetFailure::new(
+                    Stop::WeakLeafKey,
+                    format!("{weak}, which TLS clients refuse: the server's handshake signature cannot be checked with it (curl: EE certificate key too weak)"),
+                ),
+                None => NetFailure::new(
+                    Stop::Handshake,
+                    handshake_text(&e, signature_error.as_deref(), chain.len()),
+                ),
+            });
         }
         Ok(Ok(tls)) => tls,
     };
