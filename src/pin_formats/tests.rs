@@ -1003,6 +1003,38 @@ fn every_format_reads_back_what_it_wrote() {
 }
 
 #[test]
+fn labels_with_characters_a_format_cannot_hold_read_back() {
+    // control characters and a run of dashes, as a comment of a pin file may hold them; XML
+    // allows neither in a comment
+    let pins = vec![
+        labelled(G2, Some("Digi\u{0}Cert\u{1}G2")),
+        labelled(G3, Some("G3 --- retired -")),
+        labelled(MS, Some("odd \u{fffe}\u{ffff} end")),
+    ];
+    for format in PinFormat::ALL {
+        let written = write(
+            format,
+            "cp.wd.microsoft.com",
+            &pins,
+            "https://cp.wd.microsoft.com/",
+        );
+        let back =
+            read(format, &written, "rt.txt").unwrap_or_else(|e| panic!("{format}: {e}\n{written}"));
+        let got: Vec<Pin> = back[0].pins.iter().map(|p| p.pin).collect();
+        assert_eq!(got, [pin(G2), pin(G3), pin(MS)], "{format}:\n{written}");
+    }
+    let android = write(
+        PinFormat::Android,
+        "cp.wd.microsoft.com",
+        &pins,
+        "https://cp.wd.microsoft.com/",
+    );
+    assert_has(&android, "<!-- Digi Cert G2 -->");
+    assert_has(&android, "<!-- G3 - - - retired -  -->");
+    assert_has(&android, "<!-- odd end -->");
+}
+
+#[test]
 fn several_sets_and_deny_pins_survive_the_formats_that_hold_them() {
     // named after their hosts, which OkHttp and Android name sets by
     let hosts = |name: &str| SetDetails {
