@@ -11,6 +11,9 @@ pub mod drift;
 pub mod endpoint;
 pub mod error;
 pub mod evidence;
+/// Entry points of the fuzz targets (`fuzz/`), not a stable API.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod input;
 pub mod inspect;

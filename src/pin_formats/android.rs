@@ -265,12 +265,7 @@ pub(super) fn write(sets: &[ForeignSet]) -> String {
         }
         for p in &set.pins {
             if let Some(label) = &p.label {
-                // "--" may not appear inside an XML comment
-                let label = one_line(label).replace("--", "- -");
-                out.push_str(&format!(
-                    "            <!-- {} -->\n",
-                    escape_comment_end(&label)
-                ));
+                out.push_str(&format!("            <!-- {} -->\n", comment(label)));
             }
             out.push_str(&format!(
                 "            <pin digest=\"SHA-256\">{}</pin>\n",
@@ -283,11 +278,28 @@ pub(super) fn write(sets: &[ForeignSet]) -> String {
     out
 }
 
-/// A comment may not end in `-` (it would make `--->`).
-fn escape_comment_end(label: &str) -> String {
-    if label.ends_with('-') {
-        format!("{label} ")
-    } else {
-        label.to_string()
+/// A label as the text of an XML comment, on one line: a character XML does not allow in a
+/// document (a control character, U+FFFE, U+FFFF) becomes a space, and a space goes between two
+/// `-`, since `--` may not appear in a comment, and after a last `-`, which would make `--->`.
+fn comment(label: &str) -> String {
+    let allowed: String = label
+        .chars()
+        .map(|c| if is_xml_char(c) { c } else { ' ' })
+        .collect();
+    let mut text = String::with_capacity(allowed.len());
+    for c in one_line(&allowed).chars() {
+        if c == '-' && text.ends_with('-') {
+            text.push(' ');
+        }
+        text.push(c);
     }
+    if text.ends_with('-') {
+        text.push(' ');
+    }
+    text
+}
+
+/// The characters of an XML 1.0 document (its `Char` production).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
 }

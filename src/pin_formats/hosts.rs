@@ -107,6 +107,16 @@ pub enum WriteError {
         /// the set
         set: String,
     },
+    /// a host that is not a host name or address (a Chromium entry's `name` is taken as it is)
+    #[error("pin set {set:?} is for {host:?}, which is not a host {format} can name: give the hosts with --host HOST (--host {set}=HOST when the input has several sets)")]
+    NotAHost {
+        /// the output format
+        format: PinFormat,
+        /// the set
+        set: String,
+        /// the name as read
+        host: String,
+    },
     /// OkHttp's one-level wildcard, which the format cannot say
     #[error("pin set {set:?} is for {pattern}, one level below {}, which only OkHttp can say: {format} has no such wildcard; give the hosts with --host (**.{} pins it and every name below it)", &pattern[2..], &pattern[2..])]
     Wildcard {
@@ -157,6 +167,19 @@ pub(super) fn check_hosts(format: PinFormat, sets: &[ForeignSet]) -> Result<(), 
             return Err(WriteError::NoHost {
                 format,
                 set: set.name.clone(),
+            });
+        }
+        // written as it is, such a name makes a file that its own tool refuses
+        if let Some(d) = set
+            .details
+            .domains
+            .iter()
+            .find(|d| Domain::parse(&d.name).is_err())
+        {
+            return Err(WriteError::NotAHost {
+                format,
+                set: set.name.clone(),
+                host: d.name.clone(),
             });
         }
         if format == PinFormat::Okhttp {

@@ -1003,6 +1003,58 @@ fn every_format_reads_back_what_it_wrote() {
 }
 
 #[test]
+fn a_chromium_entry_that_names_no_host_is_not_written_as_a_host() {
+    // Chromium's entries are read as they are; their names become hosts only where they are
+    let text = r#"{
+  "pinsets": [{ "name": "microsoft", "static_spki_hashes": ["sha256/i7WTqTvh0OioIruIfFR4kMPnBqrS2rdiVPl/s2uC/CY="] }],
+  "entries": [{ "name": "", "include_subdomains": true, "pins": "microsoft" }]
+}"#;
+    let sets = ok(PinFormat::Chromium, text);
+    for format in [PinFormat::Android, PinFormat::Okhttp, PinFormat::Chromium] {
+        let got = write_sets(format, &sets, None).unwrap_err().to_string();
+        assert_has(
+            &got,
+            &format!("pin set \"microsoft\" is for \"\", which is not a host {format} can name: give the hosts with --host"),
+        );
+    }
+    // a profile probes only the hosts that are URLs, and pins nothing else
+    let toml = write_sets(PinFormat::Toml, &sets, None).unwrap();
+    assert!(!toml.contains("[[endpoints]]"), "{toml}");
+}
+
+#[test]
+fn labels_with_characters_a_format_cannot_hold_read_back() {
+    // control characters and a run of dashes, as a comment of a pin file may hold them; XML
+    // allows neither in a comment
+    let pins = vec![
+        labelled(G2, Some("Digi\u{0}Cert\u{1}G2")),
+        labelled(G3, Some("G3 --- retired -")),
+        labelled(MS, Some("odd \u{fffe}\u{ffff} end")),
+    ];
+    for format in PinFormat::ALL {
+        let written = write(
+            format,
+            "cp.wd.microsoft.com",
+            &pins,
+            "https://cp.wd.microsoft.com/",
+        );
+        let back =
+            read(format, &written, "rt.txt").unwrap_or_else(|e| panic!("{format}: {e}\n{written}"));
+        let got: Vec<Pin> = back[0].pins.iter().map(|p| p.pin).collect();
+        assert_eq!(got, [pin(G2), pin(G3), pin(MS)], "{format}:\n{written}");
+    }
+    let android = write(
+        PinFormat::Android,
+        "cp.wd.microsoft.com",
+        &pins,
+        "https://cp.wd.microsoft.com/",
+    );
+    assert_has(&android, "<!-- Digi Cert G2 -->");
+    assert_has(&android, "<!-- G3 - - - retired -  -->");
+    assert_has(&android, "<!-- odd end -->");
+}
+
+#[test]
 fn several_sets_and_deny_pins_survive_the_formats_that_hold_them() {
     // named after their hosts, which OkHttp and Android name sets by
     let hosts = |name: &str| SetDetails {

@@ -9,7 +9,7 @@
 use std::io;
 
 use serde::Serialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::Proxy;
@@ -107,6 +107,14 @@ pub async fn connect(
         .await
         .map_err(ConnectError::Send)?;
     stream.flush().await.map_err(ConnectError::Send)?;
+    read_answer(stream).await
+}
+
+/// Reads the proxy's answer to CONNECT from `stream`, up to the end of its head and no
+/// further. `Ok` means a 2xx answer: the tunnel is open.
+pub async fn read_answer<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> Result<ProxyAnswer, ConnectError> {
     let head = read_head(stream).await?;
     let answer = parse_answer(&head)?;
     if (200..300).contains(&answer.status) {
@@ -118,7 +126,7 @@ pub async fn connect(
 
 /// Reads the answer's head byte by byte up to the blank line: a head is a few hundred bytes,
 /// and reading no further leaves the tunnel's first bytes in the socket for TLS.
-async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, ConnectError> {
+async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Vec<u8>, ConnectError> {
     let mut head = Vec::with_capacity(512);
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {

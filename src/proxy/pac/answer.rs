@@ -133,9 +133,12 @@ pub fn mask_credentials(text: &str) -> String {
     let mut rest = text;
     // a word is what lies between white space, quotes and the separators of a list
     while let Some(at) = rest.find('@') {
+        // the word starts after its separator, which may be more than a byte long (U+3000)
         let start = rest[..at]
-            .rfind(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | ','))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | ','))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         masked.push_str(&rest[..start]);
         masked.push_str("***@");
         rest = &rest[at + 1..];
@@ -370,6 +373,13 @@ mod tests {
             "\"PROXY ***@a:1; PROXY b:2; HTTPS ***@c\""
         );
         assert_eq!(mask_credentials("PROXY a:1"), "PROXY a:1");
+        // a separator of several bytes (the ideographic space, U+3000) before the credentials
+        assert_eq!(
+            mask_credentials("PROXY\u{3000}u:p@a:1"),
+            "PROXY\u{3000}***@a:1"
+        );
+        let why = parse_answer("PROXY\u{3000}\u{3000}\u{1a}@:0717\u{c8}").unwrap_err();
+        assert!(why.contains("***@"), "{why}");
     }
 
     #[test]
