@@ -201,10 +201,14 @@ fn not_a_file(kind: std::fs::FileType) -> Option<&'static str> {
     None
 }
 
-/// As [`read_bounded`], as UTF-8 text (a byte order mark is dropped); a file that is not UTF-8
-/// is refused with the line of the first bad byte.
+/// As [`read_bounded`], as UTF-8 text (see [`text`]).
 pub fn read_text(path: &Path, limit: Limit) -> Result<String, Error> {
-    let bytes = read_bounded(path, limit)?;
+    text(read_bounded(path, limit)?, &name(path))
+}
+
+/// The bytes of the file `file` as UTF-8 text, a byte order mark dropped; bytes that are not
+/// UTF-8 are refused with the line of the first bad one.
+pub fn text(bytes: Vec<u8>, file: &str) -> Result<String, Error> {
     let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
         Some(rest) => rest.to_vec(),
         None => bytes,
@@ -217,7 +221,7 @@ pub fn read_text(path: &Path, limit: Limit) -> Result<String, Error> {
             .count()
             + 1;
         Error::At {
-            file: name(path),
+            file: file.to_string(),
             line,
             message: "not UTF-8 text: save the file as UTF-8".into(),
         }

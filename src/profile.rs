@@ -265,14 +265,7 @@ impl Profile {
             let (bytes, included) = files.read(name.get_ref(), input::INCLUDE, &|m| {
                 at(name.span().start, format!("include: {m}"))
             })?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                let valid = e.utf8_error().valid_up_to();
-                Error::At {
-                    file: included.clone(),
-                    line: line_of(&String::from_utf8_lossy(&e.as_bytes()[..valid]), valid),
-                    message: "not UTF-8 text: save the file as UTF-8".into(),
-                }
-            })?;
+            let text = input::text(bytes, &included)?;
             let raw: RawInclude =
                 toml::from_str(&text).map_err(|e| toml_error(&e, &text, &included))?;
             Self::add_endpoints(
