@@ -31,8 +31,9 @@ pub struct ChainAnalysis {
     pub public: PathReport,
     /// the path against the OS store
     pub os: PathReport,
-    /// the path against the anchors of each pin set that carries some, by set name
-    pub agent: HashMap<String, PathReport>,
+    /// the path against the anchors of each pin set that carries some, by set name: built
+    /// when an endpoint of that set first presents the chain (see [`Context::agent_path`])
+    agent: std::sync::Mutex<HashMap<String, PathReport>>,
 }
 
 /// Most distinct chains kept per run; later ones are analysed and not kept.
@@ -146,16 +147,11 @@ impl Context {
         let algs = self.provider.signature_verification_algorithms.all;
         let public = build_path(&self.public, chain, &infos, algs, now);
         let os = build_path(&self.os, chain, &infos, algs, now);
-        let agent = self
-            .agents
-            .iter()
-            .map(|(name, set)| (name.clone(), build_path(set, chain, &infos, algs, now)))
-            .collect();
         let analysis = Arc::new(ChainAnalysis {
             infos,
             public,
             os,
-            agent,
+            agent: std::sync::Mutex::new(HashMap::new()),
         });
         if let Ok(mut cache) = self.chains.lock() {
             if cache.len() < MAX_CACHED_CHAINS {
@@ -212,6 +208,28 @@ impl Context {
                 }
             })
             .collect()
+    }
+
+    /// The path of `chain` (analysed as `analysis`) against the anchors pin set `set` carries;
+    /// None when it carries none. Built once per chain and set: only the sets the endpoints
+    /// name cost a path, not every set of the profile.
+    pub fn agent_path(
+        &self,
+        analysis: &ChainAnalysis,
+        chain: &[CertificateDer<'_>],
+        set: &str,
+        now: UnixTime,
+    ) -> Option<PathReport> {
+        let anchors = self.agents.get(set)?;
+        if let Some(hit) = analysis.agent.lock().ok().and_then(|m| m.get(set).cloned()) {
+            return Some(hit);
+        }
+        let algs = self.provider.signature_verification_algorithms.all;
+        let report = build_path(anchors, chain, &analysis.infos, algs, now);
+        if let Ok(mut paths) = analysis.agent.lock() {
+            paths.insert(set.to_string(), report.clone());
+        }
+        Some(report)
     }
 
     /// The same context, counting each finished probe on `progress`.

@@ -68,8 +68,7 @@ pub(super) fn judge(
         .pins
         .set
         .as_ref()
-        .and_then(|name| analysis.agent.get(name))
-        .cloned();
+        .and_then(|name| ctx.agent_path(&analysis, chain, name, now));
     let trusted_path = trusted_path(agent.as_ref(), &public, &os);
     let mut paths = vec![&public, &os];
     paths.extend(agent.as_ref());
