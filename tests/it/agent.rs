@@ -29,6 +29,18 @@ fn agent_probe(anchors: &[(&str, &Ca)], port: u16, status: u16) -> Probe {
     probe.profile(&profile)
 }
 
+/// `ca` (its name and key) issued again by `parent` for 400 days that ended `ended_days_ago`
+/// days ago: the expired copy a bundle keeps beside the certificate in use.
+fn expired_copy(ca: &Ca, parent: &Ca, ended_days_ago: i64) -> Ca {
+    let now = OffsetDateTime::now_utc();
+    ca.reissued_by(
+        parent,
+        now - Duration::days(ended_days_ago + 400),
+        now - Duration::days(ended_days_ago),
+    )
+    .expect("an expired copy")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chain_under_the_agents_own_root_is_ok_through_the_third_store() {
     let pki = genuine_pki(&[HOST]);
@@ -116,15 +128,7 @@ async fn an_expired_certificate_of_the_bundle_is_a_warning_in_the_header_and_the
     // the bundle holds the root and an expired copy of the issuing CA (same name and key), as
     // the agent's holds Microsoft Secure Server CA 2011; the server sends the current copy
     let pki = genuine_pki(&[HOST]);
-    let now = OffsetDateTime::now_utc();
-    let expired = pki
-        .inter
-        .reissued_by(
-            &pki.root,
-            now - Duration::days(400),
-            now - Duration::days(30),
-        )
-        .expect("expired copy");
+    let expired = expired_copy(&pki.inter, &pki.root, 30);
     let server = serve(&pki.leaf, http(404, "")).await;
     let out = agent_probe(
         &[("root.pem", &pki.root), ("issuing-2011.pem", &expired)],
@@ -532,15 +536,7 @@ async fn a_package_chooses_among_the_profiles_lists_only() {
 async fn a_renewed_anchor_kept_beside_its_expired_copy_is_the_one_named() {
     // two certificates of one name and key in the bundle, the old one expired
     let pki = genuine_pki(&[HOST]);
-    let now = OffsetDateTime::now_utc();
-    let old_root = pki
-        .root
-        .reissued_by(
-            &pki.root,
-            now - Duration::days(400),
-            now - Duration::days(10),
-        )
-        .expect("old copy of the root");
+    let old_root = expired_copy(&pki.root, &pki.root, 10);
     let server = serve(&pki.leaf, http(404, "")).await;
     let out = agent_probe(
         &[("old-root.pem", &old_root), ("root.pem", &pki.root)],
