@@ -5,7 +5,7 @@
 //! in and goes through the same parser.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -17,89 +17,15 @@ use crate::input;
 use crate::pins::{Pin, PinEntry, PinSet, PinnedAnchor};
 use crate::verdict::{Advice, Verdict};
 
+mod files;
+
+pub use files::Files;
+
 /// The Defender for Endpoint profile, compiled into the binary.
-pub const BUNDLED_MDE: &str = include_str!("../pins/mde.toml");
+pub const BUNDLED_MDE: &str = include_str!("../../pins/mde.toml");
 
 /// The name under which the bundled profile is reported in messages.
 pub const BUNDLED_MDE_NAME: &str = "pins/mde.toml (bundled)";
-
-/// The files the bundled profile names (`include`, `anchors`), compiled in beside it.
-const BUNDLED_FILES: [(&str, &[u8]); 5] = [
-    (
-        "mde-standard.toml",
-        include_bytes!("../pins/mde-standard.toml"),
-    ),
-    (
-        "mde-streamlined.toml",
-        include_bytes!("../pins/mde-streamlined.toml"),
-    ),
-    (
-        "agent/microsoft-root-2011.pem",
-        include_bytes!("../pins/agent/microsoft-root-2011.pem"),
-    ),
-    (
-        "agent/microsoft-secure-server-ca-2011.pem",
-        include_bytes!("../pins/agent/microsoft-secure-server-ca-2011.pem"),
-    ),
-    (
-        "agent/digicert-global-root-g2.pem",
-        include_bytes!("../pins/agent/digicert-global-root-g2.pem"),
-    ),
-];
-
-/// Where the files a profile names (`include`, `anchors`) are read from.
-#[derive(Clone, Debug)]
-pub enum Files {
-    /// the files compiled in beside the bundled profile
-    Bundled,
-    /// the profile's own directory
-    Dir(PathBuf),
-    /// nowhere: a profile given as text names no file
-    None,
-    /// not read: the pins alone are wanted (`pins convert`), the files a profile names are
-    /// passed over
-    Skip,
-}
-
-impl Files {
-    /// The directory of the file at `path` (the current one for standard input or a bare
-    /// name): where that profile's files are read from.
-    pub fn beside(path: &Path) -> Files {
-        match path.parent() {
-            Some(dir) if !input::is_stdin(path) && !dir.as_os_str().is_empty() => {
-                Files::Dir(dir.into())
-            }
-            _ => Files::Dir(PathBuf::from(".")),
-        }
-    }
-
-    /// The bytes of `name` within `limit`, and the name to report it under; `at` places the
-    /// error of a name that is not there at the line that names it.
-    fn read(
-        &self,
-        name: &str,
-        limit: input::Limit,
-        at: &dyn Fn(String) -> Error,
-    ) -> Result<(Vec<u8>, String), Error> {
-        match self {
-            Files::Bundled => BUNDLED_FILES
-                .iter()
-                .find(|(file, _)| *file == name)
-                .map(|(file, bytes)| (bytes.to_vec(), format!("pins/{file} (bundled)")))
-                .ok_or_else(|| at(format!("{name:?} is not one of the bundled files"))),
-            Files::Dir(dir) => {
-                let path = dir.join(name);
-                input::read_bounded(&path, limit)
-                    .map(|bytes| (bytes, input::name(&path)))
-                    .map_err(|e| at(e.with_causes()))
-            }
-            Files::Skip => Ok((Vec::new(), String::new())),
-            Files::None => Err(at(format!(
-                "{name:?} cannot be read: this profile was given as text, with no directory to read it from"
-            ))),
-        }
-    }
-}
 
 /// A loaded profile.
 #[derive(Clone, Debug, Default)]
@@ -596,7 +522,7 @@ mod tests {
         // pins/sources/mde-endpoints.csv is the source of the two catalog files: every row is
         // an endpoint with its method, status and trust, and nothing else is
         let profile = Profile::bundled().unwrap();
-        let table = include_str!("../pins/sources/mde-endpoints.csv");
+        let table = include_str!("../../pins/sources/mde-endpoints.csv");
         let tagged: Vec<&Endpoint> = profile
             .endpoints
             .iter()
