@@ -11,13 +11,15 @@
 //! formats, `scale` target lists and shards, `readme` the README's CI examples, `os_store` where the OS
 //! store was read from (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--os-store`).
 //! `output` the files pinprobe writes, `agent` the pin sets that carry their own anchors and
-//! the Defender catalogs and onboarding packages. `support` holds the shared builders.
+//! the Defender catalogs and onboarding packages, `fuzz_corpus` the fuzz corpus (`fuzz/corpus/`)
+//! replayed through the readers of untrusted input. `support` holds the shared builders.
 
 mod agent;
 mod ci;
 mod cli;
 mod convert;
 mod demo;
+mod fuzz_corpus;
 mod generate;
 mod hostile;
 mod hostile_names;
