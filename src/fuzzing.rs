@@ -5,11 +5,13 @@
 //! product would (reports it, follows it, writes it back). The fuzz targets in `fuzz/` and the
 //! replay of their corpus in `cargo test` call these same functions, so the two cannot drift
 //! apart. Nothing here may panic, hang or take memory without bound on any input: when one of
-//! these does, the bug is in the reader it calls.
+//! these does, the bug is in the reader it calls. The one panic written here reports a broken
+//! promise of `pins convert` (what it writes reads back with the same pins).
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::io;
-use std::pin::{pin, Pin};
+use std::pin::{pin, Pin as Pinned};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
@@ -22,8 +24,8 @@ use crate::chain::trust::{self, AnchorSet, Store};
 use crate::endpoint::{Endpoint, Method};
 use crate::evidence::Interceptors;
 use crate::net::resolve::Resolver;
-use crate::pin_formats::{self, PinFormat};
-use crate::pins::PinSet;
+use crate::pin_formats::{self, ForeignSet, PinFormat};
+use crate::pins::{Pin, PinEntry, PinSet};
 use crate::probe::{self, Context, Settings};
 use crate::profile::Profile;
 use crate::proxy::{connect, pac, system};
@@ -46,7 +48,8 @@ pub const TARGETS: [Target; 9] = [
     ("targets", targets),
 ];
 
-/// The clock of the chain target: fixed, so that an input gives the same analysis every day.
+/// The clock the chain target builds its paths at: fixed (mid-2025), so that they are the same
+/// every day; the verdict is judged at the current time, as `inspect --file` judges it.
 const CHAIN_NOW: Duration = Duration::from_secs(1_750_000_000);
 
 /// A certificate chain or bundle (`inspect --file`, `--cacert`): read as PEM or DER, every
@@ -131,17 +134,43 @@ pub fn profile(data: &[u8]) {
 
 /// A pin file of another tool (`pins convert`): the first byte picks the format it is read as
 /// and the second the format it is written to, as `--from` and `--to` do; the rest is the file.
+///
+/// What is written must read back, in its format, with the same pins and deny pins: a
+/// converted file that its own tool refuses, or that pins other keys, is a bug as much as a
+/// panic is, and this panic is how the fuzzer is told.
 pub fn pin_formats(data: &[u8]) {
     let [from, to, rest @ ..] = data else {
         return;
     };
     let format = |byte: &u8| PinFormat::ALL[usize::from(*byte) % PinFormat::ALL.len()];
+    let (from, to) = (format(from), format(to));
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    if let Ok((sets, _)) = pin_formats::read_counted(format(from), text, "fuzz") {
-        let _ = pin_formats::write_sets(format(to), &sets, Some("converted from fuzz"));
+    let Ok((sets, _)) = pin_formats::read_counted(from, text, "fuzz") else {
+        return;
+    };
+    let Ok(written) = pin_formats::write_sets(to, &sets, Some("converted from fuzz")) else {
+        return;
+    };
+    match pin_formats::read_counted(to, &written, "written") {
+        Ok((back, _)) if keys(&back) == keys(&sets) => {}
+        Ok((back, _)) => panic!(
+            "{from} to {to}: the pins written are not the pins read\nread: {:?}\nread back: {:?}\n{written}",
+            keys(&sets),
+            keys(&back)
+        ),
+        Err(e) => panic!("{from} to {to}: what was written does not read back: {e}\n{written}"),
     }
+}
+
+/// Every pin and every deny pin of `sets`, each once, in order.
+fn keys(sets: &[ForeignSet]) -> (BTreeSet<Pin>, BTreeSet<Pin>) {
+    let all = |list: &[PinEntry]| list.iter().map(|entry| entry.pin).collect::<BTreeSet<_>>();
+    (
+        sets.iter().flat_map(|s| all(&s.pins)).collect(),
+        sets.iter().flat_map(|s| all(&s.deny)).collect(),
+    )
 }
 
 /// The answer of a PAC file's `FindProxyForURL`: read, described and turned into the hops a
@@ -266,7 +295,7 @@ impl<'a> Trickle<'a> {
 
 impl AsyncRead for Trickle<'_> {
     fn poll_read(
-        mut self: Pin<&mut Self>,
+        mut self: Pinned<&mut Self>,
         _: &mut TaskContext<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
@@ -280,18 +309,18 @@ impl AsyncRead for Trickle<'_> {
 
 impl AsyncWrite for Trickle<'_> {
     fn poll_write(
-        self: Pin<&mut Self>,
+        self: Pinned<&mut Self>,
         _: &mut TaskContext<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         Poll::Ready(Ok(buf.len()))
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+    fn poll_flush(self: Pinned<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+    fn poll_shutdown(self: Pinned<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 }

@@ -16,7 +16,8 @@
 //! beside `--pinnedpubkey`, `progress` reads the progress bar from a pseudo-terminal,
 //! `reference` the shell completions and the man page, `fleet` the Jamf and Intune scripts of
 //! `docs/fleet.md`, `reports` several reports of one run, how they agree with the exit status,
-//! `--fail-on` and the summary line. `support` holds the shared builders.
+//! `--fail-on` and the summary line, `fuzz_corpus` the fuzz corpus (`fuzz/corpus/`) replayed
+//! through the readers of untrusted input. `support` holds the shared builders.
 
 mod agent;
 mod ci;
@@ -25,6 +26,7 @@ mod convert;
 mod curl;
 mod demo;
 mod fleet;
+mod fuzz_corpus;
 mod generate;
 mod hostile;
 mod hostile_names;
