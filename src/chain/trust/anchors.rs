@@ -2,6 +2,7 @@
 //! with where it came from, and the OS store with where it was read from.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rustls::pki_types::{CertificateDer, TrustAnchor};
 use serde::Serialize;
@@ -126,11 +127,20 @@ fn pin_base64<S: serde::Serializer>(pin: &Pin, serializer: S) -> Result<S::Ok, S
 }
 
 /// A set of trust anchors with what each one is.
+///
+/// What a report says of an anchor (its subject, dates and origin, [`AnchorInfo`]) is worked
+/// out from its certificate the first time something asks: a run reaches a handful of the
+/// hundreds of anchors a store holds, and analysing them all took more CPU than a whole probe.
+/// Its key (its pin) is known from the start, from the key path building uses.
 pub struct AnchorSet {
     /// which set it is
     pub name: Store,
     pub(super) anchors: Vec<TrustAnchor<'static>>,
-    pub(super) info: Vec<AnchorInfo>,
+    /// each anchor's pin: the SHA-256 of the key webpki builds paths to
+    pub(super) pins: Vec<Pin>,
+    /// each anchor's certificate and where it came from, analysed on demand into `info`
+    pub(super) certs: Vec<(CertificateDer<'static>, AnchorOrigin)>,
+    info: Vec<OnceLock<AnchorInfo>>,
     /// problems met while loading (unreadable files, certificates that are not anchors)
     pub load_errors: Vec<String>,
     /// where the OS store was read from (`None` for the public set)
@@ -259,42 +269,73 @@ impl AnchorSet {
         AnchorSet {
             name,
             anchors: Vec::new(),
+            pins: Vec::new(),
+            certs: Vec::new(),
             info: Vec::new(),
             load_errors: Vec::new(),
             source: None,
         }
     }
 
-    fn add(&mut self, der: &CertificateDer<'_>, origin: &AnchorOrigin) -> Result<(), String> {
-        let anchor = webpki::anchor_from_trusted_cert(der)
+    fn add(&mut self, der: CertificateDer<'static>, origin: &AnchorOrigin) -> Result<(), String> {
+        let anchor = webpki::anchor_from_trusted_cert(&der)
             .map_err(|e| format!("not usable as a trust anchor: {e:?}"))?
             .to_owned();
-        let info = CertInfo::analyse(0, der);
-        let pin = info
-            .pin
-            .ok_or_else(|| info.parse_error.clone().unwrap_or_default())?;
+        self.pins
+            .push(Pin::of_spki(&webpki::spki_for_anchor(&anchor)));
         self.anchors.push(anchor);
-        self.info.push(AnchorInfo {
-            subject: info.subject,
-            spki_sha256: pin,
-            origin: origin.clone(),
-            not_after_unix: info.parse_error.is_none().then_some(info.not_after_unix),
-            not_after: info.not_after,
-        });
+        self.certs.push((der, origin.clone()));
+        self.info.push(OnceLock::new());
         Ok(())
+    }
+
+    /// What the reports say of the anchor at `index`.
+    pub(super) fn info(&self, index: usize) -> Option<&AnchorInfo> {
+        let (der, origin) = self.certs.get(index)?;
+        let pin = self.pins[index];
+        Some(self.info[index].get_or_init(|| {
+            let info = CertInfo::analyse(0, der);
+            match &info.parse_error {
+                None => AnchorInfo {
+                    subject: info.subject,
+                    spki_sha256: pin,
+                    origin: origin.clone(),
+                    not_after_unix: Some(info.not_after_unix),
+                    not_after: info.not_after,
+                },
+                // webpki took it as an anchor, so paths reach it; what cannot be read of it
+                // is said, never guessed
+                Some(error) => AnchorInfo {
+                    subject: format!("(an anchor certificate that cannot be analysed: {error})"),
+                    spki_sha256: pin,
+                    origin: origin.clone(),
+                    not_after_unix: None,
+                    not_after: String::new(),
+                },
+            }
+        }))
+    }
+
+    /// What the reports say of every anchor, in order.
+    fn infos(&self) -> impl Iterator<Item = &AnchorInfo> {
+        (0..self.len()).filter_map(|i| self.info(i))
     }
 
     /// Mozilla's roots (compiled in) plus the anchors of every `--cacert` file.
     pub fn public(cacerts: &[PathBuf]) -> Result<AnchorSet, Error> {
         let mut set = AnchorSet::new(Store::Public);
         for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-            if let Err(e) = set.add(der, &AnchorOrigin::Mozilla) {
+            // compiled in: a copy of the certificate is a copy of a reference
+            if let Err(e) = set.add(der.clone(), &AnchorOrigin::Mozilla) {
                 set.load_errors.push(e);
             }
         }
         for path in cacerts {
             let origin = AnchorOrigin::CaCert(path.clone());
-            for (i, der) in read_certificates(path, input::CACERT)?.iter().enumerate() {
+            for (i, der) in read_certificates(path, input::CACERT)?
+                .into_iter()
+                .enumerate()
+            {
                 set.add(der, &origin).map_err(|e| Error::File {
                     file: input::name(path),
                     message: format!("certificate #{}: {e}", i + 1),
@@ -313,7 +354,7 @@ impl AnchorSet {
         let source = OsStoreSource::decide(choice, CertVars::from_env());
         let loaded = os_store::load(&source);
         set.load_errors = loaded.errors;
-        for der in &loaded.certs {
+        for der in loaded.certs {
             if let Err(e) = set.add(der, &AnchorOrigin::Os) {
                 set.load_errors.push(e);
             }
@@ -345,7 +386,7 @@ impl AnchorSet {
                 set: set.name.clone(),
                 file: anchor.file.clone(),
             };
-            if let Err(e) = anchors.add(&anchor.der, &origin) {
+            if let Err(e) = anchors.add(anchor.der.clone(), &origin) {
                 anchors.load_errors.push(format!("{origin}: {e}"));
             }
         }
@@ -354,8 +395,7 @@ impl AnchorSet {
 
     /// The anchors whose certificates have expired at `now` (seconds since the epoch).
     pub fn expired(&self, now: i64) -> impl Iterator<Item = &AnchorInfo> {
-        self.info
-            .iter()
+        self.infos()
             .filter(move |i| i.not_after_unix.is_some_and(|t| t < now))
     }
 
@@ -367,7 +407,7 @@ impl AnchorSet {
         }
         let origin = AnchorOrigin::Given(origin.to_string());
         for der in certs {
-            if let Err(e) = set.add(der, &origin) {
+            if let Err(e) = set.add(der.clone().into_owned(), &origin) {
                 set.load_errors.push(e);
             }
         }
@@ -387,12 +427,12 @@ impl AnchorSet {
     /// Whether an anchor with this subject (distinguished name, as reports show it) is in the
     /// set.
     pub fn has_subject(&self, subject: &str) -> bool {
-        self.info.iter().any(|i| i.subject == subject)
+        self.infos().any(|i| i.subject == subject)
     }
 
     /// Whether an anchor with this key is in the set.
     pub fn has_key(&self, pin: &Pin) -> bool {
-        self.info.iter().any(|i| i.spki_sha256 == *pin)
+        self.pins.contains(pin)
     }
 
     /// The position of `anchor` (a name and a key) in the set. Two certificates of one name
@@ -404,7 +444,10 @@ impl AnchorSet {
                 && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
         });
         let first = same.next().map(|(i, _)| i)?;
-        let valid = |i: usize| self.info[i].not_after_unix.is_none_or(|t| t >= now);
+        let valid = |i: usize| {
+            self.info(i)
+                .is_none_or(|info| info.not_after_unix.is_none_or(|t| t >= now))
+        };
         Some(
             std::iter::once(first)
                 .chain(same.map(|(i, _)| i))

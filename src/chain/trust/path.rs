@@ -254,9 +254,12 @@ fn expired_anchor(anchor: &AnchorInfo, now: UnixTime) -> Option<String> {
 fn valid_anchors(set: &AnchorSet, now: UnixTime) -> Vec<TrustAnchor<'static>> {
     set.anchors
         .iter()
-        .zip(&set.info)
-        .filter(|(_, info)| expired_anchor(info, now).is_none())
-        .map(|(anchor, _)| anchor.clone())
+        .enumerate()
+        .filter(|(i, _)| {
+            set.info(*i)
+                .is_none_or(|info| expired_anchor(info, now).is_none())
+        })
+        .map(|(_, anchor)| anchor.clone())
         .collect()
 }
 
@@ -284,7 +287,7 @@ fn reached(
     PathReport {
         store: set.name,
         verified: state == PathState::Verified,
-        anchor: set.info.get(anchor).cloned(),
+        anchor: set.info(anchor).cloned(),
         path,
         error,
         state,
@@ -358,7 +361,7 @@ pub fn build_path(
     let attempt = |time: UnixTime| attempt_with(&set.anchors, time);
     let report = |anchor, path, state, error| reached(set, anchor, path, state, error);
     match attempt(now) {
-        Ok((anchor, path)) => match set.info.get(anchor).and_then(|a| expired_anchor(a, now)) {
+        Ok((anchor, path)) => match set.info(anchor).and_then(|a| expired_anchor(a, now)) {
             // webpki takes an anchor as a name and a key; its certificate's dates are ours to
             // judge, as `openssl verify` does; and as OpenSSL prefers an issuer valid now, a
             // path to an anchor still valid wins over one to an expired anchor (a bundle that

@@ -125,3 +125,30 @@ fn pem_errors_name_the_line_of_the_failing_block() {
         assert_eq!(e, format!("{}: {message}", file.display()), "{text}");
     }
 }
+
+#[test]
+fn an_anchors_pin_known_from_the_start_is_the_one_its_analysis_gives() {
+    // the pins come from the key webpki builds paths to, the reports' details from the
+    // certificate when first asked: both must name the same key, for every Mozilla root and
+    // for RSA and ECDSA lab roots
+    let rsa = Ca::root("Lab RSA Root", "Lab", KeyKind::Rsa2048).unwrap();
+    let ecdsa = Ca::root("Lab ECDSA Root", "Lab", KeyKind::EcdsaP256).unwrap();
+    let lab =
+        AnchorSet::from_certificates(Store::Os, &[rsa.der().clone(), ecdsa.der().clone()], "test");
+    let public = AnchorSet::public(&[]).unwrap();
+    assert!(public.len() > 100, "{} Mozilla roots", public.len());
+    for set in [&lab, &public] {
+        for i in 0..set.len() {
+            let (der, _) = &set.certs[i];
+            let analysed = CertInfo::analyse(0, der);
+            assert_eq!(Some(set.pins[i]), analysed.pin, "{}", analysed.subject);
+            assert!(set.has_key(&set.pins[i]));
+            let info = set.info(i).unwrap();
+            assert_eq!(info.spki_sha256, set.pins[i]);
+            assert_eq!(info.subject, analysed.subject);
+            assert_eq!(info.not_after_unix, Some(analysed.not_after_unix));
+        }
+    }
+    assert!(lab.has_subject(&CertInfo::analyse(0, rsa.der()).subject));
+    assert!(!lab.has_subject("CN=Elsewhere"));
+}
