@@ -127,6 +127,26 @@ fn line_of(text: &str, offset: usize) -> usize {
     line_col(text, offset).0
 }
 
+/// The byte offsets where the lines of a text start: the lines of many offsets in one pass over
+/// the text (counting the line breaks before each offset took time quadratic in the length of a
+/// profile of many entries).
+struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    fn new(text: &str) -> LineStarts {
+        LineStarts(
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
+    }
+
+    /// 1-based line of a byte offset, as [`line_of`] gives it.
+    fn line_of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
+}
+
 /// An error at the line of a byte offset of `text`, in `file`.
 fn at_line<'a>(text: &'a str, file: &'a str) -> impl Fn(usize, String) -> Error + 'a {
     move |offset, message| Error::At {
@@ -223,6 +243,7 @@ impl Profile {
         refs: &mut Vec<Option<(String, String, usize)>>,
     ) -> Result<(), Error> {
         let at = at_line(text, file);
+        let lines = LineStarts::new(text);
         for spanned in raw {
             let start = spanned.span().start;
             let raw_endpoint = spanned.into_inner();
@@ -230,7 +251,7 @@ impl Profile {
                 (
                     p.get_ref().clone(),
                     file.to_string(),
-                    line_of(text, p.span().start),
+                    lines.line_of(p.span().start),
                 )
             }));
             endpoints.push(Self::endpoint(raw_endpoint, start, &at)?);
@@ -488,6 +509,20 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_starts_give_the_line_line_col_gives() {
+        for text in ["", "a", "a\n", "\n\n", "ab\ncd\n\nef", "é\nü\n"] {
+            let lines = LineStarts::new(text);
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(
+                    lines.line_of(offset),
+                    line_of(text, offset),
+                    "{text:?} at {offset}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn bundled_profile_loads_with_the_fourteen_endpoints() {
