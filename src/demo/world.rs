@@ -16,7 +16,7 @@ use crate::chain::trust::{AnchorSet, Store};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::lab::{
-    Behaviour, Ca, KeyKind, LabError, LabProxy, Leaf, LeafSpec, ProxyBehaviour, Server,
+    Behaviour, Ca, KeyKind, LabError, LabKey, LabProxy, Leaf, LeafSpec, ProxyBehaviour, Server,
 };
 use crate::net::resolve::Resolver;
 use crate::pins::{Pin, PinEntry, PinSet};
@@ -55,11 +55,45 @@ struct Authorities {
     public_root: Ca,
     issuing: Ca,
     inspection: Ca,
+    /// the key the inspecting device signs every leaf it forges with
+    forging_key: LabKey,
     interceptor: Ca,
 }
 
 impl Authorities {
     fn new(now: OffsetDateTime) -> Result<Authorities, LabError> {
+        // the two RSA keys are most of the demo's work (tens of milliseconds each, a prime
+        // search): made side by side while this thread makes the ECDSA authorities
+        let (inspection_key, forging_key, ecdsa) = std::thread::scope(|s| {
+            let inspection_key = s.spawn(|| LabKey::generate(KeyKind::Rsa2048));
+            let forging_key = s.spawn(|| LabKey::generate(KeyKind::Rsa2048));
+            let ecdsa = Self::ecdsa(now);
+            let joined = |h: std::thread::ScopedJoinHandle<'_, Result<LabKey, LabError>>| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            };
+            (joined(inspection_key), joined(forging_key), ecdsa)
+        });
+        let (public_root, issuing, interceptor) = ecdsa?;
+        // Inspection devices mostly sign with RSA; the enterprise installed this root years ago.
+        let inspection = Ca::root_with_key(
+            INSPECTION_CA_CN,
+            INSPECTION_ORG,
+            inspection_key?,
+            now - days(3 * 365),
+            now + days(7 * 365),
+        )?;
+        Ok(Authorities {
+            public_root,
+            issuing,
+            inspection,
+            forging_key: forging_key?,
+            interceptor,
+        })
+    }
+
+    /// The public root, its issuing CA and the named interceptor's CA.
+    fn ecdsa(now: OffsetDateTime) -> Result<(Ca, Ca, Ca), LabError> {
         let public_root = Ca::root_valid(
             PUBLIC_ROOT_CN,
             DEMO_ORG,
@@ -73,14 +107,6 @@ impl Authorities {
             KeyKind::EcdsaP256,
             now - days(2 * 365),
             now + days(5 * 365),
-        )?;
-        // Inspection devices mostly sign with RSA; the enterprise installed this root years ago.
-        let inspection = Ca::root_valid(
-            INSPECTION_CA_CN,
-            INSPECTION_ORG,
-            KeyKind::Rsa2048,
-            now - days(3 * 365),
-            now + days(7 * 365),
         )?;
         let interceptor_root = Ca::root_valid(
             INTERCEPTOR_ROOT_CN,
@@ -96,12 +122,7 @@ impl Authorities {
             now - days(365),
             now + days(5 * 365),
         )?;
-        Ok(Authorities {
-            public_root,
-            issuing,
-            inspection,
-            interceptor,
-        })
+        Ok((public_root, issuing, interceptor))
     }
 }
 
@@ -209,9 +230,8 @@ async fn start_servers(
             }
             Backend::InspectingMiddlebox => {
                 // minted on the fly for this connection, as inspection devices do
-                let mut forged = spec(host, now, Duration::ZERO, days(365));
-                forged.key = KeyKind::Rsa2048;
-                let leaf = ca.inspection.leaf(&forged)?;
+                let forged = spec(host, now, Duration::ZERO, days(365));
+                let leaf = ca.inspection.leaf_with_key(&forged, &ca.forging_key)?;
                 let mut chain = leaf.chain();
                 chain.push(ca.inspection.der().clone());
                 serve(&leaf, chain).await

@@ -19,7 +19,7 @@ mod proxy;
 mod server;
 
 pub use http::{HttpServer, Reply};
-pub use pki::{Ca, KeyKind, Leaf, LeafSpec, Pki};
+pub use pki::{Ca, KeyKind, LabKey, Leaf, LeafSpec, Pki};
 pub use proxy::{LabProxy, ProxyBehaviour, PROXY_VARS};
 pub use server::{closed_port, Behaviour, Request, Server};
 

@@ -57,6 +57,31 @@ impl KeyKind {
     }
 }
 
+/// A key pair made before the certificate it goes into. An RSA key takes tens of milliseconds
+/// to generate (a prime search, so sometimes far more), against a fraction of one for ECDSA: a
+/// caller that needs several makes them on threads of its own, or gives one to several leaves,
+/// as an inspecting device signs every leaf it forges with one key.
+#[derive(Debug)]
+pub struct LabKey {
+    kind: KeyKind,
+    pair: KeyPair,
+}
+
+impl LabKey {
+    /// A fresh key of `kind`.
+    pub fn generate(kind: KeyKind) -> Result<LabKey, LabError> {
+        Ok(LabKey {
+            kind,
+            pair: kind.generate()?,
+        })
+    }
+
+    /// A copy of the key pair, for a certificate (rcgen's key pairs are not `Clone`).
+    fn pair(&self) -> Result<KeyPair, LabError> {
+        Ok(KeyPair::try_from(self.pair.serialize_der())?)
+    }
+}
+
 /// A certificate authority of a lab PKI: its certificate, its key, and the intermediates
 /// between it and its root.
 #[derive(Debug)]
@@ -87,8 +112,25 @@ impl Ca {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<Ca, LabError> {
+        Ca::root_with_key(
+            common_name,
+            organization,
+            LabKey::generate(key)?,
+            not_before,
+            not_after,
+        )
+    }
+
+    /// A self-signed root CA as [`Ca::root_valid`], with a key made beforehand.
+    pub fn root_with_key(
+        common_name: &str,
+        organization: &str,
+        key: LabKey,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Ca, LabError> {
         let params = ca_params(common_name, organization, not_before, not_after);
-        let key = key.generate()?;
+        let key = key.pair;
         let cert = params.self_signed(&key)?.der().clone();
         Ok(Ca {
             cert,
@@ -164,9 +206,22 @@ impl Ca {
     /// IP SAN), CN `spec.common_name` or else the first name, O `spec.organization` if set,
     /// validity and key from `spec`.
     pub fn leaf(&self, spec: &LeafSpec) -> Result<Leaf, LabError> {
+        self.leaf_signed(spec, spec.key.generate()?)
+    }
+
+    /// A leaf as [`Ca::leaf`] with a key made beforehand (its kind replaces `spec.key`); one
+    /// key may go into several leaves.
+    pub fn leaf_with_key(&self, spec: &LeafSpec, key: &LabKey) -> Result<Leaf, LabError> {
+        let spec = LeafSpec {
+            key: key.kind,
+            ..spec.clone()
+        };
+        self.leaf_signed(&spec, key.pair()?)
+    }
+
+    fn leaf_signed(&self, spec: &LeafSpec, key: KeyPair) -> Result<Leaf, LabError> {
         let mut params = leaf_params(spec)?;
         params.use_authority_key_identifier_extension = true;
-        let key = spec.key.generate()?;
         let cert = params.signed_by(&key, &self.issuer())?.der().clone();
         Ok(Leaf {
             cert,
