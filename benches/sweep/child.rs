@@ -146,3 +146,39 @@ pub fn self_cpu() -> Duration {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     timeval(usage.ru_utime) + timeval(usage.ru_stime)
 }
+
+/// The medians of several runs of one command, each taken on its own (the run of median wall
+/// time need not be the run of median CPU).
+#[derive(Clone, Copy, Debug)]
+pub struct Medians {
+    pub wall: Duration,
+    pub cpu: Duration,
+    pub max_rss_kib: u64,
+}
+
+impl Medians {
+    /// `None` for no run.
+    pub fn of(runs: &[Run]) -> Option<Medians> {
+        fn middle<T: Ord + Copy>(mut values: Vec<T>) -> Option<T> {
+            values.sort();
+            values.get(values.len() / 2).copied()
+        }
+        Some(Medians {
+            wall: middle(runs.iter().map(|r| r.wall).collect())?,
+            cpu: middle(runs.iter().map(|r| r.cpu).collect())?,
+            max_rss_kib: middle(runs.iter().map(|r| r.max_rss_kib).collect())?,
+        })
+    }
+
+    pub fn wall_ms(&self) -> f64 {
+        self.wall.as_secs_f64() * 1000.0
+    }
+
+    pub fn cpu_ms(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1000.0
+    }
+
+    pub fn rss_mib(&self) -> f64 {
+        self.max_rss_kib as f64 / 1024.0
+    }
+}

@@ -17,10 +17,11 @@
 //!
 //! The modules: `options` (the flags), `child` (measuring a child with `wait4`), `pki` and
 //! `origin` (the server side), `clients` (the commands measured), one module per case
-//! (`throughput`, `latency`, `memory`), and `targets` (the summary).
+//! (`throughput`, `cold`, `latency`, `memory`), and `targets` (the summary).
 
 mod child;
 mod clients;
+mod cold;
 mod latency;
 mod memory;
 mod options;
@@ -144,6 +145,9 @@ fn run(options: &Options) -> Result<()> {
     let sweep = throughput::run(out, options, &mut bench, &origin, &pkis)?;
     let mut targets = Targets::default();
     throughput::ratios(out, &sweep, &mut targets)?;
+    out.flush()?;
+
+    cold::run(out, &mut bench, &rsa, origin.ports[0], &mut targets)?;
     out.flush()?;
 
     latency::run(out, &runtime, &mut bench, &ecdsa, &mut targets)?;
