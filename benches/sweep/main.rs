@@ -17,11 +17,12 @@
 //!
 //! The modules: `options` (the flags), `child` (measuring a child with `wait4`), `pki` and
 //! `origin` (the server side), `clients` (the commands measured), one module per case
-//! (`throughput`, `cold`, `latency`, `memory`), and `targets` (the summary).
+//! (`throughput`, `cold`, `demo`, `latency`, `memory`), and `targets` (the summary).
 
 mod child;
 mod clients;
 mod cold;
+mod demo;
 mod latency;
 mod memory;
 mod options;
@@ -148,6 +149,9 @@ fn run(options: &Options) -> Result<()> {
     out.flush()?;
 
     cold::run(out, &mut bench, &rsa, origin.ports[0], &mut targets)?;
+    out.flush()?;
+
+    demo::run(out, &mut bench, &rsa, &mut targets)?;
     out.flush()?;
 
     latency::run(out, &runtime, &mut bench, &ecdsa, &mut targets)?;
