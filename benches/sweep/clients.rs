@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use pinprobe::lab::PROXY_VARS;
 use tempfile::TempDir;
@@ -16,6 +17,22 @@ use crate::Result;
 
 /// Parallel curl processes, as the issue asks.
 pub const CURL_PARALLEL: usize = 8;
+
+/// One pinprobe run over a targets file.
+pub struct Job<'a> {
+    /// the targets file, one URL a line
+    pub targets: String,
+    /// the values of `--resolve`
+    pub resolve: Vec<String>,
+    /// the value of `--format`
+    pub format: &'static str,
+    /// `-j`, when not the default
+    pub concurrency: Option<usize>,
+    /// a profiler's command line to run pinprobe under
+    pub wrap: &'a [String],
+    /// how long the run may take
+    pub limit: Duration,
+}
 
 /// Shared state of the clients: where files go, and which binaries run.
 pub struct Bench {
@@ -44,14 +61,31 @@ impl Bench {
         concurrency: Option<usize>,
         wrap: &[String],
     ) -> Result<Run> {
+        let mut targets = String::new();
+        for name in names {
+            let _ = writeln!(targets, "https://{name}:{port}/ping");
+        }
+        let job = Job {
+            targets,
+            resolve: names
+                .iter()
+                .map(|name| format!("{name}:{port}:127.0.0.1"))
+                .collect(),
+            format: "ndjson",
+            concurrency,
+            wrap,
+            limit: CHILD_DEADLINE,
+        };
+        self.pinprobe_job(pki, &job)
+    }
+
+    /// `pinprobe --targets FILE` as `job` says, output to /dev/null, the bench root in both
+    /// stores.
+    pub fn pinprobe_job(&mut self, pki: &Pki, job: &Job) -> Result<Run> {
         let dir = self.run_dir()?;
         let targets = dir.join("targets.txt");
-        let mut list = String::new();
-        for name in names {
-            let _ = writeln!(list, "https://{name}:{port}/ping");
-        }
-        fs::write(&targets, list)?;
-        let mut cmd = match wrap.split_first() {
+        fs::write(&targets, &job.targets)?;
+        let mut cmd = match job.wrap.split_first() {
             Some((program, args)) => {
                 let mut c = Command::new(program);
                 c.args(args).arg(&self.pinprobe);
@@ -63,15 +97,23 @@ impl Bench {
             .arg(&targets)
             .arg("--cacert")
             .arg(&pki.root_pem)
-            .args(["--format", "ndjson", "-o", "/dev/null", "-q", "--proxy", ""]);
-        if let Some(j) = concurrency {
+            .args([
+                "--format",
+                job.format,
+                "-o",
+                "/dev/null",
+                "-q",
+                "--proxy",
+                "",
+            ]);
+        if let Some(j) = job.concurrency {
             cmd.arg("-j").arg(j.to_string());
         }
-        for name in names {
-            cmd.arg("--resolve").arg(format!("{name}:{port}:127.0.0.1"));
+        for resolve in &job.resolve {
+            cmd.arg("--resolve").arg(resolve);
         }
         self.client_env(&mut cmd, pki);
-        measure(&mut cmd, &dir, CHILD_DEADLINE)
+        measure(&mut cmd, &dir, job.limit)
     }
 
     /// What every client's environment holds: the bench root as the OS store, no proxy.

@@ -17,14 +17,14 @@
 //!
 //! The modules: `options` (the flags), `child` (measuring a child with `wait4`), `pki` and
 //! `origin` (the server side), `clients` (the commands measured), one module per case
-//! (`throughput`, `cold`, `demo`, `latency`, `memory`), and `targets` (the summary).
+//! (`throughput`, `cold`, `demo`, `latency`, `growth`), and `targets` (the summary).
 
 mod child;
 mod clients;
 mod cold;
 mod demo;
+mod growth;
 mod latency;
-mod memory;
 mod options;
 mod origin;
 mod pki;
@@ -157,7 +157,7 @@ fn run(options: &Options) -> Result<()> {
     latency::run(out, &runtime, &mut bench, &ecdsa, &mut targets)?;
     out.flush()?;
 
-    memory::run(
+    growth::run(
         out,
         options.quick,
         &mut bench,
