@@ -24,6 +24,13 @@ pub const NAMES: usize = 1000;
 const SSLYZE_NAMES: usize = 100;
 /// Seconds `openssl s_time` runs per chain and round.
 const S_TIME_SECONDS: u32 = 3;
+/// The targets at the default `-j`: throughput at least this many times `openssl s_time
+/// -new`'s, client CPU per endpoint at most this many times its, throughput at least this many
+/// times `xargs -P 8 curl`'s, and client CPU per endpoint at most this many milliseconds.
+const S_TIME_SPEED_TARGET: f64 = 2.5;
+const S_TIME_CPU_TARGET: f64 = 0.6;
+const CURL_SPEED_TARGET: f64 = 5.0;
+const CPU_MS_TARGET: f64 = 0.35;
 
 /// One measured client over one chain.
 #[derive(Clone, Debug)]
@@ -247,6 +254,26 @@ pub fn ratios(out: &mut impl Write, sweep: &Sweep, targets: &mut Targets) -> Res
         "pinprobe / peer, per chain: throughput (endpoints/s) and client CPU per endpoint"
     )?;
     for (default, top) in sweep.defaults.iter().zip(&sweep.best) {
+        // the absolute target: what a sweep costs in CPU, whatever the peers cost
+        let cpu = default.cpu_ms();
+        let met = cpu <= CPU_MS_TARGET && default.done > 0;
+        writeln!(
+            out,
+            "{:<6} {:<30} CPU per endpoint {cpu:.3} ms {}",
+            default.chain,
+            format!(
+                "{} (default)",
+                default.client.trim_end_matches(" (default)")
+            ),
+            verdict(Some((met, format!("<= {CPU_MS_TARGET} ms")))),
+        )?;
+        targets.push(
+            format!(
+                "{} CPU per endpoint {cpu:.3} ms at -j {DEFAULT_J} (<= {CPU_MS_TARGET} ms)",
+                default.chain
+            ),
+            met,
+        );
         let mut picks = vec![(default, "default")];
         if top.client != default.client {
             picks.push((top, "best -j"));
@@ -259,9 +286,9 @@ pub fn ratios(out: &mut impl Write, sweep: &Sweep, targets: &mut Targets) -> Res
                 .filter(|r| r.chain == pick.chain && !r.client.starts_with("pinprobe"))
             {
                 let (speed_target, cpu_target) = if peer.client.starts_with("openssl") {
-                    (Some(1.5), Some(0.6))
+                    (Some(S_TIME_SPEED_TARGET), Some(S_TIME_CPU_TARGET))
                 } else if peer.client.starts_with("xargs") {
-                    (Some(5.0), None)
+                    (Some(CURL_SPEED_TARGET), None)
                 } else {
                     (None, None)
                 };
