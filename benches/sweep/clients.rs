@@ -15,7 +15,7 @@ use crate::child::{measure, Run, CHILD_DEADLINE};
 use crate::pki::Pki;
 use crate::Result;
 
-/// Parallel curl processes, as the issue asks.
+/// Parallel curl processes: what a shell script would run.
 pub const CURL_PARALLEL: usize = 8;
 
 /// One pinprobe run over a targets file.

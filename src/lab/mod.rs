@@ -9,7 +9,7 @@
 //! loopback port, so nothing here ever touches the network beyond loopback.
 //!
 //! This module is public only because the integration tests (`tests/it`) and the benchmark
-//! (`benches/sweep.rs`) are crates of their own; it is hidden from the documentation and is
+//! (`benches/sweep/`) are crates of their own; it is hidden from the documentation and is
 //! not a stable API. The demo's own scenery (which CA signs what, its pin sets and stand-in
 //! trust stores) lives in `demo::world`.
 
