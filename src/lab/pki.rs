@@ -59,26 +59,14 @@ impl KeyKind {
 
 /// A key pair made before the certificate it goes into. An RSA key takes tens of milliseconds
 /// to generate (a prime search, so sometimes far more), against a fraction of one for ECDSA: a
-/// caller that needs several makes them on threads of its own, or gives one to several leaves,
-/// as an inspecting device signs every leaf it forges with one key.
+/// caller in a hurry makes it on a thread of its own.
 #[derive(Debug)]
-pub struct LabKey {
-    kind: KeyKind,
-    pair: KeyPair,
-}
+pub struct LabKey(KeyPair);
 
 impl LabKey {
     /// A fresh key of `kind`.
     pub fn generate(kind: KeyKind) -> Result<LabKey, LabError> {
-        Ok(LabKey {
-            kind,
-            pair: kind.generate()?,
-        })
-    }
-
-    /// A copy of the key pair, for a certificate (rcgen's key pairs are not `Clone`).
-    fn pair(&self) -> Result<KeyPair, LabError> {
-        Ok(KeyPair::try_from(self.pair.serialize_der())?)
+        Ok(LabKey(kind.generate()?))
     }
 }
 
@@ -130,7 +118,7 @@ impl Ca {
         not_after: OffsetDateTime,
     ) -> Result<Ca, LabError> {
         let params = ca_params(common_name, organization, not_before, not_after);
-        let key = key.pair;
+        let key = key.0;
         let cert = params.self_signed(&key)?.der().clone();
         Ok(Ca {
             cert,
@@ -206,20 +194,7 @@ impl Ca {
     /// IP SAN), CN `spec.common_name` or else the first name, O `spec.organization` if set,
     /// validity and key from `spec`.
     pub fn leaf(&self, spec: &LeafSpec) -> Result<Leaf, LabError> {
-        self.leaf_signed(spec, spec.key.generate()?)
-    }
-
-    /// A leaf as [`Ca::leaf`] with a key made beforehand (its kind replaces `spec.key`); one
-    /// key may go into several leaves.
-    pub fn leaf_with_key(&self, spec: &LeafSpec, key: &LabKey) -> Result<Leaf, LabError> {
-        let spec = LeafSpec {
-            key: key.kind,
-            ..spec.clone()
-        };
-        self.leaf_signed(&spec, key.pair()?)
-    }
-
-    fn leaf_signed(&self, spec: &LeafSpec, key: KeyPair) -> Result<Leaf, LabError> {
+        let key = spec.key.generate()?;
         let mut params = leaf_params(spec)?;
         params.use_authority_key_identifier_extension = true;
         let cert = params.signed_by(&key, &self.issuer())?.der().clone();
