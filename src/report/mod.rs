@@ -400,17 +400,29 @@ impl<'w> Report<'w> {
     }
 
     /// The order the results must come in: as they finish when an NDJSON report is written
-    /// (the others are put back in input order here), else input order.
+    /// (the others are put back in input order here, within the scheduler's window), else
+    /// input order; as they finish, too, when no report needs an order.
     pub fn order(&self) -> Order {
-        if self
+        let ndjson = self
             .sinks
             .iter()
-            .any(|(_, state)| matches!(state, State::Ndjson))
-        {
-            Order::Completion
-        } else {
-            Order::Input
+            .any(|(_, state)| matches!(state, State::Ndjson));
+        match (self.keeps_input_order(), ndjson) {
+            (false, _) => Order::Completion,
+            (true, false) => Order::Input,
+            (true, true) => Order::CompletionAndInput,
         }
+    }
+
+    /// True when a report takes the results in input order (text, JSON, JUnit, Prometheus).
+    fn keeps_input_order(&self) -> bool {
+        self.kept.is_some()
+            || self.sinks.iter().any(|(_, state)| {
+                matches!(
+                    state,
+                    State::Text(_) | State::Junit(_) | State::Prometheus(_)
+                )
+            })
     }
 
     /// Adds the result of the job at `index` (results may come in any order).
@@ -427,14 +439,7 @@ impl<'w> Report<'w> {
                 sink.write(&line)?;
             }
         }
-        let in_order = self.kept.is_some()
-            || self.sinks.iter().any(|(_, state)| {
-                matches!(
-                    state,
-                    State::Text(_) | State::Junit(_) | State::Prometheus(_)
-                )
-            });
-        if !in_order {
+        if !self.keeps_input_order() {
             return Ok(());
         }
         self.pending.insert(index, result);
