@@ -23,20 +23,27 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     if let Some(note) = note {
         let _ = writeln!(io::stderr(), "pinprobe: {note}");
     }
-    let config = Config {
-        concurrency,
-        ..config.clone()
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    runtime.block_on(run_async(&config, Resolver::system(config.resolve.clone())))
+    let resolver = Resolver::system(config.resolve.clone());
+    runtime.block_on(run_fitted(config, concurrency, resolver))
 }
 
 /// As `run`, inside a runtime, with the resolver given (tests use one that never leaves the
 /// machine).
 pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, Error> {
+    run_fitted(config, config.concurrency, resolver).await
+}
+
+/// As `run_async`, with `concurrency` probes at a time (fitted to the open-file limit) in
+/// place of the configuration's.
+async fn run_fitted(
+    config: &Config,
+    concurrency: usize,
+    resolver: Resolver,
+) -> Result<Summary, Error> {
     let proxies = config.proxy.load(&resolver).await?;
     let context = context(config, resolver)?.with_proxies(proxies);
     // every file is started before the first probe, so that one refused ends the run before it
@@ -59,7 +66,7 @@ pub async fn run_async(config: &Config, resolver: Resolver) -> Result<Summary, E
             }
         }
     }
-    let summary = run_to_sinks(config, context, sinks).await?;
+    let summary = sweep(config, concurrency, context, sinks).await?;
     for (_, output) in files {
         output.commit()?;
     }
@@ -115,28 +122,31 @@ pub async fn run_to_sinks(
     context: Context,
     sinks: Vec<Sink<'_>>,
 ) -> Result<Summary, Error> {
-    let mut jobs = Vec::new();
-    for endpoint in &config.endpoints {
-        for route in context
-            .proxies()
-            .routes_for(&endpoint.host, config.compare_direct)
-        {
-            jobs.push((endpoint.clone(), route));
-        }
-    }
+    sweep(config, config.concurrency, context, sinks).await
+}
+
+/// As `run_to_sinks`, with `concurrency` probes at a time.
+async fn sweep(
+    config: &Config,
+    concurrency: usize,
+    context: Context,
+    sinks: Vec<Sink<'_>>,
+) -> Result<Summary, Error> {
+    // each endpoint has the same number of routes (see `ProxyConfig::routes_for`)
+    let job_count = config.endpoint_count() * (1 + usize::from(config.compare_direct));
     let routes = context.proxies().describe_routes(config.compare_direct);
     let info = RunInfo {
         version: env!("CARGO_PKG_VERSION"),
         profile: config.source.clone(),
         started: now_rfc3339(),
-        endpoints: config.endpoints.len(),
+        endpoints: config.endpoint_count(),
         routes,
         compare_direct: config.compare_direct,
         os_store: context.os.os_report(),
         skipped: config.skipped.clone(),
         endpoint_list: config.selection.as_ref().map(|s| s.told.clone()),
         warnings: context.pinned_expired(
-            config.endpoints.iter().filter_map(|e| e.pinset.as_deref()),
+            config.endpoint_pinsets(),
             time::OffsetDateTime::now_utc().unix_timestamp(),
         ),
         advice: config.advice.clone(),
@@ -149,7 +159,7 @@ pub async fn run_to_sinks(
         .iter()
         .any(|(_, target)| *target == Target::Stdout)
         && io::stdout().is_terminal();
-    let progress = Progress::start(jobs.len(), config.progress && !report_to_terminal);
+    let progress = Progress::start(job_count, config.progress && !report_to_terminal);
     let context = context.with_progress(progress);
     let mut report = Report::new(sinks, config.verbose, info)?;
     report.fail_on(config.fail_on.clone());
@@ -170,10 +180,20 @@ pub async fn run_to_sinks(
         report.status_to(io::stderr(), files);
     }
     let context = Arc::new(context);
+    // the jobs are made as the probes start: a list of 100,000 is never copied whole
+    let routing = Arc::clone(&context);
+    let jobs = config.each_endpoint().flat_map(move |endpoint| {
+        let endpoint = endpoint.into_owned();
+        routing
+            .proxies()
+            .routes_for(&endpoint.host, config.compare_direct)
+            .into_iter()
+            .map(move |route| (endpoint.clone(), route))
+    });
     feed(
         Arc::clone(&context),
         jobs,
-        config.concurrency,
+        concurrency,
         &mut report,
         |_, _| {},
     )
@@ -187,7 +207,7 @@ pub async fn run_to_sinks(
 /// returned.
 pub async fn feed(
     context: Arc<Context>,
-    jobs: Vec<(Endpoint, Route)>,
+    jobs: impl IntoIterator<Item = (Endpoint, Route)>,
     concurrency: usize,
     report: &mut Report<'_>,
     mut observe: impl FnMut(usize, &ProbeResult),

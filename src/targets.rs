@@ -4,6 +4,10 @@
 //! A malformed line is reported with its line number and skipped; the others still run. The
 //! list is read as a stream, one line at a time, so a line is bounded ([`TARGETS_LINE`]) but
 //! the list is not: a longer line, or one that is not UTF-8, is a malformed line.
+//!
+//! A list may hold hundreds of thousands of endpoints: [`Listed`] keeps each as the text of
+//! its line (tens of bytes, where an [`Endpoint`] takes several hundred) and makes the
+//! endpoint again when it is probed, so that the list costs a few MiB whatever the run does.
 
 use std::io::{BufRead, Read};
 
@@ -71,8 +75,19 @@ impl serde::Serialize for Skipped {
 /// Reads a targets list: one URL or `host[:port]` per line, `#` starts a comment, blank lines
 /// are skipped. Returns the endpoints and the lines that are not endpoints (among them a line
 /// longer than [`TARGETS_LINE`] bytes and one that is not UTF-8).
-pub fn read(mut reader: impl BufRead) -> Result<(Vec<Endpoint>, Vec<BadLine>), ReadError> {
+pub fn read(reader: impl BufRead) -> Result<(Vec<Endpoint>, Vec<BadLine>), ReadError> {
     let mut endpoints = Vec::new();
+    let bad = read_each(reader, |_, endpoint| endpoints.push(endpoint))?;
+    Ok((endpoints, bad))
+}
+
+/// As [`read`], handing each endpoint to `each` with the text it was parsed from, as it is
+/// read, so that the caller keeps only what it needs of it; returns the lines that are not
+/// endpoints.
+pub fn read_each(
+    mut reader: impl BufRead,
+    mut each: impl FnMut(&str, Endpoint),
+) -> Result<Vec<BadLine>, ReadError> {
     let mut bad = Vec::new();
     let mut bytes = Vec::new();
     for number in 1.. {
@@ -120,14 +135,73 @@ pub fn read(mut reader: impl BufRead) -> Result<(Vec<Endpoint>, Vec<BadLine>), R
             continue;
         }
         match Endpoint::parse(text) {
-            Ok(endpoint) => endpoints.push(endpoint),
+            Ok(endpoint) => each(text, endpoint),
             Err(message) => bad.push(BadLine {
                 line: number,
                 message,
             }),
         }
     }
-    Ok((endpoints, bad))
+    Ok(bad)
+}
+
+/// The endpoints of a targets list, in order, each kept as the text it was parsed from (one
+/// string for the whole list) and parsed again when it is taken: [`Endpoint::parse`] is a
+/// pure function of the text, so the endpoint taken is the one that was read. All of them
+/// carry the same pin set (`--pinset`).
+#[derive(Clone, Debug, Default)]
+pub struct Listed {
+    /// the texts, one after another
+    text: String,
+    /// where each text ends in `text`
+    ends: Vec<usize>,
+    /// the pin set every endpoint of the list is given
+    pinset: Option<String>,
+}
+
+impl Listed {
+    /// Adds the endpoint parsed from `text`.
+    pub fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+    }
+
+    /// Gives every endpoint of the list the pin set `pinset`.
+    pub fn set_pinset(&mut self, pinset: Option<String>) {
+        self.pinset = pinset;
+    }
+
+    /// The pin set every endpoint of the list carries.
+    pub fn pinset(&self) -> Option<&str> {
+        self.pinset.as_deref()
+    }
+
+    /// How many endpoints the list holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when the list holds no endpoint.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The endpoints, in order, each made when it is taken.
+    pub fn iter(&self) -> impl Iterator<Item = Endpoint> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).filter_map(|(start, end)| {
+            // parsed once already when the list was read: the same text parses the same way
+            let mut endpoint = Endpoint::parse(self.text.get(start..*end)?).ok()?;
+            endpoint.pinset.clone_from(&self.pinset);
+            Some(endpoint)
+        })
+    }
+
+    /// Frees what the list reserved beyond its endpoints.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
 }
 
 /// Reads on to the end of the current line, at most [`RUNAWAY_LINE`] bytes; false when no line
@@ -257,6 +331,26 @@ mod tests {
         assert!(bad[3].message.starts_with("longer"), "{}", bad[3].message);
         let urls: Vec<&str> = endpoints.iter().map(|e| e.url.as_str()).collect();
         assert_eq!(urls, ["https://a.example/", "https://b.example/"]);
+    }
+
+    #[test]
+    fn a_listed_endpoint_is_the_one_read() {
+        let text = "https://a.example/ping?n=1\n# c\nb.example:8443\n[::1]:4433 # six\nftp://x\nHTTPS://C.example/x\n";
+        let (endpoints, _) = read(text.as_bytes()).unwrap();
+        let mut listed = Listed::default();
+        read_each(text.as_bytes(), |line, _| listed.push(line)).unwrap();
+        listed.set_pinset(Some("set".into()));
+        assert_eq!(listed.len(), 4);
+        let taken: Vec<Endpoint> = listed.iter().collect();
+        assert_eq!(taken.len(), endpoints.len());
+        for (taken, read) in taken.iter().zip(&endpoints) {
+            assert_eq!(
+                (&taken.url, &taken.host, taken.port, &taken.path),
+                (&read.url, &read.host, read.port, &read.path)
+            );
+            assert_eq!(taken.server_name, read.server_name);
+            assert_eq!(taken.pinset.as_deref(), Some("set"));
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -57,8 +58,12 @@ pub const DEFAULT_WARN_DAYS: u32 = 30;
 pub struct Config {
     /// where the endpoints came from, for the report header
     pub source: String,
-    /// the endpoints, in order
+    /// the endpoints of the profile and of the URL arguments, in order (see
+    /// [`Config::each_endpoint`] for all of a run's)
     pub endpoints: Vec<Endpoint>,
+    /// the endpoints of `--targets` (of the `--shard` slice), probed after `endpoints`: kept as
+    /// their text, made one at a time, so that a list of 100,000 costs a few MiB
+    pub targets: crate::targets::Listed,
     /// every pin set: the profile's and those of `--pins`
     pub pinsets: Vec<PinSet>,
     /// `--cacert` files
@@ -107,6 +112,7 @@ impl Default for Config {
         Config {
             source: String::new(),
             endpoints: Vec::new(),
+            targets: crate::targets::Listed::default(),
             pinsets: Vec::new(),
             cacerts: Vec::new(),
             os_store: OsStoreChoice::Auto,
@@ -163,6 +169,7 @@ impl Config {
         Ok(Config {
             source: sweep.source,
             endpoints: sweep.endpoints,
+            targets: sweep.targets,
             pinsets,
             cacerts: o.cacert.clone(),
             os_store: o.os_store,
@@ -394,6 +401,28 @@ pub fn load_profile(o: &Options) -> Result<(Profile, String), Error> {
 }
 
 impl Config {
+    /// How many endpoints the run probes: `endpoints` and those of `--targets`.
+    pub fn endpoint_count(&self) -> usize {
+        self.endpoints.len() + self.targets.len()
+    }
+
+    /// Every endpoint of the run, in order: `endpoints`, then those of `--targets`, each made
+    /// when it is taken.
+    pub fn each_endpoint(&self) -> impl Iterator<Item = Cow<'_, Endpoint>> {
+        self.endpoints
+            .iter()
+            .map(Cow::Borrowed)
+            .chain(self.targets.iter().map(Cow::Owned))
+    }
+
+    /// The pin sets the endpoints of the run name, each at least once.
+    pub fn endpoint_pinsets(&self) -> impl Iterator<Item = &str> {
+        self.endpoints
+            .iter()
+            .filter_map(|e| e.pinset.as_deref())
+            .chain(self.targets.pinset().filter(|_| !self.targets.is_empty()))
+    }
+
     /// A configuration for analysing a chain read from a file, with no endpoint to probe: the
     /// pin sets, `--pinset`, `--cacert` and the other flags are validated as by
     /// [`Config::from_options`], whose `--pinset` check needs a URL argument; a stand-in URL
@@ -405,6 +434,7 @@ impl Config {
         };
         let mut config = Config::from_options(&stand_in)?;
         config.endpoints.clear();
+        config.targets = crate::targets::Listed::default();
         config.source = load_profile(o)?.1;
         Ok(config)
     }

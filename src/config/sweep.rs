@@ -11,11 +11,14 @@ use crate::input;
 use crate::onboarding::{self, Tenant};
 use crate::pins::PinSet;
 use crate::profile::Profile;
-use crate::targets::{self, Shard, Skipped};
+use crate::targets::{self, Listed, Shard, Skipped};
 
 /// The endpoints of a run, where they came from, and the lines of `--targets` skipped.
 pub(super) struct Sweep {
+    /// the profile's and those of the URL arguments
     pub(super) endpoints: Vec<Endpoint>,
+    /// those of `--targets`, probed after `endpoints`
+    pub(super) targets: Listed,
     pub(super) source: String,
     pub(super) skipped: Vec<Skipped>,
     /// which of the profile's lists was chosen, and why, when the profile has several
@@ -179,7 +182,14 @@ pub(super) fn endpoints(
     profile_name: String,
     pinsets: &[PinSet],
 ) -> Result<Sweep, Error> {
-    let (adhoc, skipped) = adhoc_endpoints(o)?;
+    // the slice is taken as --targets is read, so that only its endpoints are kept; a bad
+    // --shard is still reported after the problems of the endpoints, as before
+    let shard = o
+        .shard
+        .as_deref()
+        .map(|text| Shard::parse(text).map_err(|m| Error::usage("--shard", m)));
+    let (adhoc, listed, skipped) =
+        adhoc_endpoints(o, shard.as_ref().and_then(|s| s.as_ref().ok()))?;
     // the profile's endpoints are probed without URL arguments, and with --targets only when
     // the profile is the user's own
     let uses_profile = o.urls.is_empty() && (o.targets.is_none() || o.profile.is_some());
@@ -244,10 +254,10 @@ pub(super) fn endpoints(
     } else {
         (adhoc, format!("the command line ({pinset_text})"))
     };
-    if let Some(text) = &o.shard {
-        let shard = Shard::parse(text).map_err(|m| Error::usage("--shard", m))?;
+    if let (Some(text), Some(shard)) = (&o.shard, shard) {
+        let shard = shard?;
         endpoints.retain(|e| shard.holds(e));
-        if endpoints.is_empty() && skipped.is_empty() {
+        if endpoints.is_empty() && listed.is_empty() && skipped.is_empty() {
             return Err(Error::usage(
                 "--shard",
                 format!("{text} holds none of the endpoints of {source}: a run that probes nothing proves nothing; give fewer shards"),
@@ -256,7 +266,7 @@ pub(super) fn endpoints(
     }
     // a CI job whose list came out empty must not pass having probed nothing (skipped lines
     // fail the run already)
-    if endpoints.is_empty() && skipped.is_empty() {
+    if endpoints.is_empty() && listed.is_empty() && skipped.is_empty() {
         return Err(match &o.targets {
             Some(path) => Error::usage(
                 "--targets",
@@ -274,46 +284,54 @@ pub(super) fn endpoints(
     }
     Ok(Sweep {
         endpoints,
+        targets: listed,
         source,
         skipped,
         selection: selection.map(|chosen| chosen.selection),
     })
 }
 
-/// The ad-hoc endpoints: URL arguments, then the lines of `--targets`, each with the pin set
-/// of `--pinset`; and the lines of `--targets` that are not endpoints.
-fn adhoc_endpoints(o: &Options) -> Result<(Vec<Endpoint>, Vec<Skipped>), Error> {
+/// The ad-hoc endpoints: those of the URL arguments, then those of `--targets` (of the
+/// `shard` slice when given, kept as their text), each with the pin set of `--pinset`; and
+/// the lines of `--targets` that are not endpoints.
+fn adhoc_endpoints(
+    o: &Options,
+    shard: Option<&Shard>,
+) -> Result<(Vec<Endpoint>, Listed, Vec<Skipped>), Error> {
     let mut adhoc = Vec::new();
     for url in &o.urls {
-        let endpoint = Endpoint::parse(url).map_err(|m| Error::usage(url.clone(), m))?;
+        let mut endpoint = Endpoint::parse(url).map_err(|m| Error::usage(url.clone(), m))?;
+        endpoint.pinset.clone_from(&o.pinset);
         adhoc.push(endpoint);
     }
+    let mut listed = Listed::default();
     let mut skipped = Vec::new();
     if let Some(path) = &o.targets {
-        let (endpoints, bad) = read_targets(path)?;
-        adhoc.extend(endpoints);
-        skipped.extend(bad);
+        skipped = read_targets(path, |text, endpoint| {
+            if shard.is_none_or(|s| s.holds(&endpoint)) {
+                listed.push(text);
+            }
+        })?;
+        listed.shrink_to_fit();
     }
-    for endpoint in &mut adhoc {
-        endpoint.pinset = o.pinset.clone();
-    }
-    Ok((adhoc, skipped))
+    listed.set_pinset(o.pinset.clone());
+    Ok((adhoc, listed, skipped))
 }
 
-/// The endpoints of a `--targets` file (`-` for standard input), and its lines that are not
-/// endpoints, with the file and line.
-fn read_targets(path: &Path) -> Result<(Vec<Endpoint>, Vec<Skipped>), Error> {
+/// Reads a `--targets` file (`-` for standard input), handing each endpoint to `each` with the
+/// text it was parsed from; gives its lines that are not endpoints, with the file and line.
+fn read_targets(path: &Path, each: impl FnMut(&str, Endpoint)) -> Result<Vec<Skipped>, Error> {
     let name = input::name(path);
     let read = if input::is_stdin(path) {
-        targets::read(std::io::stdin().lock())
+        targets::read_each(std::io::stdin().lock(), each)
     } else {
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        targets::read(std::io::BufReader::new(file))
+        targets::read_each(std::io::BufReader::new(file), each)
     };
-    let (endpoints, bad) = read.map_err(|e| match e {
+    let bad = read.map_err(|e| match e {
         targets::ReadError::Io(source) => Error::Read {
             path: name.clone().into(),
             source,
@@ -323,13 +341,12 @@ fn read_targets(path: &Path) -> Result<(Vec<Endpoint>, Vec<Skipped>), Error> {
             message: runaway.to_string(),
         },
     })?;
-    let skipped = bad
+    Ok(bad
         .into_iter()
         .map(|b| Skipped {
             file: name.clone(),
             line: b.line,
             why: b.message,
         })
-        .collect();
-    Ok((endpoints, skipped))
+        .collect())
 }

@@ -189,7 +189,7 @@ async fn probe(
     let mut got = vec![None; SCENARIOS.len()];
     let sinks = vec![Sink::new(format, "standard output", sink)];
     let mut report = Report::new(sinks, config.verbose, info)?;
-    let jobs = config.endpoints.iter().cloned().zip(routes).collect();
+    let jobs: Vec<_> = config.endpoints.iter().cloned().zip(routes).collect();
     run::feed(
         Arc::new(context),
         jobs,

@@ -1,8 +1,14 @@
 //! The JSON report: one document with the run, the summary and every result.
 //!
 //! Field names are a public format (DESIGN.md): fields may be added, never renamed.
+//!
+//! The summary comes before the results in the document but is known only at the end, so
+//! each result is written as it comes (in input order) to an unnamed temporary file, laid out
+//! as it will stand in the document, and copied into it at the end: a sweep of 100,000
+//! endpoints holds none of its results in memory. The document is the one
+//! `serde_json::to_writer_pretty` gives for the whole.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Seek, Write};
 
 use serde::Serialize;
 
@@ -10,9 +16,16 @@ use super::{RunInfo, Summary};
 use crate::policy::Failure;
 use crate::probe::ProbeResult;
 
-/// The run a document is about.
+/// The indent of a result in the document: two levels (`results`, then the array).
+const RESULT_INDENT: &[u8] = b"    ";
+
+/// The run a document is about, and its results so far.
 pub struct Json {
     info: RunInfo,
+    /// the results so far, each laid out as in the document, separated by `,\n`
+    results: BufWriter<std::fs::File>,
+    /// how many results were written to `results`
+    count: usize,
 }
 
 #[derive(Serialize)]
@@ -33,30 +46,122 @@ struct SummaryObject<'a> {
     fail_on: &'a [&'static str],
 }
 
+/// The document of `results` about the run `info` describes, with `summary`.
+fn document<'a>(
+    info: &'a RunInfo,
+    summary: &'a Summary,
+    results: &'a [ProbeResult],
+) -> Document<'a> {
+    Document {
+        pinprobe: info,
+        summary: SummaryObject {
+            counts: summary,
+            passed: summary.passed(),
+            failed_by: summary.failures(),
+            fail_on: summary.fail_on.names(),
+        },
+        results,
+    }
+}
+
 impl Json {
-    /// A report about the run `info` describes.
-    pub fn new(info: RunInfo) -> Json {
-        Json { info }
+    /// A report about the run `info` describes; fails when no temporary file can be made.
+    pub fn new(info: RunInfo) -> io::Result<Json> {
+        Ok(Json {
+            info,
+            results: BufWriter::new(tempfile::tempfile()?),
+            count: 0,
+        })
     }
 
-    /// Writes the document of `results`, in input order, with `summary`.
-    pub fn finish(
-        &mut self,
-        out: &mut impl Write,
-        summary: &Summary,
-        results: &[ProbeResult],
-    ) -> io::Result<()> {
-        let doc = Document {
-            pinprobe: &self.info,
-            summary: SummaryObject {
-                counts: summary,
-                passed: summary.passed(),
-                failed_by: summary.failures(),
-                fail_on: summary.fail_on.names(),
-            },
-            results,
+    /// Adds the next result, in input order.
+    pub fn result(&mut self, result: &ProbeResult) -> io::Result<()> {
+        let text = serde_json::to_vec_pretty(result).map_err(io::Error::other)?;
+        if self.count > 0 {
+            self.results.write_all(b",\n")?;
+        }
+        self.results.write_all(RESULT_INDENT)?;
+        // a line break inside pretty JSON is always between tokens (strings escape theirs)
+        for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                self.results.write_all(b"\n")?;
+                self.results.write_all(RESULT_INDENT)?;
+            }
+            self.results.write_all(line)?;
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Writes the document of the results added, with `summary`.
+    pub fn finish(&mut self, out: &mut impl Write, summary: &Summary) -> io::Result<()> {
+        let head = serde_json::to_vec_pretty(&document(&self.info, summary, &[]))
+            .map_err(io::Error::other)?;
+        // `results` is the last field: the document ends `[]\n}`, where the results go
+        let open = head
+            .strip_suffix(b"[]\n}")
+            .ok_or_else(|| io::Error::other("the JSON document does not end with its results"))?;
+        out.write_all(open)?;
+        if self.count == 0 {
+            out.write_all(b"[]")?;
+        } else {
+            out.write_all(b"[\n")?;
+            self.results.flush()?;
+            let file = self.results.get_mut();
+            file.rewind()?;
+            io::copy(file, out)?;
+            out.write_all(b"\n  ]")?;
+        }
+        writeln!(out, "\n}}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::trust::{AnchorSet, Store};
+    use crate::endpoint::Endpoint;
+
+    #[test]
+    fn the_document_is_the_one_the_whole_would_give() {
+        let info = RunInfo {
+            version: "0",
+            profile: "test".into(),
+            started: "now".into(),
+            endpoints: 3,
+            routes: "direct".into(),
+            compare_direct: false,
+            os_store: AnchorSet::from_certificates(Store::Os, &[], "test").os_report(),
+            skipped: Vec::new(),
+            endpoint_list: None,
+            warnings: Vec::new(),
+            advice: Default::default(),
         };
-        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
-        writeln!(out)
+        let results: Vec<ProbeResult> = ["a.example", "b.example:8443/x?y", "[::1]"]
+            .iter()
+            .map(|u| {
+                let mut r = ProbeResult::internal_error(&Endpoint::parse(u).unwrap(), "died");
+                r.detail.push_str("\nwith \"a line\"\tbreak");
+                r
+            })
+            .collect();
+        for count in 0..=results.len() {
+            let mut summary = Summary::default();
+            let mut json = Json::new(info.clone()).unwrap();
+            for r in &results[..count] {
+                summary.add(r);
+                json.result(r).unwrap();
+            }
+            let mut got = Vec::new();
+            json.finish(&mut got, &summary).unwrap();
+            let whole = document(&info, &summary, &results[..count]);
+            let mut expected = serde_json::to_vec_pretty(&whole).unwrap();
+            expected.push(b'\n');
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "{count} results"
+            );
+        }
     }
 }

@@ -322,8 +322,6 @@ pub struct Report<'w> {
     pending: BTreeMap<usize, ProbeResult>,
     /// the index of the next result in input order
     next: usize,
-    /// every result in input order, when a JSON document is written at the end
-    kept: Option<Vec<ProbeResult>>,
     /// where the one-line summary goes when no report on standard output has one, and the
     /// files the reports went to
     status: Option<(Box<dyn Write + 'w>, Vec<String>)>,
@@ -346,7 +344,13 @@ impl<'w> Report<'w> {
                     sink.write(&buf)?;
                     State::Text(Box::new(text))
                 }
-                Format::Json => State::Json(Box::new(json::Json::new(info.clone()))),
+                Format::Json => {
+                    let json = json::Json::new(info.clone()).map_err(|source| Error::Write {
+                        target: sink.target.clone(),
+                        source,
+                    })?;
+                    State::Json(Box::new(json))
+                }
                 Format::Ndjson => State::Ndjson,
                 Format::Junit => State::Junit(Box::new(junit::Junit::new(info.clone()))),
                 Format::Summary => State::Summary,
@@ -354,16 +358,11 @@ impl<'w> Report<'w> {
             };
             opened.push((sink, state));
         }
-        let kept = opened
-            .iter()
-            .any(|(_, state)| matches!(state, State::Json(_)))
-            .then(Vec::new);
         Ok(Report {
             sinks: opened,
             summary: Summary::new(FailOn::default(), info.skipped.len()),
             pending: BTreeMap::new(),
             next: 0,
-            kept,
             status: None,
         })
     }
@@ -400,17 +399,28 @@ impl<'w> Report<'w> {
     }
 
     /// The order the results must come in: as they finish when an NDJSON report is written
-    /// (the others are put back in input order here), else input order.
+    /// (the others are put back in input order here, within the scheduler's window), else
+    /// input order; as they finish, too, when no report needs an order.
     pub fn order(&self) -> Order {
-        if self
+        let ndjson = self
             .sinks
             .iter()
-            .any(|(_, state)| matches!(state, State::Ndjson))
-        {
-            Order::Completion
-        } else {
-            Order::Input
+            .any(|(_, state)| matches!(state, State::Ndjson));
+        match (self.keeps_input_order(), ndjson) {
+            (false, _) => Order::Completion,
+            (true, false) => Order::Input,
+            (true, true) => Order::CompletionAndInput,
         }
+    }
+
+    /// True when a report takes the results in input order (text, JSON, JUnit, Prometheus).
+    fn keeps_input_order(&self) -> bool {
+        self.sinks.iter().any(|(_, state)| {
+            matches!(
+                state,
+                State::Text(_) | State::Json(_) | State::Junit(_) | State::Prometheus(_)
+            )
+        })
     }
 
     /// Adds the result of the job at `index` (results may come in any order).
@@ -427,14 +437,7 @@ impl<'w> Report<'w> {
                 sink.write(&line)?;
             }
         }
-        let in_order = self.kept.is_some()
-            || self.sinks.iter().any(|(_, state)| {
-                matches!(
-                    state,
-                    State::Text(_) | State::Junit(_) | State::Prometheus(_)
-                )
-            });
-        if !in_order {
+        if !self.keeps_input_order() {
             return Ok(());
         }
         self.pending.insert(index, result);
@@ -458,13 +461,14 @@ impl<'w> Report<'w> {
                         })?;
                     sink.write(&buf)?;
                 }
+                State::Json(json) => json.result(&result).map_err(|source| Error::Write {
+                    target: sink.target.clone(),
+                    source,
+                })?,
                 State::Junit(junit) => junit.result(&result, &self.summary.fail_on),
                 State::Prometheus(prometheus) => prometheus.result(&result),
-                State::Json(_) | State::Ndjson | State::Summary => {}
+                State::Ndjson | State::Summary => {}
             }
-        }
-        if let Some(kept) = &mut self.kept {
-            kept.push(result);
         }
         Ok(())
     }
@@ -475,12 +479,16 @@ impl<'w> Report<'w> {
         for result in std::mem::take(&mut self.pending).into_values() {
             self.in_order(result)?;
         }
-        let kept = self.kept.take().unwrap_or_default();
         for (sink, state) in &mut self.sinks {
             let mut buf = Vec::new();
             let written = match state {
                 State::Text(text) => text.finish(&mut buf, &self.summary),
-                State::Json(json) => json.finish(&mut buf, &self.summary, &kept),
+                // the document goes straight to its target: its results are not held here
+                State::Json(json) => {
+                    let mut out = io::BufWriter::new(&mut sink.out);
+                    json.finish(&mut out, &self.summary)
+                        .and_then(|()| out.flush())
+                }
                 State::Ndjson => Ok(()),
                 State::Junit(junit) => junit.finish(&mut buf, &self.summary),
                 State::Summary => writeln!(buf, "{}", fleet::line(&self.summary)),

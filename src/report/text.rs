@@ -477,17 +477,13 @@ fn path_line(out: &mut impl Write, p: &PathReport) -> io::Result<()> {
 /// `test --list`: where the endpoints come from, which list was chosen and why, and each
 /// endpoint with its method, expected status and pin set, one per line.
 pub fn list(out: &mut impl Write, config: &crate::config::Config) -> io::Result<()> {
-    let s = if config.endpoints.len() == 1 { "" } else { "s" };
-    writeln!(
-        out,
-        "{} endpoint{s} from {}",
-        config.endpoints.len(),
-        Shown(&config.source)
-    )?;
+    let count = config.endpoint_count();
+    let s = if count == 1 { "" } else { "s" };
+    writeln!(out, "{count} endpoint{s} from {}", Shown(&config.source))?;
     if let Some(selection) = &config.selection {
         writeln!(out, "endpoints: {}", Shown(&selection.told))?;
     }
-    for e in &config.endpoints {
+    for e in config.each_endpoint() {
         let status = e
             .expect
             .status

@@ -141,3 +141,38 @@ async fn a_low_open_file_limit_lowers_the_concurrency_instead_of_failing_endpoin
     );
     assert!(out.stderr.contains("-j 512"), "{}", out.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_url_arguments_come_first_then_the_list_in_its_order_with_its_bad_lines_numbered() {
+    let pki = genuine_pki(&[HOST]);
+    let server = serve(&pki.leaf, http(200, "OK")).await;
+    let base = url(server.port());
+    let lines: Vec<String> = (0..40).map(|i| format!("{base}/p{i}")).collect();
+    let mut list = lines.join("\n");
+    list.push_str("\nhttps://\n");
+    let probe = Probe::new();
+    let file = probe.file("targets.txt", &list);
+    let out = probe
+        .cacert(&pki.root)
+        .resolve(server.port())
+        .args([
+            std::ffi::OsString::from(format!("{base}/first")),
+            "--targets".into(),
+            file.into_os_string(),
+            "--shard".into(),
+            "1/1".into(),
+            "--no-http".into(),
+        ])
+        .json()
+        .run()
+        .await;
+    out.assert_code(1);
+    let doc = out.json();
+    let expected: Vec<String> = std::iter::once(format!("{base}/first"))
+        .chain(lines)
+        .collect();
+    assert_eq!(urls_of(&doc), expected);
+    assert_eq!(doc["pinprobe"]["endpoints"], 41);
+    let skipped = text(&doc["pinprobe"]["skipped"][0], "skipped line");
+    assert!(skipped.contains("targets.txt:41:"), "{skipped}");
+}
