@@ -5,8 +5,9 @@
 //! The summary comes before the results in the document but is known only at the end, so
 //! each result is written as it comes (in input order) to an unnamed temporary file, laid out
 //! as it will stand in the document, and copied into it at the end: a sweep of 100,000
-//! endpoints holds none of its results in memory. The document is the one
-//! `serde_json::to_writer_pretty` gives for the whole.
+//! endpoints holds none of its results in memory. Where no temporary file can be made (no
+//! writable `TMPDIR`), they wait in memory instead: the run still ends with its report. The
+//! document is the one `serde_json::to_writer_pretty` gives for the whole.
 
 use std::io::{self, BufWriter, Seek, Write};
 
@@ -23,9 +24,51 @@ const RESULT_INDENT: &[u8] = b"    ";
 pub struct Json {
     info: RunInfo,
     /// the results so far, each laid out as in the document, separated by `,\n`
-    results: BufWriter<std::fs::File>,
+    results: BufWriter<Waiting>,
     /// how many results were written to `results`
     count: usize,
+}
+
+/// Where the results wait for the end of the run.
+enum Waiting {
+    /// an unnamed temporary file
+    File(std::fs::File),
+    /// memory, when no temporary file could be made
+    Memory(Vec<u8>),
+}
+
+impl Write for Waiting {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Waiting::File(file) => file.write(buf),
+            Waiting::Memory(bytes) => bytes.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Waiting::File(file) => file.flush(),
+            Waiting::Memory(_) => Ok(()),
+        }
+    }
+}
+
+impl Waiting {
+    /// A temporary file, else memory.
+    fn new() -> Waiting {
+        tempfile::tempfile().map_or_else(|_| Waiting::Memory(Vec::new()), Waiting::File)
+    }
+
+    /// Copies everything written to `out`.
+    fn copy_to(&mut self, out: &mut impl Write) -> io::Result<()> {
+        match self {
+            Waiting::File(file) => {
+                file.rewind()?;
+                io::copy(file, out).map(|_| ())
+            }
+            Waiting::Memory(bytes) => out.write_all(bytes),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -65,13 +108,17 @@ fn document<'a>(
 }
 
 impl Json {
-    /// A report about the run `info` describes; fails when no temporary file can be made.
-    pub fn new(info: RunInfo) -> io::Result<Json> {
-        Ok(Json {
+    /// A report about the run `info` describes.
+    pub fn new(info: RunInfo) -> Json {
+        Json::waiting_in(info, Waiting::new())
+    }
+
+    fn waiting_in(info: RunInfo, waiting: Waiting) -> Json {
+        Json {
             info,
-            results: BufWriter::new(tempfile::tempfile()?),
+            results: BufWriter::new(waiting),
             count: 0,
-        })
+        }
     }
 
     /// Adds the next result, in input order.
@@ -107,9 +154,7 @@ impl Json {
         } else {
             out.write_all(b"[\n")?;
             self.results.flush()?;
-            let file = self.results.get_mut();
-            file.rewind()?;
-            io::copy(file, out)?;
+            self.results.get_mut().copy_to(out)?;
             out.write_all(b"\n  ]")?;
         }
         writeln!(out, "\n}}")
@@ -145,9 +190,16 @@ mod tests {
                 r
             })
             .collect();
-        for count in 0..=results.len() {
+        // in a temporary file, and in memory where none can be made
+        let waiting = || {
+            [
+                Waiting::File(tempfile::tempfile().unwrap()),
+                Waiting::Memory(Vec::new()),
+            ]
+        };
+        for (count, waiting) in (0..=results.len()).flat_map(|n| waiting().map(|w| (n, w))) {
             let mut summary = Summary::default();
-            let mut json = Json::new(info.clone()).unwrap();
+            let mut json = Json::waiting_in(info.clone(), waiting);
             for r in &results[..count] {
                 summary.add(r);
                 json.result(r).unwrap();

@@ -344,13 +344,7 @@ impl<'w> Report<'w> {
                     sink.write(&buf)?;
                     State::Text(Box::new(text))
                 }
-                Format::Json => {
-                    let json = json::Json::new(info.clone()).map_err(|source| Error::Write {
-                        target: sink.target.clone(),
-                        source,
-                    })?;
-                    State::Json(Box::new(json))
-                }
+                Format::Json => State::Json(Box::new(json::Json::new(info.clone()))),
                 Format::Ndjson => State::Ndjson,
                 Format::Junit => State::Junit(Box::new(junit::Junit::new(info.clone()))),
                 Format::Summary => State::Summary,
