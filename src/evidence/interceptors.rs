@@ -51,6 +51,10 @@ pub struct Interceptor {
     pub traits: Option<String>,
     /// where the name was documented
     pub source: String,
+    /// the pattern of an `spki` entry, decoded once when the list is read: every chain of a
+    /// sweep is compared with it
+    #[serde(skip)]
+    spki: Option<Pin>,
 }
 
 /// A product whose CA name the administrator chooses; listed for the advice.
@@ -93,17 +97,23 @@ impl Interceptors {
 
     /// Parses an interceptor list; `file` names it in messages.
     pub fn parse(text: &str, file: &str) -> Result<Interceptors, Error> {
-        let list: Interceptors =
+        let mut list: Interceptors =
             toml::from_str(text).map_err(|e| crate::profile::toml_error(&e, text, file))?;
-        for entry in &list.interceptors {
-            if entry.field == Field::Spki && Pin::parse(&entry.pattern).is_err() {
-                return Err(Error::File {
-                    file: file.to_string(),
-                    message: format!(
-                        "interceptor {}: \"{}\" is not a pin (expected sha256/<base64>)",
-                        entry.product, entry.pattern
-                    ),
-                });
+        for entry in &mut list.interceptors {
+            if entry.field != Field::Spki {
+                continue;
+            }
+            match Pin::parse(&entry.pattern) {
+                Ok(pin) => entry.spki = Some(pin),
+                Err(_) => {
+                    return Err(Error::File {
+                        file: file.to_string(),
+                        message: format!(
+                            "interceptor {}: \"{}\" is not a pin (expected sha256/<base64>)",
+                            entry.product, entry.pattern
+                        ),
+                    })
+                }
             }
         }
         Ok(list)
@@ -113,15 +123,15 @@ impl Interceptors {
     pub(super) fn match_cert(&self, cert: &CertInfo) -> Option<(&Interceptor, String)> {
         self.interceptors.iter().find_map(|i| {
             let value = match i.field {
-                Field::IssuerCn => cert.issuer_cn.clone(),
-                Field::IssuerO => cert.issuer_o.clone(),
+                Field::IssuerCn => cert.issuer_cn.as_deref(),
+                Field::IssuerO => cert.issuer_o.as_deref(),
                 Field::Spki => {
-                    let pin = Pin::parse(&i.pattern).ok()?;
+                    let pin = i.spki?;
                     return (cert.pin == Some(pin))
                         .then(|| (i, format!("its key is {}'s shared key {pin}", i.product)));
                 }
             }?;
-            contains_ignore_case(&value, &i.pattern).then(|| {
+            contains_ignore_case(value, &i.pattern).then(|| {
                 let field = if i.field == Field::IssuerCn {
                     "CN"
                 } else {
@@ -136,7 +146,7 @@ impl Interceptors {
     pub(super) fn match_anchor(&self, anchor: &AnchorInfo) -> Option<(&Interceptor, String)> {
         self.interceptors.iter().find_map(|i| match i.field {
             Field::Spki => {
-                let pin = Pin::parse(&i.pattern).ok()?;
+                let pin = i.spki?;
                 (anchor.spki_sha256 == pin)
                     .then(|| (i, format!("its key is {}'s shared key {pin}", i.product)))
             }
@@ -146,8 +156,52 @@ impl Interceptors {
     }
 }
 
+/// Whether `haystack` contains `needle`, both lowercased. Every chain of a sweep is compared
+/// with every name of the list, so ASCII text (nearly all issuer names) is compared in place;
+/// other text is lowercased first, since Unicode lowercasing can turn a non-ASCII character
+/// into an ASCII one (the Kelvin sign into `k`).
 fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    if haystack.is_ascii() && needle.is_ascii() {
+        let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+        return needle.is_empty()
+            || haystack
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle));
+    }
     haystack
         .to_lowercase()
         .contains(needle.to_lowercase().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_ignore_case;
+
+    #[test]
+    fn names_match_whatever_their_case() {
+        let cases = [
+            ("Zscaler Intermediate Root CA", "zscaler", true),
+            ("ZSCALER", "Zscaler", true),
+            ("Forti", "fortigate", false),
+            ("FortiGate CA", "", true),
+            ("", "", true),
+            ("", "a", false),
+            // lowercased, the Kelvin sign is an ASCII k
+            ("\u{212A}erio Control", "kerio", true),
+            ("BLUE COAT \u{00C9}", "blue coat \u{00E9}", true),
+            ("Blue Coat", "blue coat \u{00E9}", false),
+        ];
+        for (haystack, needle, expected) in cases {
+            assert_eq!(
+                contains_ignore_case(haystack, needle),
+                expected,
+                "{haystack:?} contains {needle:?}"
+            );
+            // the same answer as lowercasing both
+            assert_eq!(
+                contains_ignore_case(haystack, needle),
+                haystack.to_lowercase().contains(&needle.to_lowercase()),
+            );
+        }
+    }
 }

@@ -36,10 +36,11 @@ pub(super) async fn handshake(
     )
     .await;
     r.timings_ms.handshake = Some(ms(t));
+    // the handshake is over (or abandoned): what the verifier recorded is moved out, not copied
     let signature_error = match recorded.lock() {
-        Ok(rec) => {
-            *chain = rec.chain.clone();
-            rec.signature_error.clone()
+        Ok(mut rec) => {
+            *chain = std::mem::take(&mut rec.chain);
+            rec.signature_error.take()
         }
         Err(_) => None,
     };
