@@ -23,12 +23,21 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     if let Some(note) = note {
         let _ = writeln!(io::stderr(), "pinprobe: {note}");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?;
+    let runtime = runtime_for(config).map_err(Error::Runtime)?;
     let resolver = Resolver::system(config.resolve.clone());
     runtime.block_on(run_fitted(config, concurrency, resolver))
+}
+
+/// The runtime a run needs: one probe runs on the calling thread (a runtime of worker threads
+/// would hand its every step from one thread to another, for nothing to run beside it); more
+/// run on a worker thread per core.
+fn runtime_for(config: &Config) -> io::Result<tokio::runtime::Runtime> {
+    let mut builder = if config.endpoint_count() <= 1 && !config.compare_direct {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    builder.enable_all().build()
 }
 
 /// As `run`, inside a runtime, with the resolver given (tests use one that never leaves the
