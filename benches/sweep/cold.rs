@@ -235,6 +235,11 @@ fn once(bench: &mut Bench, pki: &Pki, port: u16, client: Tool) -> Result<(Run, O
         }
     };
     bench.client_env(&mut cmd, pki);
+    if client == Tool::Pinprobe {
+        // the machine's own OS store, read as a user's run reads it (hundreds of anchors, not
+        // the bench's one root): reading it is part of what a cold start costs
+        cmd.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+    }
     if client == Tool::OpensslSClient {
         // -quiet implies -ign_eof: s_client sends the request and reads until nginx closes
         let request = dir.join("request.txt");
