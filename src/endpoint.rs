@@ -101,6 +101,21 @@ impl Endpoint {
         if text.is_empty() {
             return Err("empty endpoint: expected https://host[:port]/path or host[:port]".into());
         }
+        // a URL parser drops tabs and line breaks inside a URL and encodes spaces, so that two
+        // URLs on one line (a file with old Mac line ends, a tab or a space between them) became
+        // one endpoint and the others were lost without a word
+        if let Some(c) = text.chars().find(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!(
+                "{text:?} holds {} inside, which a URL never does: two URLs on one line? Give one per line (LF or CRLF line ends), and write a space in a path as %20",
+                match c {
+                    ' ' => "a space".to_string(),
+                    '\t' => "a tab".to_string(),
+                    '\r' => "a carriage return".to_string(),
+                    '\n' => "a line break".to_string(),
+                    c => format!("the character {c:?}"),
+                }
+            ));
+        }
         let with_scheme = if text.contains("://") {
             text.to_string()
         } else {
@@ -265,7 +280,16 @@ mod tests {
             ("http://example.org/", "use https://"),
             ("", "empty endpoint"),
             ("https://", "not a valid URL"),
-            ("https://a b/", "not a valid URL"),
+            ("https://a b/", "holds a space inside"),
+            ("https://a.example/x\ty", "holds a tab inside"),
+            (
+                "https://a.example/\rhttps://b.example/",
+                "holds a carriage return inside",
+            ),
+            (
+                "https://a.example/\u{0}",
+                "holds the character '\\0' inside",
+            ),
             ("https://user:pw@example.org/", "credentials"),
             ("example.org:99999", "not a valid URL"),
         ] {

@@ -116,6 +116,11 @@ pub fn read_each(
             });
             continue;
         }
+        // a byte order mark, as editors on Windows save UTF-8, is not part of the first line
+        let content = match content.strip_prefix(b"\xef\xbb\xbf") {
+            Some(rest) if number == 1 => rest,
+            _ => content,
+        };
         let Ok(line) = std::str::from_utf8(content) else {
             bad.push(BadLine {
                 line: number,
@@ -299,6 +304,21 @@ mod tests {
         );
         assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [5, 6]);
         assert!(bad[0].message.contains("ftp"), "{}", bad[0].message);
+    }
+
+    #[test]
+    fn urls_run_together_on_one_line_are_refused_not_merged_into_one() {
+        // old Mac line ends (CR alone), a tab or a space between two URLs: each URL parser
+        // would take the line as one endpoint and the other would be lost without a word
+        let text = "\u{feff}https://a.example/\nhttps://b.example/\rhttps://c.example/\r\nhttps://d.example/\thttps://e.example/\nhttps://f.example/ https://g.example/\nh.example\n";
+        let (endpoints, bad) = read(text.as_bytes()).unwrap();
+        let urls: Vec<&str> = endpoints.iter().map(|e| e.url.as_str()).collect();
+        assert_eq!(urls, ["https://a.example/", "https://h.example/"]);
+        assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [2, 3, 4]);
+        for (b, what) in bad.iter().zip(["a carriage return", "a tab", "a space"]) {
+            assert!(b.message.contains(what), "{}", b.message);
+            assert!(b.message.contains("one per line"), "{}", b.message);
+        }
     }
 
     #[test]

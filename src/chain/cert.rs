@@ -158,6 +158,14 @@ impl CertInfo {
             .collect()
     }
 
+    /// Why the certificate cannot be analysed, if it cannot: the parse [`CertInfo::analyse`]
+    /// starts with, without the rest of its work.
+    pub fn parse_problem(der: &[u8]) -> Option<String> {
+        X509Certificate::from_der(der)
+            .err()
+            .map(|e| format!("certificate does not parse: {e}"))
+    }
+
     /// Analyses the certificate at `index` of a presented chain.
     pub fn analyse(index: usize, der: &[u8]) -> CertInfo {
         let sha256 = hex::encode(Sha256::digest(der));

@@ -5,11 +5,12 @@
 //! The summary comes before the results in the document but is known only at the end, so
 //! each result is written as it comes (in input order) to an unnamed temporary file, laid out
 //! as it will stand in the document, and copied into it at the end: a sweep of 100,000
-//! endpoints holds none of its results in memory. Where no temporary file can be made (no
-//! writable `TMPDIR`), they wait in memory instead: the run still ends with its report. The
+//! endpoints holds none of its results in memory. Where no temporary file can be made or
+//! written (no writable `TMPDIR`, a full disk), they wait in memory instead: the run still ends
+//! with its report. The
 //! document is the one `serde_json::to_writer_pretty` gives for the whole.
 
-use std::io::{self, BufWriter, Seek, Write};
+use std::io::{self, Read, Seek, Write};
 
 use serde::Serialize;
 
@@ -24,47 +25,53 @@ const RESULT_INDENT: &[u8] = b"    ";
 pub struct Json {
     info: RunInfo,
     /// the results so far, each laid out as in the document, separated by `,\n`
-    results: BufWriter<Waiting>,
+    results: Waiting,
     /// how many results were written to `results`
     count: usize,
 }
 
 /// Where the results wait for the end of the run.
 enum Waiting {
-    /// an unnamed temporary file
-    File(std::fs::File),
-    /// memory, when no temporary file could be made
+    /// an unnamed temporary file, and how much of it holds results
+    File { file: std::fs::File, len: u64 },
+    /// memory, when no temporary file could be made or written
     Memory(Vec<u8>),
-}
-
-impl Write for Waiting {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Waiting::File(file) => file.write(buf),
-            Waiting::Memory(bytes) => bytes.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Waiting::File(file) => file.flush(),
-            Waiting::Memory(_) => Ok(()),
-        }
-    }
 }
 
 impl Waiting {
     /// A temporary file, else memory.
     fn new() -> Waiting {
-        tempfile::tempfile().map_or_else(|_| Waiting::Memory(Vec::new()), Waiting::File)
+        tempfile::tempfile().map_or_else(
+            |_| Waiting::Memory(Vec::new()),
+            |file| Waiting::File { file, len: 0 },
+        )
     }
 
-    /// Copies everything written to `out`.
+    /// Adds `bytes`. When the temporary file cannot take them (its disk is full), what it holds
+    /// is taken back into memory and the results wait there: the run goes on to its report.
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if let Waiting::File { file, len } = self {
+            if file.write_all(bytes).is_ok() {
+                *len += bytes.len() as u64;
+                return Ok(());
+            }
+            let mut kept = Vec::new();
+            file.rewind()?;
+            (&mut *file).take(*len).read_to_end(&mut kept)?;
+            *self = Waiting::Memory(kept);
+        }
+        if let Waiting::Memory(held) = self {
+            held.extend_from_slice(bytes);
+        }
+        Ok(())
+    }
+
+    /// Copies everything added to `out`.
     fn copy_to(&mut self, out: &mut impl Write) -> io::Result<()> {
         match self {
-            Waiting::File(file) => {
+            Waiting::File { file, len } => {
                 file.rewind()?;
-                io::copy(file, out).map(|_| ())
+                io::copy(&mut (&mut *file).take(*len), out).map(|_| ())
             }
             Waiting::Memory(bytes) => out.write_all(bytes),
         }
@@ -116,7 +123,7 @@ impl Json {
     fn waiting_in(info: RunInfo, waiting: Waiting) -> Json {
         Json {
             info,
-            results: BufWriter::new(waiting),
+            results: waiting,
             count: 0,
         }
     }
@@ -124,18 +131,20 @@ impl Json {
     /// Adds the next result, in input order.
     pub fn result(&mut self, result: &ProbeResult) -> io::Result<()> {
         let text = serde_json::to_vec_pretty(result).map_err(io::Error::other)?;
+        let mut laid_out = Vec::with_capacity(text.len() + text.len() / 8 + 8);
         if self.count > 0 {
-            self.results.write_all(b",\n")?;
+            laid_out.extend_from_slice(b",\n");
         }
-        self.results.write_all(RESULT_INDENT)?;
+        laid_out.extend_from_slice(RESULT_INDENT);
         // a line break inside pretty JSON is always between tokens (strings escape theirs)
         for (i, line) in text.split(|b| *b == b'\n').enumerate() {
             if i > 0 {
-                self.results.write_all(b"\n")?;
-                self.results.write_all(RESULT_INDENT)?;
+                laid_out.push(b'\n');
+                laid_out.extend_from_slice(RESULT_INDENT);
             }
-            self.results.write_all(line)?;
+            laid_out.extend_from_slice(line);
         }
+        self.results.append(&laid_out)?;
         self.count += 1;
         Ok(())
     }
@@ -153,8 +162,7 @@ impl Json {
             out.write_all(b"[]")?;
         } else {
             out.write_all(b"[\n")?;
-            self.results.flush()?;
-            self.results.get_mut().copy_to(out)?;
+            self.results.copy_to(out)?;
             out.write_all(b"\n  ]")?;
         }
         writeln!(out, "\n}}")
@@ -190,11 +198,20 @@ mod tests {
                 r
             })
             .collect();
-        // in a temporary file, and in memory where none can be made
+        // in a temporary file, in memory where none can be made, and in a file that refuses
+        // every write (a full disk): taken back into memory
+        let refusing = tempfile::NamedTempFile::new().unwrap();
         let waiting = || {
             [
-                Waiting::File(tempfile::tempfile().unwrap()),
+                Waiting::File {
+                    file: tempfile::tempfile().unwrap(),
+                    len: 0,
+                },
                 Waiting::Memory(Vec::new()),
+                Waiting::File {
+                    file: std::fs::File::open(refusing.path()).unwrap(),
+                    len: 0,
+                },
             ]
         };
         for (count, waiting) in (0..=results.len()).flat_map(|n| waiting().map(|w| (n, w))) {

@@ -112,7 +112,7 @@ fn bad_parameters_are_explained_in_one_line() {
             "target=lab.test&profile-endpoint=https%3A%2F%2Fother.test%2F",
             "has no endpoint with this URL",
         ),
-        ("target=lab.test%0a%1b%5B31m", "not a valid"),
+        ("target=lab.test%0a%1b%5B31m", "holds a line break inside"),
     ] {
         let message = params::endpoint(query, &k).unwrap_err();
         assert!(message.contains(needle), "{query}: {message}");

@@ -281,6 +281,11 @@ impl AnchorSet {
         let anchor = webpki::anchor_from_trusted_cert(&der)
             .map_err(|e| format!("not usable as a trust anchor: {e:?}"))?
             .to_owned();
+        // an anchor whose dates or names cannot be read cannot be judged (its validity is
+        // ours to check, webpki does not): it is a problem of the store, not an anchor
+        if let Some(problem) = CertInfo::parse_problem(&der) {
+            return Err(problem);
+        }
         self.pins
             .push(Pin::of_spki(&webpki::spki_for_anchor(&anchor)));
         self.anchors.push(anchor);
@@ -294,24 +299,14 @@ impl AnchorSet {
         let (der, origin) = self.certs.get(index)?;
         let pin = self.pins[index];
         Some(self.info[index].get_or_init(|| {
+            // `add` took only certificates that parse
             let info = CertInfo::analyse(0, der);
-            match &info.parse_error {
-                None => AnchorInfo {
-                    subject: info.subject,
-                    spki_sha256: pin,
-                    origin: origin.clone(),
-                    not_after_unix: Some(info.not_after_unix),
-                    not_after: info.not_after,
-                },
-                // webpki took it as an anchor, so paths reach it; what cannot be read of it
-                // is said, never guessed
-                Some(error) => AnchorInfo {
-                    subject: format!("(an anchor certificate that cannot be analysed: {error})"),
-                    spki_sha256: pin,
-                    origin: origin.clone(),
-                    not_after_unix: None,
-                    not_after: String::new(),
-                },
+            AnchorInfo {
+                subject: info.subject,
+                spki_sha256: pin,
+                origin: origin.clone(),
+                not_after_unix: info.parse_error.is_none().then_some(info.not_after_unix),
+                not_after: info.not_after,
             }
         }))
     }

@@ -152,3 +152,28 @@ fn an_anchors_pin_known_from_the_start_is_the_one_its_analysis_gives() {
     assert!(lab.has_subject(&CertInfo::analyse(0, rsa.der()).subject));
     assert!(!lab.has_subject("CN=Elsewhere"));
 }
+
+#[test]
+fn an_anchor_whose_dates_cannot_be_read_is_a_problem_of_the_store_not_an_anchor() {
+    // webpki takes an anchor as a name and a key and never reads its dates; pinprobe judges
+    // them, so a certificate whose validity does not parse (month 13) cannot be an anchor
+    let root = Ca::root("Lab Root", "Lab", KeyKind::EcdsaP256).unwrap();
+    let mut der = root.der().to_vec();
+    // the first UTCTime (tag 0x17, 13 bytes: YYMMDDHHMMSSZ) is notBefore: its month made 13
+    let at = der
+        .windows(2)
+        .position(|w| w == [0x17, 0x0d])
+        .expect("a UTCTime");
+    der[at + 4] = b'1';
+    der[at + 5] = b'3';
+    let bad = rustls::pki_types::CertificateDer::from(der);
+    assert!(webpki::anchor_from_trusted_cert(&bad).is_ok());
+    let set = AnchorSet::from_certificates(Store::Public, &[bad, root.der().clone()], "test");
+    assert_eq!(set.len(), 1, "only the root that parses is an anchor");
+    assert_eq!(set.load_errors.len(), 1, "{:?}", set.load_errors);
+    assert!(
+        set.load_errors[0].contains("does not parse"),
+        "{:?}",
+        set.load_errors
+    );
+}
