@@ -254,14 +254,18 @@ impl Shard {
         let (k, n) = text
             .split_once('/')
             .ok_or_else(|| format!("\"{text}\" is not a shard: {expected}"))?;
-        let index: u32 = k
-            .trim()
-            .parse()
-            .map_err(|_| format!("\"{k}\" is not a number: {expected}"))?;
-        let count: u32 = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("\"{n}\" is not a number: {expected}"))?;
+        let number = |text: &str| -> Result<u32, String> {
+            text.trim()
+                .parse()
+                .map_err(|e: std::num::ParseIntError| match e.kind() {
+                    std::num::IntErrorKind::PosOverflow => {
+                        format!("\"{text}\" is larger than {}: {expected}", u32::MAX)
+                    }
+                    _ => format!("\"{text}\" is not a number: {expected}"),
+                })
+        };
+        let index = number(k)?;
+        let count = number(n)?;
         if index == 0 || count == 0 || index > count {
             return Err(format!("\"{text}\" is out of range: {expected}"));
         }
@@ -410,5 +414,7 @@ mod tests {
         for bad in ["0/8", "9/8", "2", "a/b", "1/0"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
+        let too_large = Shard::parse("1/99999999999").unwrap_err();
+        assert!(too_large.contains("is larger than"), "{too_large}");
     }
 }

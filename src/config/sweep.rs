@@ -329,6 +329,13 @@ fn read_targets(path: &Path, each: impl FnMut(&str, Endpoint)) -> Result<Vec<Ski
             path: path.to_path_buf(),
             source,
         })?;
+        // read as a stream, so a pipe (`--targets <(command)`) is welcome; a directory is not
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(Error::File {
+                file: format!("--targets {name}"),
+                message: "a directory, not a file: give a list of endpoints, one per line, or - for standard input".into(),
+            });
+        }
         targets::read_each(std::io::BufReader::new(file), each)
     };
     let bad = read.map_err(|e| match e {

@@ -192,6 +192,12 @@ async fn a_named_pipe_or_a_directory_is_refused_at_once() {
         ("--profile", &fifo, "a named pipe, not a file"),
         ("--onboarding", &fifo, "a named pipe, not a file"),
         ("--profile", &dir, "a directory, not a file"),
+        // read as a stream (a pipe of `<(command)` is welcome), but never a directory
+        (
+            "--targets",
+            &dir,
+            "a directory, not a file: give a list of endpoints",
+        ),
     ] {
         let out = Probe::new()
             .args([flag.as_ref(), path.as_os_str(), "--list".as_ref()])
