@@ -32,7 +32,7 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
 /// would hand its every step from one thread to another, for nothing to run beside it); more
 /// run on a worker thread per core.
 fn runtime_for(config: &Config) -> io::Result<tokio::runtime::Runtime> {
-    let mut builder = if config.endpoint_count() <= 1 && !config.compare_direct {
+    let mut builder = if config.probe_count() <= 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {
         tokio::runtime::Builder::new_multi_thread()
@@ -141,8 +141,7 @@ async fn sweep(
     context: Context,
     sinks: Vec<Sink<'_>>,
 ) -> Result<Summary, Error> {
-    // each endpoint has the same number of routes (see `ProxyConfig::routes_for`)
-    let job_count = config.endpoint_count() * (1 + usize::from(config.compare_direct));
+    let job_count = config.probe_count();
     let routes = context.proxies().describe_routes(config.compare_direct);
     let info = RunInfo {
         version: env!("CARGO_PKG_VERSION"),

@@ -14,6 +14,11 @@ use x509_parser::public_key::PublicKey;
 
 use crate::pins::Pin;
 
+/// Why a certificate cannot be analysed, from the parser's error.
+fn does_not_parse(e: impl std::fmt::Display) -> String {
+    format!("certificate does not parse: {e}")
+}
+
 /// The analysis of one DER certificate.
 #[derive(Clone, Debug, Serialize)]
 pub struct CertInfo {
@@ -158,12 +163,12 @@ impl CertInfo {
             .collect()
     }
 
-    /// Why the certificate cannot be analysed, if it cannot: the parse [`CertInfo::analyse`]
-    /// starts with, without the rest of its work.
-    pub fn parse_problem(der: &[u8]) -> Option<String> {
+    /// The certificate's SPKI pin, as [`CertInfo::analyse`] gives it, without the rest of its
+    /// work; or why the certificate cannot be analysed.
+    pub fn pin_of(der: &[u8]) -> Result<Pin, String> {
         X509Certificate::from_der(der)
-            .err()
-            .map(|e| format!("certificate does not parse: {e}"))
+            .map(|(_, cert)| Pin::of_spki(cert.public_key().raw))
+            .map_err(does_not_parse)
     }
 
     /// Analyses the certificate at `index` of a presented chain.
@@ -193,7 +198,7 @@ impl CertInfo {
                 is_ca: false,
                 self_issued: false,
                 embedded_scts: false,
-                parse_error: Some(format!("certificate does not parse: {e}")),
+                parse_error: Some(does_not_parse(e)),
                 pin: None,
             },
         }

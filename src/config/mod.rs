@@ -406,6 +406,11 @@ impl Config {
         self.endpoints.len() + self.targets.len()
     }
 
+    /// How many probes the run makes: each endpoint on each of its routes.
+    pub fn probe_count(&self) -> usize {
+        self.endpoint_count() * crate::proxy::ProxyConfig::routes_per_endpoint(self.compare_direct)
+    }
+
     /// Every endpoint of the run, in order: `endpoints`, then those of `--targets`, each made
     /// when it is taken.
     pub fn each_endpoint(&self) -> impl Iterator<Item = Cow<'_, Endpoint>> {

@@ -137,10 +137,16 @@ impl ProxyConfig {
         }
     }
 
+    /// How many routes [`ProxyConfig::routes_for`] gives each endpoint: the same for every
+    /// host, so that a run knows its probes before it routes them.
+    pub fn routes_per_endpoint(compare_direct: bool) -> usize {
+        1 + usize::from(compare_direct)
+    }
+
     /// The routes an endpoint on `host` is probed on, in order: the one this configuration
     /// gives, preceded by the direct route when `compare_direct` (`--compare-direct`).
     pub fn routes_for(&self, host: &str, compare_direct: bool) -> Vec<Route> {
-        let mut routes = Vec::with_capacity(2);
+        let mut routes = Vec::with_capacity(Self::routes_per_endpoint(compare_direct));
         if compare_direct {
             routes.push(Route::direct(Some("--compare-direct".into())));
         }

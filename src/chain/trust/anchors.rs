@@ -130,13 +130,14 @@ fn pin_base64<S: serde::Serializer>(pin: &Pin, serializer: S) -> Result<S::Ok, S
 ///
 /// What a report says of an anchor (its subject, dates and origin, [`AnchorInfo`]) is worked
 /// out from its certificate the first time something asks: a run reaches a handful of the
-/// hundreds of anchors a store holds, and analysing them all took more CPU than a whole probe.
-/// Its key (its pin) is known from the start, from the key path building uses.
+/// hundreds of anchors a store holds, and formatting the names and dates of them all took
+/// about as much CPU as a probe. Each is parsed when it is added, for its pin and to refuse
+/// one that cannot be analysed.
 pub struct AnchorSet {
     /// which set it is
     pub name: Store,
     pub(super) anchors: Vec<TrustAnchor<'static>>,
-    /// each anchor's pin: the SHA-256 of the key webpki builds paths to
+    /// each anchor's pin
     pub(super) pins: Vec<Pin>,
     /// each anchor's certificate and where it came from, analysed on demand into `info`
     pub(super) certs: Vec<(CertificateDer<'static>, AnchorOrigin)>,
@@ -283,11 +284,8 @@ impl AnchorSet {
             .to_owned();
         // an anchor whose dates or names cannot be read cannot be judged (its validity is
         // ours to check, webpki does not): it is a problem of the store, not an anchor
-        if let Some(problem) = CertInfo::parse_problem(&der) {
-            return Err(problem);
-        }
-        self.pins
-            .push(Pin::of_spki(&webpki::spki_for_anchor(&anchor)));
+        let pin = CertInfo::pin_of(&der)?;
+        self.pins.push(pin);
         self.anchors.push(anchor);
         self.certs.push((der, origin.clone()));
         self.info.push(OnceLock::new());

@@ -128,9 +128,9 @@ fn pem_errors_name_the_line_of_the_failing_block() {
 
 #[test]
 fn an_anchors_pin_known_from_the_start_is_the_one_its_analysis_gives() {
-    // the pins come from the key webpki builds paths to, the reports' details from the
-    // certificate when first asked: both must name the same key, for every Mozilla root and
-    // for RSA and ECDSA lab roots
+    // the pins are taken when an anchor is added, the reports' details from the certificate
+    // when first asked: both must name the same key, for every Mozilla root and for RSA and
+    // ECDSA lab roots
     let rsa = Ca::root("Lab RSA Root", "Lab", KeyKind::Rsa2048).unwrap();
     let ecdsa = Ca::root("Lab ECDSA Root", "Lab", KeyKind::EcdsaP256).unwrap();
     let lab =
